@@ -1,0 +1,63 @@
+"""The Product schema and the payload fields that filters and facets use."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+FieldKind = Literal["keyword", "integer", "float"]
+
+# Every field a filter may name, with the Qdrant payload index it gets.
+FILTER_FIELDS: dict[str, FieldKind] = {
+    "gender": "keyword",
+    "category": "keyword",
+    "sub_category": "keyword",
+    "article_type": "keyword",
+    "colour": "keyword",
+    "season": "keyword",
+    "occasion": "keyword",
+    "year": "integer",
+    "price": "float",
+}
+KEYWORD_FIELDS = tuple(name for name, kind in FILTER_FIELDS.items() if kind == "keyword")
+NUMERIC_FIELDS = tuple(name for name, kind in FILTER_FIELDS.items() if kind != "keyword")
+
+# Stable namespace so that a product id maps to the same point id on every machine.
+POINT_NAMESPACE = uuid.UUID("6f1c6d1e-1f5e-5a4b-9d3c-76697472696e")
+
+
+def point_id(product_id: str) -> str:
+    """The Qdrant point id of a product: uuid5 of its id, so re-ingesting overwrites."""
+    return str(uuid.uuid5(POINT_NAMESPACE, str(product_id)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Product:
+    """One catalog product, with the field names every interface uses."""
+
+    id: str
+    title: str
+    image: str  # where the photo is: a local path (CSV/JSONL import) or a URL
+    gender: str | None = None
+    category: str | None = None
+    sub_category: str | None = None
+    article_type: str | None = None
+    colour: str | None = None
+    season: str | None = None
+    occasion: str | None = None
+    year: int | None = None
+    price: float | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The product as a Qdrant payload (missing values are left out, not stored as null)."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Product:
+        """Rebuild a product from a stored payload, ignoring bookkeeping keys."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in payload.items() if k in names})
+
+
+PRODUCT_FIELDS = tuple(f.name for f in fields(Product))

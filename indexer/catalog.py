@@ -145,7 +145,7 @@ def build_product(raw: dict[str, Any], image_root: Path | None) -> Product:
         if name in ("year", "price"):
             continue
         value = row.get(name)
-        if value is not None and not isinstance(value, str | int) or isinstance(value, bool):
+        if (value is not None and not isinstance(value, str | int)) or isinstance(value, bool):
             raise ValueError(f"{name} must be text, got {type(value).__name__}")
     row["id"] = str(row["id"])
     row["year"] = _to_int("year", row.get("year"))

@@ -1,0 +1,52 @@
+"""Indexer: the product schema, catalog import, Qdrant stores, filters, re-ranking and search."""
+
+from indexer.backends import open_store
+from indexer.catalog import CatalogError, CatalogReport, RowError, read_catalog
+from indexer.client_store import ClientStore
+from indexer.edge_store import EdgeStore
+from indexer.errors import (
+    FilterError,
+    IndexerError,
+    ModelMismatchError,
+    NotFoundError,
+    QueryError,
+    StoreError,
+)
+from indexer.filters import FilterSpec, parse_cli_filters, parse_filters
+from indexer.pipeline import IndexReport, index_entries, product_text
+from indexer.schema import FILTER_FIELDS, Product, point_id
+from indexer.search import Hit, Query, Searcher, SearchResult
+from indexer.settings import Settings
+from indexer.store import StoredPoint, VectorStore
+
+__all__ = [
+    "FILTER_FIELDS",
+    "CatalogError",
+    "CatalogReport",
+    "ClientStore",
+    "EdgeStore",
+    "FilterError",
+    "FilterSpec",
+    "Hit",
+    "IndexReport",
+    "IndexerError",
+    "ModelMismatchError",
+    "NotFoundError",
+    "Product",
+    "Query",
+    "QueryError",
+    "RowError",
+    "SearchResult",
+    "Searcher",
+    "Settings",
+    "StoreError",
+    "StoredPoint",
+    "VectorStore",
+    "index_entries",
+    "open_store",
+    "parse_cli_filters",
+    "parse_filters",
+    "point_id",
+    "product_text",
+    "read_catalog",
+]

@@ -1,0 +1,17 @@
+"""Choosing the backend: Qdrant Edge by default, a Qdrant server when QDRANT_URL is set."""
+
+from __future__ import annotations
+
+from indexer.client_store import ClientStore
+from indexer.edge_store import EdgeStore
+from indexer.settings import Settings
+from indexer.store import VectorStore
+
+
+def open_store(settings: Settings) -> VectorStore:
+    """Open the configured collection (it is created on first write)."""
+    if settings.qdrant_url:
+        return ClientStore(
+            settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.collection
+        )
+    return EdgeStore(settings.data_dir, settings.collection)

@@ -1,0 +1,225 @@
+"""The server backend: a Qdrant server or cluster through ``qdrant-client``.
+
+``QdrantClient(":memory:")`` speaks the same API in-process and stands in for a
+server in tests; it is never the embedded default (its filters run in Python).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from indexer.errors import ModelMismatchError, StoreError
+from indexer.filters import AnyOf, FilterSpec
+from indexer.schema import FILTER_FIELDS, point_id
+from indexer.store import IMAGE, TEXT, VECTOR_NAMES, CollectionInfo, StoredPoint, split_vectors
+
+log = logging.getLogger(__name__)
+
+_INDEX_TYPES = {
+    "keyword": models.PayloadSchemaType.KEYWORD,
+    "integer": models.PayloadSchemaType.INTEGER,
+    "float": models.PayloadSchemaType.FLOAT,
+}
+
+
+def client_filter(spec: FilterSpec | None) -> models.Filter | None:
+    """A FilterSpec as a qdrant-client filter."""
+    if not spec:
+        return None
+    must: list[Any] = []
+    for name, cond in spec.conditions:
+        if isinstance(cond, AnyOf):
+            values = list(cond.values)
+            match = (
+                models.MatchValue(value=values[0]) if len(values) == 1 else models.MatchAny(any=values)
+            )
+            must.append(models.FieldCondition(key=name, match=match))
+        else:
+            rng = models.Range(gte=cond.gte, lte=cond.lte, gt=cond.gt, lt=cond.lt)
+            must.append(models.FieldCondition(key=name, range=rng))
+    return models.Filter(must=must)
+
+
+class ClientStore:
+    """A collection on a Qdrant server (``url``) or in ``qdrant-client``'s local mode."""
+
+    backend = "qdrant-server"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        api_key: str | None = None,
+        collection: str = "products",
+        client: QdrantClient | None = None,
+        timeout: int = 30,
+    ) -> None:
+        self.collection = collection
+        self.location = url or ":memory:"
+        self.client = client or QdrantClient(url=url, api_key=api_key, timeout=timeout)
+        if url is None and client is not None:
+            self.backend = "qdrant-client-local"
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ResponseHandlingException, UnexpectedResponse, ConnectionError) as e:
+            raise StoreError(f"Qdrant at {self.location} failed to {what}: {e}") from e
+
+    def _exists(self) -> bool:
+        return bool(self._call("check the collection", self.client.collection_exists, self.collection))
+
+    def _meta(self) -> dict[str, Any]:
+        info = self._call("read the collection", self.client.get_collection, self.collection)
+        return dict(getattr(info.config, "metadata", None) or {})
+
+    def ensure_collection(self, dim: int, model: str) -> None:
+        if self._exists():
+            meta = self._meta()
+            if meta.get("dim") != dim or meta.get("model") != model:
+                raise ModelMismatchError(
+                    f"collection {self.collection} at {self.location} holds vectors of model "
+                    f"{meta.get('model')} (dim {meta.get('dim')}), not {model} (dim {dim})"
+                )
+            return
+        params = {n: models.VectorParams(size=dim, distance=models.Distance.COSINE) for n in VECTOR_NAMES}
+        self._call(
+            "create the collection",
+            self.client.create_collection,
+            self.collection,
+            vectors_config=params,
+            metadata={"dim": dim, "model": model},
+        )
+        for name, kind in FILTER_FIELDS.items():
+            self._call(
+                "create a payload index",
+                self.client.create_payload_index,
+                self.collection,
+                field_name=name,
+                field_schema=_INDEX_TYPES[kind],
+                wait=True,
+            )
+
+    def info(self) -> CollectionInfo:
+        if not self._exists():
+            return CollectionInfo(
+                points=0, dim=None, model=None, backend=self.backend, location=self.location
+            )
+        meta = self._meta()
+        return CollectionInfo(
+            points=self.count(),
+            dim=meta.get("dim"),
+            model=meta.get("model"),
+            backend=self.backend,
+            location=f"{self.location} / {self.collection}",
+        )
+
+    def upsert(self, points: Sequence[StoredPoint]) -> None:
+        if not points:
+            return
+        structs = [
+            models.PointStruct(
+                id=point_id(p.product_id),
+                vector={IMAGE: p.image.tolist(), TEXT: p.text.tolist()},  # type: ignore[union-attr]
+                payload=p.payload,
+            )
+            for p in points
+        ]
+        self._call("upsert", self.client.upsert, self.collection, points=structs, wait=True)
+
+    def delete(self, product_ids: Sequence[str]) -> None:
+        if not product_ids:
+            return
+        selector = models.PointIdsList(points=[point_id(i) for i in product_ids])
+        self._call("delete", self.client.delete, self.collection, points_selector=selector, wait=True)
+
+    def set_payload(self, product_id: str, values: dict[str, Any]) -> None:
+        self._call(
+            "update a payload",
+            self.client.set_payload,
+            self.collection,
+            payload=values,
+            points=[point_id(product_id)],
+            wait=True,
+        )
+
+    def get(self, product_ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:
+        if not product_ids:
+            return []
+        records = self._call(
+            "retrieve",
+            self.client.retrieve,
+            self.collection,
+            ids=[point_id(i) for i in product_ids],
+            with_payload=True,
+            with_vectors=with_vectors,
+        )
+        by_id = {}
+        for r in records:
+            image, text = split_vectors(r.vector) if with_vectors else (None, None)
+            payload = dict(r.payload or {})
+            by_id[str(payload.get("id"))] = StoredPoint(str(payload.get("id")), payload, image, text)
+        return [by_id[str(i)] for i in product_ids if str(i) in by_id]
+
+    def count(self, filters: FilterSpec | None = None) -> int:
+        result = self._call(
+            "count", self.client.count, self.collection, count_filter=client_filter(filters), exact=True
+        )
+        return int(result.count)
+
+    def candidates(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+    ) -> list[StoredPoint]:
+        flt = client_filter(filters)
+        params = models.SearchParams(hnsw_ef=hnsw_ef, exact=exact)
+        vec = np.asarray(query, dtype=np.float32).tolist()
+        prefetch = [
+            models.Prefetch(query=vec, using=name, filter=flt, limit=limit, params=params)
+            for name in VECTOR_NAMES
+        ]
+        response = self._call(
+            "search",
+            self.client.query_points,
+            self.collection,
+            prefetch=prefetch,
+            query=models.FusionQuery(fusion=models.Fusion.RRF),
+            limit=2 * limit,
+            with_payload=True,
+            with_vectors=True,
+        )
+        out = []
+        for h in response.points:
+            image, text = split_vectors(h.vector)
+            payload = dict(h.payload or {})
+            out.append(StoredPoint(str(payload.get("id")), payload, image, text, float(h.score)))
+        return out
+
+    def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
+        response = self._call(
+            "facet",
+            self.client.facet,
+            self.collection,
+            key=field_name,
+            facet_filter=client_filter(filters),
+            limit=limit,
+            exact=True,
+        )
+        return {hit.value: int(hit.count) for hit in response.hits}
+
+    def optimize(self) -> None:
+        """The server optimises in the background; nothing to do."""
+
+    def close(self) -> None:
+        self.client.close()

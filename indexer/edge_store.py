@@ -1,0 +1,206 @@
+"""The embedded backend: Qdrant Edge (the Qdrant engine in-process) in a data directory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import qdrant_edge as qe
+
+from indexer.errors import ModelMismatchError, StoreError
+from indexer.filters import AnyOf, FilterSpec
+from indexer.schema import FILTER_FIELDS, point_id
+from indexer.store import IMAGE, TEXT, VECTOR_NAMES, CollectionInfo, StoredPoint, split_vectors
+
+log = logging.getLogger(__name__)
+
+META_FILE = "vitrine.json"
+_INDEX_TYPES = {
+    "keyword": qe.PayloadSchemaType.Keyword,
+    "integer": qe.PayloadSchemaType.Integer,
+    "float": qe.PayloadSchemaType.Float,
+}
+RRF_K = 60
+
+
+def edge_filter(spec: FilterSpec | None) -> qe.Filter | None:
+    """A FilterSpec as a Qdrant Edge filter."""
+    if not spec:
+        return None
+    must: list[Any] = []
+    for name, cond in spec.conditions:
+        if isinstance(cond, AnyOf):
+            values = list(cond.values)
+            match = qe.MatchValue(values[0]) if len(values) == 1 else qe.MatchAny(values)
+            must.append(qe.FieldCondition(key=name, match=match))
+        else:
+            rng = qe.RangeFloat(gte=cond.gte, lte=cond.lte, gt=cond.gt, lt=cond.lt)
+            must.append(qe.FieldCondition(key=name, range=rng))
+    return qe.Filter(must=must)
+
+
+class EdgeStore:
+    """A collection as a Qdrant Edge shard at ``data_dir/edge/<collection>``.
+
+    Writes go through Qdrant's write-ahead log and are flushed before ``upsert``
+    returns, so an acknowledged write survives a crash of this process.
+    """
+
+    backend = "qdrant-edge"
+
+    def __init__(self, data_dir: str | Path, collection: str = "products") -> None:
+        self.path = Path(data_dir) / "edge" / collection
+        self._meta_path = self.path / META_FILE
+        self._lock = threading.RLock()
+        self._shard: qe.EdgeShard | None = None
+        self._meta: dict[str, Any] = {}
+        if self._meta_path.is_file():
+            self._meta = json.loads(self._meta_path.read_text(encoding="utf-8"))
+            self._open_existing()
+
+    def _open_existing(self) -> None:
+        try:
+            self._shard = qe.EdgeShard.load(str(self.path))
+        except Exception as e:  # the binding raises plain exceptions with Qdrant's message
+            raise StoreError(f"cannot open the embedded store at {self.path}: {e}") from e
+
+    @property
+    def shard(self) -> qe.EdgeShard:
+        if self._shard is None:
+            raise StoreError(
+                f"no collection at {self.path}; index a catalog first (vitrine index --catalog DIR)"
+            )
+        return self._shard
+
+    def ensure_collection(self, dim: int, model: str) -> None:
+        with self._lock:
+            if self._shard is not None:
+                if self._meta.get("dim") != dim or self._meta.get("model") != model:
+                    raise ModelMismatchError(
+                        f"the collection at {self.path} holds vectors of model "
+                        f"{self._meta.get('model')} (dim {self._meta.get('dim')}), not {model} "
+                        f"(dim {dim}); use another VITRINE_COLLECTION or data directory, or "
+                        "rebuild it with `vitrine index --recreate`"
+                    )
+                return
+            self.path.mkdir(parents=True, exist_ok=True)
+            params = {
+                name: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)
+                for name in VECTOR_NAMES
+            }
+            self._shard = qe.EdgeShard.create(str(self.path), qe.EdgeConfig(vectors=params))
+            for name, kind in FILTER_FIELDS.items():
+                self._shard.update(qe.UpdateOperation.create_field_index(name, _INDEX_TYPES[kind]))
+            self._shard.flush()
+            # The meta file is written last: its presence means the shard is complete.
+            self._meta = {"dim": dim, "model": model}
+            tmp = self._meta_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self._meta), encoding="utf-8")
+            tmp.replace(self._meta_path)
+
+    def info(self) -> CollectionInfo:
+        points = self.count() if self._shard is not None else 0
+        return CollectionInfo(
+            points=points,
+            dim=self._meta.get("dim"),
+            model=self._meta.get("model"),
+            backend=self.backend,
+            location=str(self.path),
+        )
+
+    def upsert(self, points: Sequence[StoredPoint]) -> None:
+        if not points:
+            return
+        batch = [
+            qe.Point(
+                id=point_id(p.product_id),
+                vector={IMAGE: p.image.tolist(), TEXT: p.text.tolist()},  # type: ignore[union-attr]
+                payload=p.payload,
+            )
+            for p in points
+        ]
+        with self._lock:
+            self.shard.update(qe.UpdateOperation.upsert_points(batch))
+            self.shard.flush()
+
+    def delete(self, product_ids: Sequence[str]) -> None:
+        if not product_ids:
+            return
+        with self._lock:
+            self.shard.update(qe.UpdateOperation.delete_points([point_id(i) for i in product_ids]))
+            self.shard.flush()
+
+    def set_payload(self, product_id: str, values: dict[str, Any]) -> None:
+        with self._lock:
+            self.shard.update(qe.UpdateOperation.set_payload([point_id(product_id)], values))
+            self.shard.flush()
+
+    def get(self, product_ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:
+        if not product_ids:
+            return []
+        records = self.shard.retrieve(
+            [point_id(i) for i in product_ids], with_payload=True, with_vector=with_vectors
+        )
+        by_id = {}
+        for r in records:
+            image, text = split_vectors(r.vector) if with_vectors else (None, None)
+            payload = dict(r.payload or {})
+            by_id[str(payload.get("id"))] = StoredPoint(str(payload.get("id")), payload, image, text)
+        return [by_id[str(i)] for i in product_ids if str(i) in by_id]
+
+    def count(self, filters: FilterSpec | None = None) -> int:
+        return int(self.shard.count(qe.CountRequest(exact=True, filter=edge_filter(filters))))
+
+    def candidates(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+    ) -> list[StoredPoint]:
+        flt = edge_filter(filters)
+        params = qe.SearchParams(hnsw_ef=hnsw_ef, exact=exact)
+        vec = np.asarray(query, dtype=np.float32).tolist()
+        prefetches = [
+            qe.Prefetch(limit=limit, query=qe.Query.Nearest(vec, using=name), filter=flt, params=params)
+            for name in VECTOR_NAMES
+        ]
+        request = qe.QueryRequest(
+            limit=2 * limit,
+            query=qe.Fusion.Rrf(k=RRF_K),
+            prefetches=prefetches,
+            with_payload=True,
+            with_vector=True,
+        )
+        hits = self.shard.query(request)
+        out = []
+        for h in hits:
+            image, text = split_vectors(h.vector)
+            payload = dict(h.payload or {})
+            out.append(StoredPoint(str(payload.get("id")), payload, image, text, float(h.score)))
+        return out
+
+    def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
+        response = self.shard.facet(
+            qe.FacetRequest(key=field_name, limit=limit, exact=True, filter=edge_filter(filters))
+        )
+        return {hit.value: int(hit.count) for hit in response.hits}
+
+    def optimize(self) -> None:
+        with self._lock:
+            self.shard.optimize()
+            self.shard.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None

@@ -1,0 +1,204 @@
+"""Filters: parsed once from CLI or JSON into a backend-neutral spec, validated strictly.
+
+JSON form (the API)::
+
+    {"occasion": "Casual", "colour": ["Black", "Navy Blue"],
+     "price": {"gte": 10, "lte": 50}, "year": [2011, 2012]}
+
+CLI form (``--filter``, repeatable)::
+
+    occasion=Casual   colour=Black,Navy Blue   price=10..50   year=2011..   price=..99.5
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.errors import FilterError
+from indexer.schema import FILTER_FIELDS
+
+MAX_VALUES = 100
+RANGE_KEYS = ("gte", "lte", "gt", "lt")
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """The field equals one of ``values``."""
+
+    values: tuple[str | int, ...]
+
+    def matches(self, value: Any) -> bool:
+        return value in self.values
+
+
+@dataclass(frozen=True)
+class Range:
+    """The field lies within the bounds that are set."""
+
+    gte: float | None = None
+    lte: float | None = None
+    gt: float | None = None
+    lt: float | None = None
+
+    def matches(self, value: Any) -> bool:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        return not (
+            (self.gte is not None and value < self.gte)
+            or (self.lte is not None and value > self.lte)
+            or (self.gt is not None and value <= self.gt)
+            or (self.lt is not None and value >= self.lt)
+        )
+
+
+Condition = AnyOf | Range
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """All conditions must hold (AND across fields; OR within an any-of list)."""
+
+    conditions: tuple[tuple[str, Condition], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.conditions)
+
+    def matches(self, payload: Mapping[str, Any]) -> bool:
+        """Whether a stored payload satisfies every condition (used to explain and to test)."""
+        return all(cond.matches(payload.get(name)) for name, cond in self.conditions)
+
+    def matched(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The filtered fields and the values this payload has for them."""
+        return {name: payload.get(name) for name, _ in self.conditions}
+
+    def fields(self) -> list[str]:
+        return [name for name, _ in self.conditions]
+
+    def with_condition(self, name: str, cond: Condition) -> FilterSpec:
+        rest = tuple((n, c) for n, c in self.conditions if n != name)
+        return FilterSpec((*rest, (name, cond)))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, cond in self.conditions:
+            if isinstance(cond, AnyOf):
+                out[name] = list(cond.values)
+            else:
+                out[name] = {k: getattr(cond, k) for k in RANGE_KEYS if getattr(cond, k) is not None}
+        return out
+
+
+def _unknown_field(name: Any) -> FilterError:
+    return FilterError(
+        f"unknown filter field {name!r}; filterable fields are: {', '.join(FILTER_FIELDS)}"
+    )
+
+
+def _number(name: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise FilterError(f"filter {name}.{key} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _range(name: str, bounds: Mapping[str, Any]) -> Range:
+    if FILTER_FIELDS[name] == "keyword":
+        raise FilterError(f"filter {name} is a text field and takes values, not a range")
+    extra = sorted(set(bounds) - set(RANGE_KEYS))
+    if extra or not bounds:
+        raise FilterError(
+            f"range filter {name} takes the keys {', '.join(RANGE_KEYS)}; got {sorted(bounds)}"
+        )
+    rng = Range(**{k: _number(name, k, v) for k, v in bounds.items()})
+    low = rng.gte if rng.gte is not None else rng.gt
+    high = rng.lte if rng.lte is not None else rng.lt
+    if low is not None and high is not None and low > high:
+        raise FilterError(f"range filter {name} is empty: lower bound {low} > upper bound {high}")
+    return rng
+
+
+def _value(name: str, value: Any) -> str | int:
+    kind = FILTER_FIELDS[name]
+    if kind == "keyword":
+        if not isinstance(value, str) or not value.strip():
+            raise FilterError(f"filter {name} takes non-empty text values, got {value!r}")
+        if len(value) > 200:
+            raise FilterError(f"filter {name} value is longer than 200 characters")
+        return value.strip()
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FilterError(f"filter {name} takes whole numbers, got {value!r}")
+        return value
+    raise FilterError(f"filter {name} takes a range such as {{\"gte\": 10, \"lte\": 50}}")
+
+
+def parse_filters(raw: Mapping[str, Any] | None) -> FilterSpec:
+    """Validate a JSON filter object into a FilterSpec.
+
+    Raises:
+        FilterError: unknown field, wrong type, empty list or empty range; the message
+            names the valid fields or the expected form.
+    """
+    if raw is None:
+        return FilterSpec()
+    if not isinstance(raw, Mapping):
+        raise FilterError("filters must be an object mapping field names to values")
+    conditions: list[tuple[str, Condition]] = []
+    for name, value in raw.items():
+        if name not in FILTER_FIELDS:
+            raise _unknown_field(name)
+        if isinstance(value, Mapping):
+            conditions.append((name, _range(name, value)))
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            raise FilterError(f"filter {name} has an empty list of values")
+        if len(values) > MAX_VALUES:
+            raise FilterError(f"filter {name} has more than {MAX_VALUES} values")
+        parsed = tuple(dict.fromkeys(_value(name, v) for v in values))
+        conditions.append((name, AnyOf(parsed)))
+    return FilterSpec(tuple(conditions))
+
+
+def _cli_scalar(name: str, text: str) -> str | int:
+    if FILTER_FIELDS[name] == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise FilterError(f"filter {name} takes whole numbers, got {text!r}") from None
+    return text
+
+
+def _cli_number(name: str, text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise FilterError(f"filter {name} range bound {text!r} is not a number") from None
+
+
+def parse_cli_filters(items: Iterable[str]) -> FilterSpec:
+    """Parse ``field=value`` strings (``a,b`` any-of; ``lo..hi`` ranges) into a FilterSpec."""
+    raw: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name:
+            raise FilterError(f"filter {item!r} is not of the form field=value")
+        if name not in FILTER_FIELDS:
+            raise _unknown_field(name)
+        if name in raw:
+            raise FilterError(f"filter {name} is given twice; use {name}=a,b for any of a or b")
+        if ".." in text and FILTER_FIELDS[name] != "keyword":
+            low, _, high = text.partition("..")
+            bounds = {"gte": _cli_number(name, low.strip()), "lte": _cli_number(name, high.strip())}
+            raw[name] = {k: v for k, v in bounds.items() if v is not None}
+        elif FILTER_FIELDS[name] == "float":
+            number = _cli_number(name, text)
+            raw[name] = {"gte": number, "lte": number}
+        else:
+            raw[name] = [_cli_scalar(name, v.strip()) for v in text.split(",") if v.strip()]
+    return parse_filters(raw)

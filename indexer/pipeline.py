@@ -1,0 +1,111 @@
+"""Indexing: products -> both embeddings -> batched, acknowledged upserts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from encoder import Encoder, ImageDecodeError, load_image
+from indexer.catalog import CatalogEntry, RowError
+from indexer.schema import Product
+from indexer.store import StoredPoint, VectorStore
+
+
+def product_text(product: Product) -> str:
+    """The text embedded as a product's ``text`` vector: its title plus the attributes a
+    shopper types that titles often leave out (occasion, season)."""
+    extras = [v.lower() for v in (product.occasion, product.season) if v]
+    return ", ".join([product.title, *extras])
+
+
+def content_hash(product: Product, image_bytes: bytes) -> str:
+    """Changes whenever anything embedded or stored for the product changes."""
+    digest = hashlib.sha256(json.dumps(asdict(product), sort_keys=True).encode())
+    digest.update(image_bytes)
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class IndexReport:
+    """What an indexing run did."""
+
+    indexed: int = 0
+    unchanged: int = 0
+    skipped: list[RowError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return (self.indexed + self.unchanged) / self.seconds if self.seconds else 0.0
+
+
+def _read_image_bytes(entry: CatalogEntry, source: str) -> bytes | RowError:
+    try:
+        return Path(entry.product.image).read_bytes()
+    except OSError as e:
+        return RowError(source, entry.line, f"cannot read image: {e.strerror or e}", entry.product.id)
+
+
+def index_entries(
+    encoder: Encoder,
+    store: VectorStore,
+    entries: Sequence[CatalogEntry],
+    *,
+    source: str = "catalog",
+    batch_size: int = 64,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> IndexReport:
+    """Embed and upsert ``entries`` in batches; each batch is durable before the next starts.
+
+    Products already stored with the same content hash and model are left alone
+    (unless ``force``), so re-running an import is cheap and changes nothing.
+    Unreadable images are reported with their line and skipped.
+    """
+    report = IndexReport()
+    started = time.perf_counter()
+    store.ensure_collection(encoder.dim, encoder.model_id)
+    for start in range(0, len(entries), batch_size):
+        batch = entries[start : start + batch_size]
+        ids = [e.product.id for e in batch]
+        existing = {} if force else {p.product_id: p.payload for p in store.get(ids)}
+        todo: list[tuple[CatalogEntry, str, object]] = []
+        for entry in batch:
+            raw = _read_image_bytes(entry, source)
+            if isinstance(raw, RowError):
+                report.skipped.append(raw)
+                continue
+            digest = content_hash(entry.product, raw)
+            old = existing.get(entry.product.id)
+            if old and old.get("content_hash") == digest and old.get("model") == encoder.model_id:
+                report.unchanged += 1
+                continue
+            try:
+                image = load_image(raw)
+            except ImageDecodeError as e:
+                reason = str(e).replace("<bytes>", "image")
+                report.skipped.append(RowError(source, entry.line, reason, entry.product.id))
+                continue
+            todo.append((entry, digest, image))
+        if todo:
+            images = encoder.embed_images([img for _, _, img in todo])  # type: ignore[misc]
+            texts = encoder.embed_texts([product_text(e.product) for e, _, _ in todo])
+            points = [
+                StoredPoint(
+                    e.product.id,
+                    {**e.product.to_payload(), "model": encoder.model_id, "content_hash": digest},
+                    images[i],
+                    texts[i],
+                )
+                for i, (e, digest, _) in enumerate(todo)
+            ]
+            store.upsert(points)
+            report.indexed += len(points)
+        if progress:
+            progress(len(batch))
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,80 @@
+"""Settings read from the environment in one place (``VITRINE_*``, ``QDRANT_*``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every tunable of the search core. Environment variable in brackets."""
+
+    data_dir: Path = Path("data")
+    """Where the embedded Qdrant Edge store and other local state live [VITRINE_DATA_DIR]."""
+    qdrant_url: str | None = None
+    """Qdrant server URL; when set, the server is used instead of the embedded store [QDRANT_URL]."""
+    qdrant_api_key: str | None = None
+    """API key for the Qdrant server [QDRANT_API_KEY]."""
+    collection: str = "products"
+    """Collection (server) or shard folder (embedded) name [VITRINE_COLLECTION]."""
+    model: str = "default"
+    """Model spec, see ``encoder.loading`` [VITRINE_MODEL]."""
+    device: str | None = None
+    """Torch device; empty picks CUDA when present, else CPU [VITRINE_DEVICE]."""
+    batch_size: int = 64
+    """Products embedded and upserted per batch while indexing [VITRINE_BATCH_SIZE]."""
+    candidates: int = 100
+    """Minimum candidates fetched from each named vector before re-ranking [VITRINE_CANDIDATES]."""
+    oversample: int = 4
+    """Candidates per vector = max(candidates, oversample * (k + offset)) [VITRINE_OVERSAMPLE]."""
+    w_image: float = 0.5
+    """Weight of s_image = cos(q, product image vector) in the final score [VITRINE_W_IMAGE]."""
+    w_text: float = 0.5
+    """Weight of s_text = cos(q, product text vector) in the final score [VITRINE_W_TEXT]."""
+    default_alpha: float = 0.5
+    """Fusion weight of the image when a query has both image and text [VITRINE_ALPHA]."""
+    hnsw_ef: int = 128
+    """HNSW search breadth for candidate search [VITRINE_HNSW_EF]."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``."""
+        env = os.environ if env is None else env
+        names = {
+            "data_dir": "VITRINE_DATA_DIR",
+            "qdrant_url": "QDRANT_URL",
+            "qdrant_api_key": "QDRANT_API_KEY",
+            "collection": "VITRINE_COLLECTION",
+            "model": "VITRINE_MODEL",
+            "device": "VITRINE_DEVICE",
+            "batch_size": "VITRINE_BATCH_SIZE",
+            "candidates": "VITRINE_CANDIDATES",
+            "oversample": "VITRINE_OVERSAMPLE",
+            "w_image": "VITRINE_W_IMAGE",
+            "w_text": "VITRINE_W_TEXT",
+            "default_alpha": "VITRINE_ALPHA",
+            "hnsw_ef": "VITRINE_HNSW_EF",
+        }
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, var in names.items():
+            raw = env.get(var, "").strip()
+            if not raw:
+                continue
+            kind = types[name]
+            try:
+                if kind == "int":
+                    values[name] = int(raw)
+                elif kind == "float":
+                    values[name] = float(raw)
+                elif kind == "Path":
+                    values[name] = Path(raw)
+                else:
+                    values[name] = raw
+            except ValueError:
+                raise ValueError(f"{var}={raw!r} is not a valid {kind}") from None
+        return replace(cls(**values), **overrides)

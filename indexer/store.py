@@ -1,0 +1,98 @@
+"""The vector-store protocol both Qdrant backends satisfy, and the types they exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from indexer.filters import FilterSpec
+
+IMAGE = "image"
+TEXT = "text"
+VECTOR_NAMES = (IMAGE, TEXT)
+
+
+@dataclass
+class StoredPoint:
+    """One product as stored: its payload and, when asked for, its two vectors."""
+
+    product_id: str
+    payload: dict[str, Any]
+    image: np.ndarray | None = None
+    text: np.ndarray | None = None
+    score: float | None = None  # the candidate-stage score, when it came from a search
+    sources: list[str] = field(default_factory=list)  # which prefetches found it
+
+
+@dataclass(frozen=True, kw_only=True)
+class CollectionInfo:
+    """What a store knows about its collection."""
+
+    points: int
+    dim: int | None
+    model: str | None
+    backend: str
+    location: str
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """A Qdrant collection of products with named ``image`` and ``text`` vectors."""
+
+    backend: str
+
+    def ensure_collection(self, dim: int, model: str) -> None:
+        """Create the collection (vectors and payload indexes) if missing.
+
+        Raises:
+            ModelMismatchError: it exists with another model or dimension.
+        """
+
+    def info(self) -> CollectionInfo: ...
+
+    def upsert(self, points: Sequence[StoredPoint]) -> None:
+        """Write points (with both vectors) and return once the write is durable."""
+
+    def delete(self, product_ids: Sequence[str]) -> None: ...
+
+    def get(self, product_ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:
+        """The stored points among ``product_ids`` (missing ids are left out), in input order."""
+
+    def count(self, filters: FilterSpec | None = None) -> int: ...
+
+    def candidates(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+    ) -> list[StoredPoint]:
+        """Prefetch ``limit`` nearest on each named vector under ``filters``; return the union
+        with vectors and payloads (fused by reciprocal rank, best first)."""
+
+    def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
+        """Value counts of a payload field over the points matching ``filters``."""
+
+    def set_payload(self, product_id: str, values: dict[str, Any]) -> None: ...
+
+    def optimize(self) -> None:
+        """Build indexes after a bulk load (no-op where the server does it itself)."""
+
+    def close(self) -> None: ...
+
+
+def split_vectors(vector: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Pull the named vectors out of what a Qdrant backend returns."""
+    if not isinstance(vector, dict):
+        return None, None
+    image = vector.get(IMAGE)
+    text = vector.get(TEXT)
+    return (
+        None if image is None else np.asarray(image, dtype=np.float32),
+        None if text is None else np.asarray(text, dtype=np.float32),
+    )

@@ -221,5 +221,9 @@ class ClientStore:
     def optimize(self) -> None:
         """The server optimises in the background; nothing to do."""
 
+    def drop(self) -> None:
+        if self._exists():
+            self._call("delete the collection", self.client.delete_collection, self.collection)
+
     def close(self) -> None:
         self.client.close()

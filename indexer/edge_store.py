@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -197,6 +198,13 @@ class EdgeStore:
         with self._lock:
             self.shard.optimize()
             self.shard.flush()
+
+    def drop(self) -> None:
+        with self._lock:
+            self.close()
+            self._meta = {}
+            if self.path.exists():
+                shutil.rmtree(self.path)
 
     def close(self) -> None:
         with self._lock:

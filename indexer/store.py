@@ -83,6 +83,9 @@ class VectorStore(Protocol):
     def optimize(self) -> None:
         """Build indexes after a bulk load (no-op where the server does it itself)."""
 
+    def drop(self) -> None:
+        """Delete the collection and everything in it."""
+
     def close(self) -> None: ...
 
 

@@ -150,7 +150,8 @@ def resolve_spec(spec: str | None) -> ResolvedSpec:
             identity=ModelIdentity(name=f"random:{arch}", checksum=f"seed{RANDOM_SEED}"),
         )
     as_path = Path(spec.removeprefix("local-dir:")).expanduser()
-    if spec.startswith("local-dir:") or as_path.is_dir():
+    looks_like_path = spec.startswith(("/", ".", "~")) or ("/" in spec and ":" not in spec)
+    if spec.startswith("local-dir:") or as_path.is_dir() or looks_like_path:
         if not as_path.is_dir():
             raise ModelNotFoundError(f"model directory {as_path} does not exist")
         return _resolve_dir(as_path.resolve())

@@ -1,0 +1,64 @@
+"""The vitrine command line, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from api.cli import cli
+
+
+@pytest.fixture
+def run(tmp_path: Path, tiny_model_dir: Path):
+    env = {"VITRINE_DATA_DIR": str(tmp_path / "data"), "VITRINE_MODEL": str(tiny_model_dir)}
+
+    def _run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    return _run
+
+
+def test_index_search_stats(run, catalog_dir: Path) -> None:
+    code, out = run("index", "--catalog", str(catalog_dir), "--limit", "60")
+    assert code == 0, out
+    assert "indexed 60, unchanged 0, skipped 0" in out and "products/s" in out
+    code, out = run("index", "--catalog", str(catalog_dir), "--limit", "60")
+    assert "indexed 0, unchanged 60" in out and "holds 60 points" in out
+
+    code, out = run("search", "black watch", "--filter", "occasion=casual", "-k", "5", "--json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert len(data["results"]) == 5
+    first = data["results"][0]
+    assert set(first) == {"id", "score", "breakdown", "product"}
+    assert {"s_image", "s_text", "alpha", "weights", "matched_filters"} <= set(first["breakdown"])
+    assert all(r["product"]["occasion"] == "Casual" for r in data["results"])
+    assert {"encode_ms", "candidates_ms", "rerank_ms"} <= set(data["timings"])
+
+    image = catalog_dir / "images" / "10000.jpg"
+    code, out = run("search", "red", "--image", str(image), "--alpha", "0.7", "-k", "3")
+    assert code == 0 and "results from" in out and "s_img" in out
+
+    code, out = run("stats")
+    assert code == 0
+    assert "points: 60" in out and "model: tiny-clip@" in out and "data_dir:" in out
+
+
+def test_errors_are_clear(run, catalog_dir: Path, tmp_path: Path) -> None:
+    code, out = run("search", "x", "--filter", "brand=nike")
+    assert code == 2 and "unknown filter field 'brand'; filterable fields are" in out
+    code, out = run("search")
+    assert code == 2 and "give a search TEXT" in out
+    code, out = run("search", "shirt")
+    assert code == 1 and "index a catalog first" in out
+    code, out = run("index", "--catalog", str(tmp_path / "missing"))
+    assert code == 1 and "does not exist" in out
+    run("index", "--catalog", str(catalog_dir), "--limit", "10")
+    code, out = run("search", "shirt", "--alpha", "3")
+    assert code == 1 and "alpha must be between 0 and 1" in out
+    code, out = run("search", "shirt", "--image", str(tmp_path / "nope.jpg"))
+    assert code == 1 and "cannot open image" in out

@@ -11,7 +11,9 @@ import pytest
 from indexer import CatalogError, read_catalog
 from indexer.catalog import CSV_COLUMNS
 
-HEADER = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName,image"
+HEADER = (
+    "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName,image"
+)
 
 
 def test_real_catalog_maps_columns(catalog_dir: Path) -> None:
@@ -21,7 +23,12 @@ def test_real_catalog_maps_columns(catalog_dir: Path) -> None:
     assert first.line == 2
     p = first.product
     assert (p.id, p.title, p.occasion, p.category, p.sub_category, p.colour) == (
-        "10000", "Palm Tree Girls Sp Jace Sko White Skirts", "Casual", "Apparel", "Bottomwear", "White"
+        "10000",
+        "Palm Tree Girls Sp Jace Sko White Skirts",
+        "Casual",
+        "Apparel",
+        "Bottomwear",
+        "White",
     )
     assert p.year == 2011 and Path(p.image).is_file()
     assert set(CSV_COLUMNS.values()) >= {"occasion", "title", "gender"}
@@ -76,8 +83,17 @@ def test_unreadable_image_is_skipped_at_indexing(broken_csv: Path, encoder, empt
 def test_jsonl_format(tmp_path: Path, catalog_dir: Path) -> None:
     shutil.copy(catalog_dir / "images" / "10000.jpg", tmp_path / "a.jpg")
     lines = [
-        json.dumps({"id": "A1", "title": "Red Dress", "image": "a.jpg", "price": 39.5, "year": 2024,
-                    "occasion": "Party", "colour": "Red"}),
+        json.dumps(
+            {
+                "id": "A1",
+                "title": "Red Dress",
+                "image": "a.jpg",
+                "price": 39.5,
+                "year": 2024,
+                "occasion": "Party",
+                "colour": "Red",
+            }
+        ),
         "{not json",
         json.dumps(["a", "list"]),
         json.dumps({"id": "A2", "title": "X", "image": "a.jpg", "price": "cheap"}),

@@ -15,14 +15,17 @@ QUERIES = [
     Query(text="black watch", k=10, exact=True),
     Query(text="blue casual shirt for men", k=10, exact=True),
     Query(text="sports shoes", filters=parse_filters({"gender": ["Men", "Unisex"]}), k=10, exact=True),
-    Query(text="handbag", filters=parse_filters({"occasion": "Casual", "year": {"gte": 2011}}), k=10, exact=True),
+    Query(
+        text="handbag", filters=parse_filters({"occasion": "Casual", "year": {"gte": 2011}}), k=10, exact=True
+    ),
     Query(text="white", filters=parse_filters({"sub_category": "Topwear"}), k=10, offset=5, exact=True),
 ]
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder,
-         catalog_entries: list[CatalogEntry]) -> Iterator[tuple[Searcher, Searcher]]:
+def both(
+    tmp_path_factory: pytest.TempPathFactory, encoder: Encoder, catalog_entries: list[CatalogEntry]
+) -> Iterator[tuple[Searcher, Searcher]]:
     edge = EdgeStore(tmp_path_factory.mktemp("edge"))
     server = ClientStore(client=QdrantClient(":memory:"), collection="products")
     for store in (edge, server):
@@ -34,8 +37,10 @@ def both(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder,
 
 def test_same_counts_and_facets(both: tuple[Searcher, Searcher]) -> None:
     edge, server = both
-    assert edge.store.count() == server.store.count() == len(
-        {p.product_id for p in edge.store.get([str(i) for i in range(10000, 10400)])}
+    assert (
+        edge.store.count()
+        == server.store.count()
+        == len({p.product_id for p in edge.store.get([str(i) for i in range(10000, 10400)])})
     )
     spec = parse_filters({"gender": "Women"})
     assert edge.store.count(spec) == server.store.count(spec) > 0

@@ -26,8 +26,14 @@ from indexer.schema import KEYWORD_FIELDS
 
 
 def test_json_filters_parse() -> None:
-    spec = parse_filters({"occasion": "Casual", "colour": ["Black", "Navy Blue"], "price": {"gte": 10, "lte": 50},
-                          "year": [2011, 2012]})
+    spec = parse_filters(
+        {
+            "occasion": "Casual",
+            "colour": ["Black", "Navy Blue"],
+            "price": {"gte": 10, "lte": 50},
+            "year": [2011, 2012],
+        }
+    )
     assert dict(spec.conditions) == {
         "occasion": AnyOf(("Casual",)),
         "colour": AnyOf(("Black", "Navy Blue")),
@@ -70,8 +76,13 @@ def test_bad_filters_name_what_is_valid(raw: object, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("items", "message"),
-    [(["brand=x"], "unknown filter field"), (["occasion"], "field=value"), (["price=a..b"], "not a number"),
-     (["year=abc"], "whole numbers"), (["occasion=a", "occasion=b"], "given twice")],
+    [
+        (["brand=x"], "unknown filter field"),
+        (["occasion"], "field=value"),
+        (["price=a..b"], "not a number"),
+        (["year=abc"], "whole numbers"),
+        (["occasion=a", "occasion=b"], "given twice"),
+    ],
 )
 def test_bad_cli_filters(items: list[str], message: str) -> None:
     with pytest.raises(FilterError, match=message):
@@ -88,8 +99,9 @@ def _priced(entry: CatalogEntry) -> CatalogEntry:
 
 
 @pytest.fixture(scope="module")
-def priced(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder,
-           catalog_entries: list[CatalogEntry]) -> Iterator[tuple[Searcher, list[dict]]]:
+def priced(
+    tmp_path_factory: pytest.TempPathFactory, encoder: Encoder, catalog_entries: list[CatalogEntry]
+) -> Iterator[tuple[Searcher, list[dict]]]:
     store = EdgeStore(tmp_path_factory.mktemp("priced"))
     entries = [_priced(e) for e in catalog_entries]
     index_entries(encoder, store, entries)
@@ -119,7 +131,9 @@ def filter_specs(draw: st.DrawFn, payloads: list[dict]) -> dict:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_every_hit_satisfies_every_condition(priced: tuple[Searcher, list[dict]], data: st.DataObject) -> None:
+def test_every_hit_satisfies_every_condition(
+    priced: tuple[Searcher, list[dict]], data: st.DataObject
+) -> None:
     searcher, payloads = priced
     raw = data.draw(filter_specs(payloads))
     spec = parse_filters(raw)
@@ -154,4 +168,3 @@ def test_unknown_value_names_the_valid_ones(priced: tuple[Searcher, list[dict]])
 
 def test_empty_spec_matches_everything() -> None:
     assert FilterSpec().matches({"occasion": "x"}) and not FilterSpec()
-

@@ -26,7 +26,9 @@ def test_point_id_is_uuid5_of_product_id() -> None:
     assert point_id("10000") == point_id("10000") != point_id("10001")
 
 
-def test_reingest_changes_nothing(encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path) -> None:
+def test_reingest_changes_nothing(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
+) -> None:
     store = EdgeStore(tmp_path)
     entries = catalog_entries[:40]
     first = index_entries(encoder, store, entries, batch_size=16)
@@ -41,7 +43,9 @@ def test_reingest_changes_nothing(encoder: Encoder, catalog_entries: list[Catalo
     store.close()
 
 
-def test_persists_across_reopen(encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path) -> None:
+def test_persists_across_reopen(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
+) -> None:
     store = EdgeStore(tmp_path)
     index_entries(encoder, store, catalog_entries[:30])
     store.delete([catalog_entries[0].product.id])
@@ -93,13 +97,21 @@ with open(ack_path, "a") as ack:
 """
 
 
-def test_kill_during_indexing_loses_nothing_acknowledged(tiny_model_dir: Path, catalog_dir: Path,
-                                                         tmp_path: Path) -> None:
+def test_kill_during_indexing_loses_nothing_acknowledged(
+    tiny_model_dir: Path, catalog_dir: Path, tmp_path: Path
+) -> None:
     ack_path = tmp_path / "acks.jsonl"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", CRASH_SCRIPT, str(tiny_model_dir), str(tmp_path / "data"), str(catalog_dir),
-         str(ack_path)],
+        [
+            sys.executable,
+            "-c",
+            CRASH_SCRIPT,
+            str(tiny_model_dir),
+            str(tmp_path / "data"),
+            str(catalog_dir),
+            str(ack_path),
+        ],
         env=env,
     )
     deadline = time.monotonic() + 120

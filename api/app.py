@@ -1,0 +1,146 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import replace
+from typing import Any
+
+import redis as redis_lib
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter, RequestLimit
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api.auth import current_limit, rate_limit_key
+from api.blueprints import auth_bp, docs_bp, ops_bp, products_bp, search_bp
+from api.cache import CachedSearcher, EmbeddingCache
+from api.context import EXTENSION, AppState
+from api.errors import error_response, register_error_handlers
+from api.fetch import FetchPolicy
+from api.metrics import Metrics
+from api.redis_guard import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, RedisGuard, connect
+from api.security import register_security_headers
+from api.settings import ApiSettings
+from api.tokens import TokenIssuer
+from encoder import Encoder
+from indexer import Settings, VectorStore, open_store
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+# Form fields and multipart boundaries ride along with an upload.
+FORM_OVERHEAD = 64 * 1024
+# Probes and scrapes must keep working when a client is over its limit.
+UNLIMITED_ENDPOINTS = frozenset({
+    "ops.health", "ops.ready", "ops.metrics", "ops_root.health", "ops_root.ready", "ops_root.metrics",
+    "docs.openapi",
+})
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    api_settings: ApiSettings | None = None,
+    encoder: Encoder | None = None,
+    store: VectorStore | None = None,
+    redis: redis_lib.Redis | None = None,
+    fetch_policy: FetchPolicy | None = None,
+) -> Flask:
+    """Build the API.
+
+    Args:
+        settings: the search core's settings (default: from the environment).
+        api_settings: the HTTP layer's settings (default: from the environment).
+        encoder, store, redis: ready-made parts (tests pass a small model, a temporary
+            store and a separate Redis database); by default they are built from settings.
+        fetch_policy: how ``image_url`` is fetched (tests point it at a local server).
+    """
+    settings = settings or Settings.from_env()
+    api = api_settings or ApiSettings.from_env()
+    if api.jwt_secret is None:
+        log.warning("VITRINE_JWT_SECRET is not set: using a random key, so tokens end with this process")
+        api = replace(api, jwt_secret=secrets.token_urlsafe(48))
+    encoder = encoder or Encoder.load(settings.model, settings.device)
+    store = store or open_store(settings)
+    client = redis or connect(api.redis_url)
+    metrics = Metrics()
+    guard = RedisGuard(client, on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
+    cache = EmbeddingCache(guard, encoder.model_id, api.cache_ttl_s, metrics)
+
+    app = Flask("vitrine")
+    app.config["MAX_CONTENT_LENGTH"] = api.max_upload_bytes + FORM_OVERHEAD
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if api.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=api.trusted_proxies, x_proto=api.trusted_proxies)  # type: ignore[method-assign]
+
+    def on_breach(limit: RequestLimit) -> Response | None:
+        metrics.rate_limited.labels(endpoint=request.endpoint or "?").inc()
+        return None
+
+    limiter = Limiter(
+        key_func=rate_limit_key,
+        default_limits=[current_limit],
+        storage_uri=_storage_uri(client, api.redis_url),
+        storage_options={"socket_connect_timeout": CONNECT_TIMEOUT_S, "socket_timeout": SOCKET_TIMEOUT_S},
+        in_memory_fallback=[current_limit],  # type: ignore[list-item]
+        in_memory_fallback_enabled=True,
+        headers_enabled=True,
+        key_prefix="vitrine-rl",
+        on_breach=on_breach,
+    )
+    limiter.request_filter(lambda: request.endpoint in UNLIMITED_ENDPOINTS or request.method == "OPTIONS")
+
+    state = AppState(
+        settings=settings, api=api, encoder=encoder, store=store,
+        searcher=CachedSearcher(encoder, store, settings, cache), redis=client, guard=guard,
+        cache=cache, metrics=metrics,
+        tokens=TokenIssuer(api.jwt_secret or "", api.access_token_ttl_s, api.refresh_token_ttl_s),
+        fetch_policy=fetch_policy or FetchPolicy(
+            timeout_s=api.fetch_timeout_s, max_bytes=api.fetch_max_bytes,
+            max_redirects=api.fetch_max_redirects,
+        ),
+        limiter=limiter,
+    )
+    app.extensions[EXTENSION] = state
+    limiter.init_app(app)
+
+    for bp in (search_bp, products_bp, auth_bp, ops_bp, docs_bp):
+        app.register_blueprint(bp, url_prefix=PREFIX)
+    app.register_blueprint(ops_bp, url_prefix="", name="ops_root")
+    register_error_handlers(app)
+    register_security_headers(app, api.cors_origins)
+    _register_metrics(app, metrics)
+
+    @app.errorhandler(429)
+    def _too_many(e: Any) -> Response:
+        return error_response(429, "rate_limited", f"rate limit exceeded ({e.description}); "
+                              "retry after the time in Retry-After")
+
+    return app
+
+
+def _storage_uri(client: redis_lib.Redis, fallback: str) -> str:
+    """The limiter's Redis: the same server and database as the client the app uses."""
+    kwargs = client.connection_pool.connection_kwargs
+    if "host" not in kwargs:
+        return fallback
+    auth = f":{kwargs['password']}@" if kwargs.get("password") else ""
+    return f"redis://{auth}{kwargs['host']}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def _register_metrics(app: Flask, metrics: Metrics) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.vitrine_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        endpoint = request.endpoint or "unmatched"
+        status = str(response.status_code)
+        metrics.requests.labels(endpoint=endpoint, method=request.method, status=status).inc()
+        started = g.get("vitrine_started")
+        if started is not None:
+            metrics.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
+        return response

@@ -1,0 +1,80 @@
+"""GET /products/{id}, /products/{id}/similar and /products/{id}/complete-the-look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from api.auth import require_scope
+from api.context import state
+from api.errors import BadRequest
+from api.outfits import complete_the_look
+from api.params import as_filters, as_int
+from indexer import NotFoundError, Product
+from indexer.search import MAX_K, MAX_OFFSET
+
+bp = Blueprint("products", __name__)
+
+MAX_ID = 100
+SIMILAR_BY = ("image", "text", "both")
+
+
+def _check_id(product_id: str) -> str:
+    if len(product_id) > MAX_ID or not product_id.isprintable():
+        raise BadRequest(f"a product id is at most {MAX_ID} printable characters")
+    return product_id
+
+
+def _only(allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        raise BadRequest(f"unknown parameter(s) {', '.join(unknown)}; this endpoint takes "
+                         f"{', '.join(allowed) or 'none'}")
+
+
+@bp.get("/products/<product_id>")
+@require_scope("search", anonymous_ok=True)
+def get_product(product_id: str) -> Any:
+    """One product as stored."""
+    _only(())
+    found = state().store.get([_check_id(product_id)])
+    if not found:
+        raise NotFoundError(f"no product with id {product_id!r}")
+    return jsonify({"product": Product.from_payload(found[0].payload).to_payload()})
+
+
+@bp.get("/products/<product_id>/similar")
+@require_scope("search", anonymous_ok=True)
+def similar(product_id: str) -> Any:
+    """Products like this one by image, text or both, honouring filters."""
+    _only(("by", "k", "offset", "filters"))
+    by = request.args.get("by", "image")
+    if by not in SIMILAR_BY:
+        raise BadRequest(f"by must be one of {', '.join(SIMILAR_BY)}, got {by!r}")
+    k = as_int("k", request.args.get("k", "10"), 1, MAX_K)
+    offset = as_int("offset", request.args.get("offset", "0"), 0, MAX_OFFSET)
+    filters = as_filters(request.args.get("filters"))
+    st = state()
+    result = st.searcher.similar(_check_id(product_id), by=by, filters=filters, k=k, offset=offset)  # type: ignore[arg-type]
+    st.metrics.observe_timings(result.timings)
+    body = result.to_json()
+    body["anchor"] = product_id
+    body["by"] = by
+    body["page"] = {"k": k, "offset": offset, "returned": len(result.hits)}
+    return jsonify(body)
+
+
+@bp.get("/products/<product_id>/complete-the-look")
+@require_scope("search", anonymous_ok=True)
+def complete(product_id: str) -> Any:
+    """One suggestion per complementary slot, each with the reason it was chosen."""
+    _only(())
+    anchor, suggestions, note = complete_the_look(state().store, _check_id(product_id))
+    body: dict[str, Any] = {
+        "anchor": anchor.to_payload(),
+        "suggestions": [s.to_json() for s in suggestions],
+    }
+    if note:
+        body["note"] = note
+    return jsonify(body)

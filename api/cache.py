@@ -1,0 +1,84 @@
+"""The Redis cache of query embeddings, and a Searcher that encodes through it.
+
+Keys name the model, so vectors of one model are never served to another:
+``vitrine:emb:<model id>:text:<sha256 of the normalised text>`` and
+``vitrine:emb:<model id>:image:<sha256 of the re-encoded pixels>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable
+
+import numpy as np
+
+from api.images import QueryImage
+from api.metrics import Metrics
+from api.redis_guard import RedisGuard
+from encoder import Encoder, fuse
+from indexer import Query, Searcher, Settings, VectorStore
+
+PREFIX = "vitrine:emb"
+
+
+def normalise_text(text: str) -> str:
+    """Case, Unicode form and whitespace do not change what a shopper asked for."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class EmbeddingCache:
+    """Query vectors in Redis with a TTL; every failure is a miss, never an error."""
+
+    def __init__(self, guard: RedisGuard, model_id: str, ttl_s: int, metrics: Metrics) -> None:
+        self.guard = guard
+        self.model_id = model_id
+        self.ttl_s = ttl_s
+        self.metrics = metrics
+
+    def key(self, kind: str, digest: str) -> str:
+        return f"{PREFIX}:{self.model_id}:{kind}:{digest}"
+
+    def get_or_compute(self, kind: str, digest: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        key = self.key(kind, digest)
+        raw = self.guard.call("cache_get", lambda r: r.get(key), None)
+        if isinstance(raw, bytes) and len(raw) % 4 == 0 and raw:
+            self.metrics.cache.labels(kind=kind, result="hit").inc()
+            return np.frombuffer(raw, dtype=np.float32).copy()
+        self.metrics.cache.labels(kind=kind, result="miss").inc()
+        vector = np.asarray(compute(), dtype=np.float32)
+        self.guard.call("cache_set", lambda r: r.set(key, vector.tobytes(), ex=self.ttl_s), None)
+        return vector
+
+    def text(self, encoder: Encoder, text: str) -> np.ndarray:
+        digest = hashlib.sha256(normalise_text(text).encode()).hexdigest()
+        return self.get_or_compute("text", digest, lambda: encoder.embed_text(text))
+
+    def image(self, encoder: Encoder, image: QueryImage) -> np.ndarray:
+        return self.get_or_compute("image", image.digest, lambda: encoder.embed_image(image.image))
+
+
+class CachedSearcher(Searcher):
+    """A Searcher whose query encoding goes through the embedding cache.
+
+    Query images are passed as ``QueryImage`` (decoded, re-encoded, hashed) in ``Query.image``.
+    """
+
+    def __init__(
+        self, encoder: Encoder, store: VectorStore, settings: Settings, cache: EmbeddingCache
+    ) -> None:
+        super().__init__(encoder, store, settings)
+        self.cache = cache
+
+    def encode(self, query: Query, alpha: float) -> tuple[np.ndarray, float]:
+        e_text = self.cache.text(self.encoder, query.text) if query.text else None
+        e_image = None
+        if isinstance(query.image, QueryImage):
+            e_image = self.cache.image(self.encoder, query.image)
+        elif query.image is not None:
+            e_image = self.encoder.embed_image(query.image)
+        if e_image is None:
+            alpha = 0.0
+        elif e_text is None:
+            alpha = 1.0
+        return fuse(e_image, e_text, alpha), alpha

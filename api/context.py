@@ -1,0 +1,43 @@
+"""The per-app state the blueprints share, kept in ``app.extensions["vitrine"]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from flask import current_app
+from flask_limiter import Limiter
+
+from api.cache import CachedSearcher, EmbeddingCache
+from api.fetch import FetchPolicy
+from api.metrics import Metrics
+from api.redis_guard import RedisGuard
+from api.settings import ApiSettings
+from api.tokens import TokenIssuer
+from encoder import Encoder
+from indexer import Settings, VectorStore
+
+EXTENSION = "vitrine"
+
+
+@dataclass
+class AppState:
+    """Everything a request handler needs, built once by the app factory."""
+
+    settings: Settings
+    api: ApiSettings
+    encoder: Encoder
+    store: VectorStore
+    searcher: CachedSearcher
+    redis: redis.Redis
+    guard: RedisGuard
+    cache: EmbeddingCache
+    metrics: Metrics
+    tokens: TokenIssuer
+    fetch_policy: FetchPolicy
+    limiter: Limiter
+
+
+def state() -> AppState:
+    """The current app's state (inside a request or app context)."""
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]

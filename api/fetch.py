@@ -1,0 +1,174 @@
+"""Fetching ``image_url`` without becoming a proxy into the private network (SSRF).
+
+Every hop (the URL and each redirect) is resolved once, every address it resolves
+to is checked against the blocked networks, and the connection is then made to the
+checked address itself, so a DNS answer that changes between check and connect
+(rebinding) cannot redirect the request. Timeouts and a byte cap bound the cost.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from api.errors import FetchFailed, PayloadTooLarge, UnsafeUrl
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+MAX_URL_LENGTH = 2048
+REDIRECTS = {301, 302, 303, 307, 308}
+CHUNK = 64 * 1024
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (IPv4 and IPv6)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def is_public(address: Address) -> bool:
+    """Whether an address is globally routable: not private, loopback, link-local
+    (cloud metadata lives at 169.254.169.254), multicast, reserved or unspecified."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return is_public(address.ipv4_mapped)
+    return address.is_global and not address.is_multicast
+
+
+@dataclass(frozen=True, kw_only=True)
+class FetchPolicy:
+    """What an image fetch may do."""
+
+    timeout_s: float = 5.0
+    max_bytes: int = 8 * 1024 * 1024
+    max_redirects: int = 3
+    schemes: tuple[str, ...] = ("http", "https")
+    allowed: Callable[[Address], bool] = is_public
+    """Which resolved addresses may be connected to; tests swap this to reach a local server."""
+    resolver: Resolver = field(default=system_resolver)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an already-checked address while sending the original Host."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to a checked address, verifying the certificate against the original host name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def check_url(url: str, policy: FetchPolicy) -> tuple[str, int, str, str]:
+    """Validate one hop: returns (host, port, address to connect to, path with query).
+
+    Raises:
+        UnsafeUrl: wrong scheme, credentials in the URL, or an address that is not public.
+        FetchFailed: the host does not resolve.
+    """
+    if len(url) > MAX_URL_LENGTH:
+        raise UnsafeUrl(f"image_url is longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise UnsafeUrl(f"image_url is not a valid URL: {e}") from e
+    if parts.scheme not in policy.schemes:
+        raise UnsafeUrl(f"image_url must be an {' or '.join(policy.schemes)} URL")
+    if not parts.hostname:
+        raise UnsafeUrl("image_url has no host")
+    if parts.username or parts.password:
+        raise UnsafeUrl("image_url must not carry credentials")
+    host = parts.hostname
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = policy.resolver(host, port)
+    except (OSError, UnicodeError) as e:
+        raise FetchFailed(f"image_url host {host!r} does not resolve") from e
+    if not addresses:
+        raise FetchFailed(f"image_url host {host!r} does not resolve")
+    for raw in addresses:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])
+        if not policy.allowed(address):
+            # One bad address refuses the host: connecting to "any good one" would let
+            # an attacker's DNS answer choose.
+            raise UnsafeUrl(f"image_url host {host!r} resolves to a non-public address")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return host, port, addresses[0], path
+
+
+def fetch_image_bytes(url: str, policy: FetchPolicy) -> bytes:
+    """GET ``url`` under ``policy``, following and re-checking redirects.
+
+    Raises:
+        UnsafeUrl, FetchFailed, PayloadTooLarge.
+    """
+    seen: list[str] = []
+    for _ in range(policy.max_redirects + 1):
+        seen.append(url)
+        host, port, address, path = check_url(url, policy)
+        scheme = urlsplit(url).scheme
+        kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+        conn = kind(host, port, address, policy.timeout_s)
+        try:
+            conn.request("GET", path, headers={"User-Agent": "vitrine-image-fetch/1", "Accept": "image/*"})
+            response = conn.getresponse()
+            if response.status in REDIRECTS:
+                location = response.getheader("Location")
+                if not location:
+                    raise FetchFailed(f"image_url answered {response.status} without a Location")
+                url = urljoin(url, location)
+                continue
+            if response.status != 200:
+                raise FetchFailed(f"image_url answered HTTP {response.status}")
+            # A per-read timeout alone lets a server drip bytes forever; bound the whole body.
+            return _read_capped(response, policy.max_bytes, time.monotonic() + 2 * policy.timeout_s)
+        except (OSError, http.client.HTTPException) as e:
+            raise FetchFailed(f"image_url could not be fetched: {e.__class__.__name__}") from e
+        finally:
+            conn.close()
+    raise FetchFailed(f"image_url redirected more than {policy.max_redirects} times")
+
+
+def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
+    declared = response.getheader("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLarge(f"the image at image_url is larger than {max_bytes:,} bytes")
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = response.read(CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > max_bytes:
+            raise PayloadTooLarge(f"the image at image_url is larger than {max_bytes:,} bytes")
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise FetchFailed("image_url was too slow to send the image")
+
+
+def blocked_by(networks: Sequence[str]) -> Callable[[Address], bool]:
+    """A policy predicate refusing only ``networks`` (for tests against a local server)."""
+    nets = [ipaddress.ip_network(n) for n in networks]
+    return lambda address: not any(address in net for net in nets)

@@ -1,0 +1,115 @@
+"""Strict parsing of request parameters: wrong types and unknown keys are 400s that say
+what is expected, never a 500 and never silently ignored."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.errors import BadRequest
+from indexer import FilterSpec, parse_filters
+
+SORTS = ("relevance", "price_asc", "price_desc", "newest")
+SEARCH_KEYS = ("text", "image_url", "alpha", "filters", "k", "offset", "sort", "facets", "exact")
+DEFAULT_K = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchParams:
+    """A validated search request (the image itself travels separately)."""
+
+    text: str | None = None
+    image_url: str | None = None
+    alpha: float | None = None
+    filters: FilterSpec = field(default_factory=FilterSpec)
+    k: int = DEFAULT_K
+    offset: int = 0
+    sort: str = "relevance"
+    facets: bool = True
+    exact: bool = False
+
+
+def as_int(name: str, value: Any, low: int, high: int) -> int:
+    """A whole number in [low, high], from JSON or from a query/form string."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").isdigit() or len(text) > 12:
+            raise BadRequest(f"{name} must be a whole number, got {value!r}")
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{name} must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def as_float(name: str, value: Any, low: float, high: float) -> float:
+    """A finite number in [low, high] (NaN and infinities are refused)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise BadRequest(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise BadRequest(f"{name} must be a finite number, got {value!r}")
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
+    return float(value)
+
+
+def as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "1", "false", "0"}:
+        return value.strip().lower() in {"true", "1"}
+    raise BadRequest(f"{name} must be true or false, got {value!r}")
+
+
+def as_text(name: str, value: Any, max_len: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string, got {type(value).__name__}")
+    value = value.strip()
+    if len(value) > max_len:
+        raise BadRequest(f"{name} is longer than {max_len} characters")
+    if "\x00" in value:
+        raise BadRequest(f"{name} must not contain NUL characters")
+    return value or None
+
+
+def as_filters(value: Any) -> FilterSpec:
+    """Filters as a JSON object, or (in forms and query strings) its JSON text."""
+    if value is None or value == "":
+        return FilterSpec()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as e:
+            raise BadRequest(f"filters must be a JSON object: {e}") from e
+    return parse_filters(value)  # FilterError (400) names the valid fields
+
+
+def parse_search(raw: Mapping[str, Any], max_k: int, max_offset: int, max_text: int) -> SearchParams:
+    """Validate a search body (JSON object or multipart form fields)."""
+    unknown = sorted(set(raw) - set(SEARCH_KEYS) - {"image"})
+    if unknown:
+        raise BadRequest(f"unknown field(s) {', '.join(unknown)}; a search takes {', '.join(SEARCH_KEYS)}")
+    sort = raw.get("sort", "relevance")
+    if sort not in SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+    alpha = raw.get("alpha")
+    return SearchParams(
+        text=as_text("text", raw.get("text"), max_text),
+        image_url=as_text("image_url", raw.get("image_url"), 2048),
+        alpha=None if alpha is None or alpha == "" else as_float("alpha", alpha, 0.0, 1.0),
+        filters=as_filters(raw.get("filters")),
+        k=as_int("k", raw.get("k", DEFAULT_K), 1, max_k),
+        offset=as_int("offset", raw.get("offset", 0), 0, max_offset),
+        sort=sort,
+        facets=as_bool("facets", raw.get("facets", True)),
+        exact=as_bool("exact", raw.get("exact", False)),
+    )

@@ -1,0 +1,117 @@
+"""The API's settings, read from the environment once (``VITRINE_*``).
+
+The search core has its own settings (``indexer.settings.Settings``); these are
+only what the HTTP layer adds: Redis, tokens, limits, CORS, uploads, fetching.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiSettings:
+    """Every tunable of the HTTP layer. Environment variable in brackets."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    """Redis for rate limits, the embedding cache, clients and the token blocklist [VITRINE_REDIS_URL]."""
+    jwt_secret: str | None = None
+    """HMAC key signing access and refresh tokens, at least 32 bytes; unset: a random key per
+    process, so tokens do not survive a restart [VITRINE_JWT_SECRET]."""
+    access_token_ttl_s: int = 900
+    """Lifetime of an access token in seconds [VITRINE_ACCESS_TOKEN_TTL]."""
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    """Lifetime of a refresh token in seconds [VITRINE_REFRESH_TOKEN_TTL]."""
+    rate_limit: str = "100/minute"
+    """Requests per client (token subject) per endpoint, flask-limiter syntax [VITRINE_RATE_LIMIT]."""
+    anonymous_rate_limit: str = "30/minute"
+    """Requests per IP per endpoint without a token [VITRINE_ANON_RATE_LIMIT]."""
+    anonymous_search: bool = True
+    """Whether search and product reads work without a token (the demo) [VITRINE_ANON_SEARCH]."""
+    cors_origins: tuple[str, ...] = ()
+    """Storefront origins allowed to call the API from a browser, comma-separated
+    [VITRINE_CORS_ORIGINS]."""
+    max_upload_bytes: int = 8 * 1024 * 1024
+    """Largest accepted image upload (and request body, plus form overhead) [VITRINE_MAX_UPLOAD]."""
+    fetch_timeout_s: float = 5.0
+    """Connect and read timeout for ``image_url`` fetches [VITRINE_FETCH_TIMEOUT]."""
+    fetch_max_bytes: int = 8 * 1024 * 1024
+    """Largest image fetched from ``image_url`` [VITRINE_FETCH_MAX_BYTES]."""
+    fetch_max_redirects: int = 3
+    """Redirects followed for ``image_url``, each re-checked [VITRINE_FETCH_MAX_REDIRECTS]."""
+    cache_ttl_s: int = 24 * 3600
+    """How long a query embedding stays cached in Redis [VITRINE_CACHE_TTL]."""
+    trusted_proxies: int = 0
+    """Reverse proxies in front of the API whose X-Forwarded-For is believed [VITRINE_TRUSTED_PROXIES]."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiSettings:
+        """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``.
+
+        Raises:
+            ValueError: a variable that does not parse, or a JWT secret that is too short.
+        """
+        env = os.environ if env is None else env
+        names = {
+            "redis_url": "VITRINE_REDIS_URL",
+            "jwt_secret": "VITRINE_JWT_SECRET",
+            "access_token_ttl_s": "VITRINE_ACCESS_TOKEN_TTL",
+            "refresh_token_ttl_s": "VITRINE_REFRESH_TOKEN_TTL",
+            "rate_limit": "VITRINE_RATE_LIMIT",
+            "anonymous_rate_limit": "VITRINE_ANON_RATE_LIMIT",
+            "anonymous_search": "VITRINE_ANON_SEARCH",
+            "cors_origins": "VITRINE_CORS_ORIGINS",
+            "max_upload_bytes": "VITRINE_MAX_UPLOAD",
+            "fetch_timeout_s": "VITRINE_FETCH_TIMEOUT",
+            "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
+            "fetch_max_redirects": "VITRINE_FETCH_MAX_REDIRECTS",
+            "cache_ttl_s": "VITRINE_CACHE_TTL",
+            "trusted_proxies": "VITRINE_TRUSTED_PROXIES",
+        }
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, var in names.items():
+            raw = env.get(var, "").strip()
+            if not raw:
+                continue
+            kind = types[name]
+            try:
+                values[name] = _parse(kind, raw)
+            except ValueError:
+                raise ValueError(f"{var}={raw!r} is not a valid {kind}") from None
+        settings = replace(cls(**values), **overrides)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise ValueError for values that would make the API unsafe or unusable."""
+        if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        for origin in self.cors_origins:
+            if origin == "*" or not origin.startswith(("http://", "https://")):
+                raise ValueError(f"CORS origin {origin!r} must be a full origin such as https://shop.example")
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "bool":
+        lowered = raw.lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(raw)
+    if kind == "tuple[str, ...]":
+        return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    return raw

@@ -1,0 +1,94 @@
+"""Fixtures for the API tests: an app over the shared indexed store, a separate Redis
+database flushed around every test, and helpers for clients and tokens."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+
+from api.app import create_app
+from api.clients import create_client
+from api.settings import ApiSettings
+from encoder import Encoder
+from indexer import EdgeStore, Settings
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """Redis database 15, empty at the start and the end of each test."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def api_settings() -> ApiSettings:
+    return ApiSettings(redis_url=REDIS_URL, jwt_secret=SECRET)
+
+
+@pytest.fixture
+def make_app(
+    encoder: Encoder, indexed_store: EdgeStore, redis_client: redis.Redis, api_settings: ApiSettings
+) -> Callable[..., Flask]:
+    """Build an app over the shared store; keyword arguments override ApiSettings fields."""
+
+    def build(redis: redis.Redis | None = None, **overrides: Any) -> Flask:
+        settings = ApiSettings(**{**api_settings.__dict__, **overrides})
+        app = create_app(Settings(), api_settings=settings, encoder=encoder, store=indexed_store,
+                         redis=redis or redis_client)
+        app.testing = True
+        return app
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def new_client(redis_client: redis.Redis) -> Callable[..., tuple[str, str]]:
+    """Register a storefront client with the given scopes; returns (id, secret)."""
+    return lambda *scopes: create_client(redis_client, tuple(scopes) or ("search",))
+
+
+@pytest.fixture
+def token(client: FlaskClient, new_client: Callable[..., tuple[str, str]]) -> Callable[..., dict[str, Any]]:
+    """A token pair for a new client with the given scopes."""
+
+    def get(*scopes: str) -> dict[str, Any]:
+        client_id, secret = new_client(*scopes)
+        response = client.post("/api/v1/auth/token", json={"client_id": client_id, "client_secret": secret})
+        assert response.status_code == 200, response.json
+        return response.json  # type: ignore[return-value]
+
+    return get
+
+
+def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 40), colour: str = "red") -> bytes:
+    """A small real image file in ``fmt``."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, fmt)
+    return out.getvalue()

@@ -1,0 +1,117 @@
+"""In-process query latency of `search` (text, image, hybrid) on a catalog.
+
+    python -m benchmarks.search_latency --catalog ../shared/catalog [--model SPEC]
+        [--queries 200] [--data-dir DIR] [--json OUT]
+
+Indexes the catalog into a data directory (re-using it when already indexed with
+the same model), then times ``Searcher.search`` for N text, N image and N hybrid
+queries drawn from the catalog itself, after a warm-up, and reports p50/p95 of
+the total and of each stage (encode, candidates, re-rank).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from encoder import load_encoder
+from indexer import EdgeStore, Query, Searcher, Settings, index_entries, read_catalog
+
+KINDS = ("text", "image", "hybrid")
+STAGES = ("encode_ms", "candidates_ms", "rerank_ms", "total_ms")
+
+
+def build_queries(products: list, n: int, seed: int) -> dict[str, list[Query]]:
+    """Realistic queries from the catalog: attribute phrases, product photos, photo + colour."""
+    rng = random.Random(seed)
+    colours = sorted({p.colour for p in products if p.colour})
+    texts, images, hybrids = [], [], []
+    for _ in range(n):
+        p = rng.choice(products)
+        kind = (p.article_type or p.sub_category or "clothes").lower()
+        words = [w for w in (p.colour, p.gender, p.occasion) if w and rng.random() < 0.6]
+        texts.append(Query(text=" ".join([*words, kind]).lower(), k=10))
+        images.append(Query(image=rng.choice(products).image, k=10))
+        hybrids.append(Query(image=rng.choice(products).image, text=rng.choice(colours).lower(), k=10))
+    return {"text": texts, "image": images, "hybrid": hybrids}
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--catalog", required=True, type=Path)
+    parser.add_argument(
+        "--model", default=None, help="model spec (default: VITRINE_MODEL or the shipped model)"
+    )
+    parser.add_argument("--queries", type=int, default=200, help="queries per kind")
+    parser.add_argument("--data-dir", type=Path, default=Path("data/bench"))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env(**({"model": args.model} if args.model else {}))
+    encoder = load_encoder(settings.model, settings.device)
+    products = read_catalog(args.catalog).entries
+    store = EdgeStore(args.data_dir, "latency")
+    started = time.perf_counter()
+    report = index_entries(encoder, store, products, batch_size=settings.batch_size)
+    store.optimize()
+    print(
+        f"indexed {report.indexed} (unchanged {report.unchanged}) in {time.perf_counter() - started:.1f} s; "
+        f"{store.count()} points, model {encoder.model_id}",
+        file=sys.stderr,
+    )
+    searcher = Searcher(encoder, store, settings)
+    queries = build_queries([e.product for e in products], args.queries, args.seed)
+    for q in [queries[k][0] for k in KINDS] * 3:  # warm-up: first calls pay one-off allocations
+        searcher.search(q)
+
+    results: dict = {"model": encoder.model_id, "points": store.count(), "queries_per_kind": args.queries}
+    for kind in KINDS:
+        stages: dict[str, list[float]] = {s: [] for s in STAGES}
+        for q in queries[kind]:
+            timings = searcher.search(q).timings
+            for s in STAGES:
+                stages[s].append(timings[s])
+        results[kind] = {
+            s: {
+                "p50": round(percentile(v, 50), 2),
+                "p95": round(percentile(v, 95), 2),
+                "mean": round(statistics.fmean(v), 2),
+            }
+            for s, v in stages.items()
+        }
+    store.close()
+
+    print(
+        f"\nSearch latency in-process, {results['points']} products, model {results['model']}, "
+        f"{args.queries} queries per kind (ms)\n"
+    )
+    print("| query | total p50 | total p95 | encode p50 | candidates p50 | re-rank p50 |")
+    print("|---|---|---|---|---|---|")
+    for kind in KINDS:
+        r = results[kind]
+        print(
+            f"| {kind} | {r['total_ms']['p50']} | {r['total_ms']['p95']} | {r['encode_ms']['p50']} | "
+            f"{r['candidates_ms']['p50']} | {r['rerank_ms']['p50']} |"
+        )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -93,8 +93,21 @@ def as_filters(value: Any) -> FilterSpec:
     return parse_filters(value)  # FilterError (400) names the valid fields
 
 
-def parse_search(raw: Mapping[str, Any], max_k: int, max_offset: int, max_text: int) -> SearchParams:
-    """Validate a search body (JSON object or multipart form fields)."""
+def parse_search(
+    raw: Mapping[str, Any], max_k: int, max_offset: int, max_text: int, *, form: bool = False
+) -> SearchParams:
+    """Validate a search body: a JSON object, or (``form``) multipart fields, which are all text."""
+    if not form:
+        # JSON has types: "k": "5" is a client bug worth reporting, not guessing around.
+        for name, kinds in (("k", int), ("offset", int), ("alpha", (int, float)), ("facets", bool),
+                            ("exact", bool)):
+            if name in raw and raw[name] is not None and not isinstance(raw[name], kinds):
+                raise BadRequest(f"{name} must be a JSON {'number' if name == 'alpha' else kinds.__name__}, "
+                                 f"got {raw[name]!r}")
+            if name in ("k", "offset") and isinstance(raw.get(name), bool):
+                raise BadRequest(f"{name} must be a whole number, got {raw[name]!r}")
+        if "filters" in raw and raw["filters"] is not None and not isinstance(raw["filters"], dict):
+            raise BadRequest("filters must be a JSON object")
     unknown = sorted(set(raw) - set(SEARCH_KEYS) - {"image"})
     if unknown:
         raise BadRequest(f"unknown field(s) {', '.join(unknown)}; a search takes {', '.join(SEARCH_KEYS)}")

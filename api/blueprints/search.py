@@ -90,7 +90,7 @@ def search() -> Any:
     st = state()
     started = time.perf_counter()
     raw, upload = _read_body(st.api.max_upload_bytes)
-    params = parse_search(raw, MAX_K, MAX_OFFSET, MAX_TEXT)
+    params = parse_search(raw, MAX_K, MAX_OFFSET, MAX_TEXT, form=request.mimetype != "application/json")
     if upload is not None and params.image_url:
         raise BadRequest("send an image file or an image_url, not both")
     if not params.text and upload is None and not params.image_url:

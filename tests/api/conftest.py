@@ -3,7 +3,6 @@ database flushed around every test, and helpers for clients and tokens."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +10,6 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from PIL import Image
 
 from api.app import create_app
 from api.clients import create_client
@@ -86,9 +84,3 @@ def token(client: FlaskClient, new_client: Callable[..., tuple[str, str]]) -> Ca
 
     return get
 
-
-def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 40), colour: str = "red") -> bytes:
-    """A small real image file in ``fmt``."""
-    out = io.BytesIO()
-    Image.new("RGB", size, colour).save(out, fmt)
-    return out.getvalue()

@@ -188,3 +188,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+from api import server_commands  # noqa: E402,F401  (registers serve, clients)

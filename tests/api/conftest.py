@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import redis
+from api_test_helpers import REDIS_URL, SECRET
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -16,9 +17,6 @@ from api.clients import create_client
 from api.settings import ApiSettings
 from encoder import Encoder
 from indexer import EdgeStore, Settings
-
-REDIS_URL = "redis://127.0.0.1:6379/15"
-SECRET = "test-secret-" + "x" * 40
 
 
 @pytest.fixture

@@ -1,0 +1,125 @@
+"""``vitrine serve`` (gunicorn; the Flask development server only with --debug) and
+``vitrine clients`` (storefront credentials), registered on the ``vitrine`` group."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import replace
+from typing import Any
+
+import click
+import redis
+
+from api.cli import cli
+from api.clients import create_client, delete_client, parse_scopes
+from api.settings import ApiSettings
+from indexer import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _api_settings() -> ApiSettings:
+    try:
+        return ApiSettings.from_env()
+    except ValueError as e:
+        raise click.ClickException(str(e)) from e
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes; more than one needs a Qdrant server (QDRANT_URL).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per worker (the model and store are shared between them).")
+@click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds before a silent worker is restarted.")
+@click.option("--debug", is_flag=True, help="Run Flask's development server instead (never in production).")
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, workers: int, threads: int, timeout: int,
+          debug: bool) -> None:
+    """Serve the search API over HTTP."""
+    api = _api_settings()
+    if api.jwt_secret is None:
+        # Made once here, before workers start, so every worker signs with the same key.
+        click.echo("warning: VITRINE_JWT_SECRET is not set; tokens end when this server stops", err=True)
+        api = replace(api, jwt_secret=secrets.token_urlsafe(48))
+    if workers > 1 and not settings.qdrant_url:
+        raise click.UsageError(
+            "the embedded store belongs to one process: use --workers 1 (with --threads), "
+            "or set QDRANT_URL to serve from a Qdrant server with several workers"
+        )
+
+    def factory() -> Any:
+        from api.app import create_app
+
+        return create_app(settings, api_settings=api)
+
+    if debug:
+        factory().run(host=host, port=port, debug=True, use_reloader=False, threaded=True)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        """Gunicorn with the app built by our factory in each worker (no import strings)."""
+
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                "worker_class": "gthread", "timeout": timeout, "accesslog": "-",
+                # Uploads are capped by the app; keep request lines and headers tight too.
+                "limit_request_line": 8190, "limit_request_fields": 100,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return factory()
+
+    Server().run()
+
+
+@cli.group()
+def clients() -> None:
+    """Storefront API clients (credentials for POST /api/v1/auth/token)."""
+
+
+def _redis(api: ApiSettings) -> redis.Redis:
+    client = redis.Redis.from_url(api.redis_url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as e:
+        raise click.ClickException(f"cannot reach Redis at {api.redis_url}: {e}") from e
+    return client
+
+
+@clients.command("create")
+@click.option("--scopes", default="search", show_default=True,
+              help="Comma-separated: search, ingest, admin.")
+@click.option("--name", default="", help="A note saying whose client this is.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"client_id", "client_secret"} as JSON.')
+def create(scopes: str, name: str, as_json: bool) -> None:
+    """Create a client and print its id and secret (the secret is shown only this once)."""
+    try:
+        parsed = parse_scopes(scopes)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--scopes") from e
+    client_id, secret = create_client(_redis(_api_settings()), parsed, name)
+    if as_json:
+        click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
+        return
+    click.echo(f"client_id:     {client_id}")
+    click.echo(f"client_secret: {secret}")
+    click.echo(f"scopes:        {', '.join(parsed)}")
+    click.echo("Store the secret now: it is kept only as a hash and cannot be shown again.")
+
+
+@clients.command("delete")
+@click.argument("client_id")
+def delete(client_id: str) -> None:
+    """Delete a client: it can get no new tokens (issued access tokens run out on their own)."""
+    if not delete_client(_redis(_api_settings()), client_id):
+        raise click.ClickException(f"no client {client_id!r}")
+    click.echo(f"deleted {client_id}")

@@ -1,0 +1,132 @@
+"""image_url: fetched with SSRF protection, timeouts and a size cap."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from api_test_helpers import image_bytes
+from flask import Flask
+
+from api.app import create_app
+from api.errors import FetchFailed, PayloadTooLarge, UnsafeUrl
+from api.fetch import FetchPolicy, blocked_by, check_url, fetch_image_bytes
+
+PNG = image_bytes("PNG", (64, 64), "green")
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/img.png":
+            self._send(200, PNG, "image/png")
+        elif self.path == "/big.png":
+            self._send(200, PNG + b"\x00" * 50_000, "image/png")
+        elif self.path == "/to-private":
+            self.send_response(302)
+            self.send_header("Location", "http://10.1.2.3/img.png")
+            self.end_headers()
+        elif self.path == "/to-img":
+            self.send_response(301)
+            self.send_header("Location", "/img.png")
+            self.end_headers()
+        elif self.path == "/loop":
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.end_headers()
+        else:
+            self._send(404, b"no", "text/plain")
+
+    def _send(self, status: int, body: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+# Loopback is where the test server lives; everything else private stays blocked.
+LOCAL_OK = FetchPolicy(timeout_s=2, max_bytes=20_000, allowed=blocked_by(["10.0.0.0/8", "169.254.0.0/16"]))
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1/a.png", "http://localhost/a.png", "http://10.0.0.5/a.png", "http://192.168.1.1/",
+    "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
+    "http://0.0.0.0/", "http://2130706433/", "http://user:pw@example.com/", "file:///etc/passwd",
+    "ftp://example.com/a.png", "gopher://example.com/", "http:///nohost",
+])
+def test_unsafe_urls_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        check_url(url, FetchPolicy())
+
+
+def test_a_host_with_any_private_address_is_refused() -> None:
+    policy = FetchPolicy(resolver=lambda host, port: ["93.184.216.34", "10.0.0.1"])
+    with pytest.raises(UnsafeUrl):
+        check_url("http://mixed.example/", policy)
+
+
+def test_public_addresses_pass_and_the_checked_address_is_pinned() -> None:
+    policy = FetchPolicy(resolver=lambda host, port: ["93.184.216.34"])
+    assert check_url("https://shop.example/a.png?x=1", policy) == ("shop.example", 443, "93.184.216.34",
+                                                                    "/a.png?x=1")
+
+
+def test_fetch_follows_safe_redirects(server: str) -> None:
+    assert fetch_image_bytes(f"{server}/to-img", LOCAL_OK) == PNG
+
+
+def test_redirects_are_rechecked(server: str) -> None:
+    with pytest.raises(UnsafeUrl):
+        fetch_image_bytes(f"{server}/to-private", LOCAL_OK)
+
+
+def test_redirect_loops_stop(server: str) -> None:
+    with pytest.raises(FetchFailed, match="redirected more than"):
+        fetch_image_bytes(f"{server}/loop", LOCAL_OK)
+
+
+def test_size_cap(server: str) -> None:
+    with pytest.raises(PayloadTooLarge):
+        fetch_image_bytes(f"{server}/big.png", LOCAL_OK)
+
+
+def test_http_errors_are_reported(server: str) -> None:
+    with pytest.raises(FetchFailed, match="404"):
+        fetch_image_bytes(f"{server}/missing", LOCAL_OK)
+
+
+def test_search_by_image_url(server: str, make_app: Callable[..., Flask], encoder, indexed_store,  # type: ignore[no-untyped-def]
+                             redis_client, api_settings) -> None:
+    from indexer import Settings
+
+    app = create_app(Settings(), api_settings=api_settings, encoder=encoder, store=indexed_store,
+                     redis=redis_client, fetch_policy=LOCAL_OK)
+    client = app.test_client()
+    response = client.post("/api/v1/search", json={"image_url": f"{server}/img.png", "k": 3})
+    assert response.status_code == 200, response.json
+    assert "fetch_ms" in response.json["timings"]
+    response = client.post("/api/v1/search", json={"image_url": f"{server}/to-private"})
+    assert response.status_code == 400
+    assert response.json["error"] == "unsafe_url"
+
+
+def test_default_policy_refuses_loopback_through_the_api(make_app: Callable[..., Flask]) -> None:
+    client = make_app().test_client()
+    response = client.post("/api/v1/search", json={"image_url": "http://127.0.0.1:6379/"})
+    assert response.status_code == 400
+    assert response.json["error"] == "unsafe_url"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, send_file
 
 from api.auth import require_scope
 from api.context import state
 from api.errors import BadRequest
+from api.images import sniff
 from api.outfits import complete_the_look
 from api.params import as_filters, as_int
-from indexer import NotFoundError, Product
+from api.products_json import is_remote, public_product, publish_results
+from indexer import NotFoundError
 from indexer.search import MAX_K, MAX_OFFSET
 
 bp = Blueprint("products", __name__)
@@ -41,7 +44,7 @@ def get_product(product_id: str) -> Any:
     found = state().store.get([_check_id(product_id)])
     if not found:
         raise NotFoundError(f"no product with id {product_id!r}")
-    return jsonify({"product": Product.from_payload(found[0].payload).to_payload()})
+    return jsonify({"product": public_product(found[0].payload)})
 
 
 @bp.get("/products/<product_id>/similar")
@@ -58,7 +61,7 @@ def similar(product_id: str) -> Any:
     st = state()
     result = st.searcher.similar(_check_id(product_id), by=by, filters=filters, k=k, offset=offset)  # type: ignore[arg-type]
     st.metrics.observe_timings(result.timings)
-    body = result.to_json()
+    body = publish_results(result.to_json())
     body["anchor"] = product_id
     body["by"] = by
     body["page"] = {"k": k, "offset": offset, "returned": len(result.hits)}
@@ -72,9 +75,30 @@ def complete(product_id: str) -> Any:
     _only(())
     anchor, suggestions, note = complete_the_look(state().store, _check_id(product_id))
     body: dict[str, Any] = {
-        "anchor": anchor.to_payload(),
-        "suggestions": [s.to_json() for s in suggestions],
+        "anchor": public_product(anchor.to_payload()),
+        "suggestions": [{**s.to_json(), "product": public_product(s.product.to_payload())}
+                        for s in suggestions],
     }
     if note:
         body["note"] = note
     return jsonify(body)
+
+
+@bp.get("/products/<product_id>/image")
+@require_scope("search", anonymous_ok=True)
+def image(product_id: str) -> Any:
+    """The product photo, when the catalog keeps it on this server."""
+    _only(())
+    found = state().store.get([_check_id(product_id)])
+    if not found:
+        raise NotFoundError(f"no product with id {product_id!r}")
+    source = str(found[0].payload.get("image", ""))
+    path = Path(source)
+    # Only paths the catalog import stored are served; they never come from a request.
+    if not source or is_remote(source) or not path.is_file():
+        raise NotFoundError(f"product {product_id!r} has no image on this server")
+    with path.open("rb") as handle:
+        kind = sniff(handle.read(16))
+    if kind is None:
+        raise NotFoundError(f"product {product_id!r} has no servable image")
+    return send_file(path, mimetype=f"image/{kind}", max_age=86400)

@@ -14,6 +14,7 @@ from api.errors import BadRequest, UnsupportedMediaType
 from api.fetch import fetch_image_bytes
 from api.images import QueryImage, accept_image
 from api.params import SearchParams, parse_search
+from api.products_json import publish_results
 from indexer import FilterSpec, Query, SearchResult
 from indexer.schema import KEYWORD_FIELDS
 from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
@@ -105,7 +106,7 @@ def search() -> Any:
         image = accept_image(upload, st.api.max_upload_bytes)
     result = _run(st, params, image)
     timings.update(result.timings)
-    body = result.to_json()
+    body = publish_results(result.to_json())
     total = None
     if params.facets:
         t = time.perf_counter()

@@ -85,3 +85,15 @@ def test_complete_the_look_follows_the_rules(client: FlaskClient, indexed_store:
 def test_bad_product_id_is_400(client: FlaskClient) -> None:
     response = client.get("/api/v1/products/" + "x" * 300)
     assert response.status_code == 400
+
+
+def test_products_link_to_their_image_instead_of_a_server_path(client: FlaskClient) -> None:
+    product = client.get(f"/api/v1/products/{TOP}").json["product"]
+    assert product["image"] == f"/api/v1/products/{TOP}/image"
+    results = client.post("/api/v1/search", json={"text": "shirt", "k": 3}).json["results"]
+    assert all(r["product"]["image"].startswith("/api/v1/products/") for r in results)
+    response = client.get(product["image"])
+    assert response.status_code == 200
+    assert response.mimetype == "image/jpeg"
+    assert response.data[:3] == b"\xff\xd8\xff"
+    response.close()

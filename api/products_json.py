@@ -1,0 +1,32 @@
+"""Products as the API shows them: bookkeeping removed, local image paths replaced by
+the API's own image URL (a storefront cannot use a path on this server, and should
+not learn it)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from indexer import Product
+
+IMAGE_ROUTE = "/api/v1/products/{}/image"
+
+
+def is_remote(image: str) -> bool:
+    return image.startswith(("http://", "https://"))
+
+
+def public_product(payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored payload (or ``Product.to_payload()``) as the API returns it."""
+    product = Product.from_payload(payload).to_payload()
+    image = str(product.get("image", ""))
+    if image and not is_remote(image):
+        product["image"] = IMAGE_ROUTE.format(quote(str(product["id"]), safe=""))
+    return product
+
+
+def publish_results(body: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite the products inside a ``SearchResult.to_json()`` body in place."""
+    for result in body.get("results", []):
+        result["product"] = public_product(result["product"])
+    return body

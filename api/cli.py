@@ -181,6 +181,10 @@ def stats(settings: Settings, as_json: bool) -> None:
         click.echo(f"{key}: {value}")
 
 
+# Commands defined beside their subsystems register themselves on `cli` when imported.
+from api import queue_commands, server_commands  # noqa: E402,F401
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="vitrine")
@@ -189,4 +193,3 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-from api import server_commands  # noqa: E402,F401  (registers serve, clients)

@@ -16,8 +16,16 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from indexer.errors import ModelMismatchError, StoreError
 from indexer.filters import AnyOf, FilterSpec
-from indexer.schema import FILTER_FIELDS, point_id
-from indexer.store import IMAGE, TEXT, VECTOR_NAMES, CollectionInfo, StoredPoint, split_vectors
+from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
+from indexer.store import (
+    IMAGE,
+    TEXT,
+    VECTOR_NAMES,
+    VERSION_FIELD,
+    CollectionInfo,
+    StoredPoint,
+    split_vectors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +47,11 @@ def client_filter(spec: FilterSpec | None) -> models.Filter | None:
             match = (
                 models.MatchValue(value=values[0]) if len(values) == 1 else models.MatchAny(any=values)
             )
-            must.append(models.FieldCondition(key=name, match=match))
+            condition: Any = models.FieldCondition(key=name, match=match)
+            if spec.uses_predicted(name, cond):
+                twin = models.FieldCondition(key=f"{name}{PREDICTED_SUFFIX}", match=match)
+                condition = models.Filter(should=[condition, twin])
+            must.append(condition)
         else:
             rng = models.Range(gte=cond.gte, lte=cond.lte, gt=cond.gt, lt=cond.lt)
             must.append(models.FieldCondition(key=name, range=rng))
@@ -96,7 +108,7 @@ class ClientStore:
             vectors_config=params,
             metadata={"dim": dim, "model": model},
         )
-        for name, kind in FILTER_FIELDS.items():
+        for name, kind in INDEXED_FIELDS.items():
             self._call(
                 "create a payload index",
                 self.client.create_payload_index,
@@ -120,18 +132,30 @@ class ClientStore:
             location=f"{self.location} / {self.collection}",
         )
 
+    @staticmethod
+    def _struct(p: StoredPoint) -> models.PointStruct:
+        vector = {IMAGE: p.image.tolist(), TEXT: p.text.tolist()}  # type: ignore[union-attr]
+        return models.PointStruct(id=point_id(p.product_id), vector=vector, payload=p.payload)
+
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         if not points:
             return
-        structs = [
-            models.PointStruct(
-                id=point_id(p.product_id),
-                vector={IMAGE: p.image.tolist(), TEXT: p.text.tolist()},  # type: ignore[union-attr]
-                payload=p.payload,
-            )
-            for p in points
-        ]
+        structs = [self._struct(p) for p in points]
         self._call("upsert", self.client.upsert, self.collection, points=structs, wait=True)
+
+    def upsert_versioned(self, points: Sequence[StoredPoint]) -> None:
+        # One request per point: the version condition differs from point to point.
+        for p in points:
+            older = models.Filter(
+                should=[
+                    models.IsEmptyCondition(is_empty=models.PayloadField(key=VERSION_FIELD)),
+                    models.FieldCondition(key=VERSION_FIELD, range=models.Range(lt=p.payload[VERSION_FIELD])),
+                ]
+            )
+            self._call(
+                "upsert", self.client.upsert, self.collection, points=[self._struct(p)], wait=True,
+                update_filter=older,
+            )
 
     def delete(self, product_ids: Sequence[str]) -> None:
         if not product_ids:

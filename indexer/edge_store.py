@@ -15,8 +15,16 @@ import qdrant_edge as qe
 
 from indexer.errors import ModelMismatchError, StoreError
 from indexer.filters import AnyOf, FilterSpec
-from indexer.schema import FILTER_FIELDS, point_id
-from indexer.store import IMAGE, TEXT, VECTOR_NAMES, CollectionInfo, StoredPoint, split_vectors
+from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
+from indexer.store import (
+    IMAGE,
+    TEXT,
+    VECTOR_NAMES,
+    VERSION_FIELD,
+    CollectionInfo,
+    StoredPoint,
+    split_vectors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +46,11 @@ def edge_filter(spec: FilterSpec | None) -> qe.Filter | None:
         if isinstance(cond, AnyOf):
             values = list(cond.values)
             match = qe.MatchValue(values[0]) if len(values) == 1 else qe.MatchAny(values)
-            must.append(qe.FieldCondition(key=name, match=match))
+            condition = qe.FieldCondition(key=name, match=match)
+            if spec.uses_predicted(name, cond):
+                twin = qe.FieldCondition(key=f"{name}{PREDICTED_SUFFIX}", match=match)
+                condition = qe.Filter(should=[condition, twin])
+            must.append(condition)
         else:
             rng = qe.RangeFloat(gte=cond.gte, lte=cond.lte, gt=cond.gt, lt=cond.lt)
             must.append(qe.FieldCondition(key=name, range=rng))
@@ -95,7 +107,7 @@ class EdgeStore:
                 for name in VECTOR_NAMES
             }
             self._shard = qe.EdgeShard.create(str(self.path), qe.EdgeConfig(vectors=params))
-            for name, kind in FILTER_FIELDS.items():
+            for name, kind in INDEXED_FIELDS.items():
                 self._shard.update(qe.UpdateOperation.create_field_index(name, _INDEX_TYPES[kind]))
             self._shard.flush()
             # The meta file is written last: its presence means the shard is complete.
@@ -114,19 +126,31 @@ class EdgeStore:
             location=str(self.path),
         )
 
+    @staticmethod
+    def _point(p: StoredPoint) -> qe.Point:
+        vector = {IMAGE: p.image.tolist(), TEXT: p.text.tolist()}  # type: ignore[union-attr]
+        return qe.Point(id=point_id(p.product_id), vector=vector, payload=p.payload)
+
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         if not points:
             return
-        batch = [
-            qe.Point(
-                id=point_id(p.product_id),
-                vector={IMAGE: p.image.tolist(), TEXT: p.text.tolist()},  # type: ignore[union-attr]
-                payload=p.payload,
-            )
-            for p in points
-        ]
         with self._lock:
-            self.shard.update(qe.UpdateOperation.upsert_points(batch))
+            self.shard.update(qe.UpdateOperation.upsert_points([self._point(p) for p in points]))
+            self.shard.flush()
+
+    def upsert_versioned(self, points: Sequence[StoredPoint]) -> None:
+        if not points:
+            return
+        with self._lock:
+            for p in points:
+                seq = p.payload[VERSION_FIELD]
+                older = qe.Filter(
+                    should=[
+                        qe.IsEmptyCondition(key=VERSION_FIELD),
+                        qe.FieldCondition(key=VERSION_FIELD, range=qe.RangeFloat(lt=seq)),
+                    ]
+                )
+                self.shard.update(qe.UpdateOperation.upsert_points([self._point(p)], condition=older))
             self.shard.flush()
 
     def delete(self, product_ids: Sequence[str]) -> None:

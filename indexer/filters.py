@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.errors import FilterError
-from indexer.schema import FILTER_FIELDS
+from indexer.schema import FILTER_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS
 
 MAX_VALUES = 100
 RANGE_KEYS = ("gte", "lte", "gt", "lt")
@@ -59,27 +59,51 @@ Condition = AnyOf | Range
 
 @dataclass(frozen=True)
 class FilterSpec:
-    """All conditions must hold (AND across fields; OR within an any-of list)."""
+    """All conditions must hold (AND across fields; OR within an any-of list).
+
+    With ``include_predicted``, a product whose catalog lacks a tagged attribute
+    (occasion, colour, sub_category) matches on the value the ingestion pipeline
+    predicted for it instead.
+    """
 
     conditions: tuple[tuple[str, Condition], ...] = ()
+    include_predicted: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.conditions)
 
+    def uses_predicted(self, name: str, cond: Condition) -> bool:
+        """Whether this condition also accepts the predicted twin of its field."""
+        return self.include_predicted and name in TAGGED_FIELDS and isinstance(cond, AnyOf)
+
+    def _value(self, name: str, cond: Condition, payload: Mapping[str, Any]) -> Any:
+        value = payload.get(name)
+        if value is None and self.uses_predicted(name, cond):
+            return payload.get(f"{name}{PREDICTED_SUFFIX}")
+        return value
+
     def matches(self, payload: Mapping[str, Any]) -> bool:
         """Whether a stored payload satisfies every condition (used to explain and to test)."""
-        return all(cond.matches(payload.get(name)) for name, cond in self.conditions)
+        return all(cond.matches(self._value(name, cond, payload)) for name, cond in self.conditions)
 
     def matched(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """The filtered fields and the values this payload has for them."""
-        return {name: payload.get(name) for name, _ in self.conditions}
+        """The filtered fields and the values this payload has for them (predicted ones marked)."""
+        out: dict[str, Any] = {}
+        for name, cond in self.conditions:
+            value = self._value(name, cond, payload)
+            predicted = payload.get(name) is None and value is not None
+            out[name] = f"{value} (predicted)" if predicted else value
+        return out
 
     def fields(self) -> list[str]:
         return [name for name, _ in self.conditions]
 
     def with_condition(self, name: str, cond: Condition) -> FilterSpec:
-        rest = tuple((n, c) for n, c in self.conditions if n != name)
-        return FilterSpec((*rest, (name, cond)))
+        """This spec with ``name``'s condition replaced in place (or appended)."""
+        if name not in self.fields():
+            return FilterSpec((*self.conditions, (name, cond)), self.include_predicted)
+        replaced = tuple((n, cond if n == name else c) for n, c in self.conditions)
+        return FilterSpec(replaced, self.include_predicted)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -134,7 +158,7 @@ def _value(name: str, value: Any) -> str | int:
     raise FilterError(f"filter {name} takes a range such as {{\"gte\": 10, \"lte\": 50}}")
 
 
-def parse_filters(raw: Mapping[str, Any] | None) -> FilterSpec:
+def parse_filters(raw: Mapping[str, Any] | None, *, include_predicted: bool = False) -> FilterSpec:
     """Validate a JSON filter object into a FilterSpec.
 
     Raises:
@@ -142,7 +166,7 @@ def parse_filters(raw: Mapping[str, Any] | None) -> FilterSpec:
             names the valid fields or the expected form.
     """
     if raw is None:
-        return FilterSpec()
+        return FilterSpec(include_predicted=include_predicted)
     if not isinstance(raw, Mapping):
         raise FilterError("filters must be an object mapping field names to values")
     conditions: list[tuple[str, Condition]] = []
@@ -159,7 +183,7 @@ def parse_filters(raw: Mapping[str, Any] | None) -> FilterSpec:
             raise FilterError(f"filter {name} has more than {MAX_VALUES} values")
         parsed = tuple(dict.fromkeys(_value(name, v) for v in values))
         conditions.append((name, AnyOf(parsed)))
-    return FilterSpec(tuple(conditions))
+    return FilterSpec(tuple(conditions), include_predicted)
 
 
 def _cli_scalar(name: str, text: str) -> str | int:
@@ -180,7 +204,7 @@ def _cli_number(name: str, text: str) -> float | None:
         raise FilterError(f"filter {name} range bound {text!r} is not a number") from None
 
 
-def parse_cli_filters(items: Iterable[str]) -> FilterSpec:
+def parse_cli_filters(items: Iterable[str], *, include_predicted: bool = False) -> FilterSpec:
     """Parse ``field=value`` strings (``a,b`` any-of; ``lo..hi`` ranges) into a FilterSpec."""
     raw: dict[str, Any] = {}
     for item in items:
@@ -201,4 +225,4 @@ def parse_cli_filters(items: Iterable[str]) -> FilterSpec:
             raw[name] = {"gte": number, "lte": number}
         else:
             raw[name] = [_cli_scalar(name, v.strip()) for v in text.split(",") if v.strip()]
-    return parse_filters(raw)
+    return parse_filters(raw, include_predicted=include_predicted)

@@ -20,6 +20,18 @@ FILTER_FIELDS: dict[str, FieldKind] = {
     "year": "integer",
     "price": "float",
 }
+# Attributes the ingestion pipeline may predict when a product lacks them; a prediction is
+# stored beside the field as ``<field>_predicted`` with ``<field>_confidence``.
+TAGGED_FIELDS = ("occasion", "colour", "sub_category")
+PREDICTED_SUFFIX = "_predicted"
+CONFIDENCE_SUFFIX = "_confidence"
+
+# Payload indexes: the filter fields, their predicted twins, and the ingestion version.
+INDEXED_FIELDS: dict[str, FieldKind] = {
+    **FILTER_FIELDS,
+    **{f"{name}{PREDICTED_SUFFIX}": "keyword" for name in TAGGED_FIELDS},
+    "ingest_seq": "integer",
+}
 KEYWORD_FIELDS = tuple(name for name, kind in FILTER_FIELDS.items() if kind == "keyword")
 NUMERIC_FIELDS = tuple(name for name, kind in FILTER_FIELDS.items() if kind != "keyword")
 

@@ -14,7 +14,7 @@ from encoder.images import ImageSource
 from indexer.errors import FilterError, ModelMismatchError, NotFoundError, QueryError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.rerank import ranking, rerank
-from indexer.schema import KEYWORD_FIELDS, Product
+from indexer.schema import KEYWORD_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS, Product
 from indexer.settings import Settings
 from indexer.store import StoredPoint, VectorStore
 
@@ -92,12 +92,19 @@ class Searcher:
     # -- filters ------------------------------------------------------------------------------
 
     def known_values(self, name: str, refresh: bool = False) -> dict[str, str]:
-        """Lower-cased -> stored spelling of every value a keyword field has in the collection."""
+        """Lower-cased -> stored spelling of every value a keyword payload field has."""
         with self._values_lock:
             if refresh or name not in self._values:
                 counts = self.store.facets(name, FilterSpec(), limit=10_000)
                 self._values[name] = {str(v).casefold(): str(v) for v in counts}
             return self._values[name]
+
+    def _accepted_values(self, name: str, spec: FilterSpec, refresh: bool = False) -> dict[str, str]:
+        known = dict(self.known_values(name, refresh))
+        if spec.include_predicted and name in TAGGED_FIELDS:
+            # catalog spellings win over predicted ones for the same word
+            known = {**self.known_values(f"{name}{PREDICTED_SUFFIX}", refresh), **known}
+        return known
 
     def canonical_filters(self, spec: FilterSpec) -> FilterSpec:
         """Map keyword values to the collection's spelling ("casual" -> "Casual").
@@ -112,17 +119,16 @@ class Searcher:
             values = []
             for value in cond.values:
                 key = str(value).casefold()
-                known = self.known_values(name)
+                known = self._accepted_values(name, spec)
                 if key not in known:
-                    known = self.known_values(name, refresh=True)  # it may have been ingested since
+                    # it may have been ingested since the values were read
+                    known = self._accepted_values(name, spec, refresh=True)
                 if key not in known:
                     valid = ", ".join(sorted(known.values())[:60]) or "none yet"
                     raise FilterError(f"no product has {name} {value!r}; valid values: {valid}")
                 values.append(known[key])
             out = out.with_condition(name, AnyOf(tuple(dict.fromkeys(values))))
-        # with_condition moves fields to the end; keep the caller's order for explanations
-        order = {n: i for i, n in enumerate(spec.fields())}
-        return FilterSpec(tuple(sorted(out.conditions, key=lambda c: order[c[0]])))
+        return out
 
     # -- search -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from indexer.filters import FilterSpec
 IMAGE = "image"
 TEXT = "text"
 VECTOR_NAMES = (IMAGE, TEXT)
+VERSION_FIELD = "ingest_seq"
 
 
 @dataclass
@@ -55,6 +56,11 @@ class VectorStore(Protocol):
 
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         """Write points (with both vectors) and return once the write is durable."""
+
+    def upsert_versioned(self, points: Sequence[StoredPoint]) -> None:
+        """Like ``upsert``, but a point only replaces a stored one whose ``ingest_seq`` payload
+        is lower or missing: of two submissions of one product, the later always wins, whatever
+        order their jobs finish in."""
 
     def delete(self, product_ids: Sequence[str]) -> None: ...
 

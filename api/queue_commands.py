@@ -1,0 +1,129 @@
+"""``vitrine worker``, ``vitrine ingest`` and ``vitrine jobs``: the ingestion queue from the shell."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+import redis
+
+from api.cli import _fail, cli
+from encoder import EncoderError
+from indexer import CatalogError, IndexerError, Settings, read_catalog
+from workers import Ingestion, QueueSettings, build_context, run_worker
+
+CHUNK = 500  # products enqueued per Redis round trip batch, so progress shows early
+
+
+def _queue_settings() -> QueueSettings:
+    try:
+        return QueueSettings.from_env()
+    except ValueError as e:
+        raise _fail(e) from e
+
+
+def _connect(settings: QueueSettings) -> redis.Redis:
+    connection = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+    try:
+        connection.ping()
+    except redis.RedisError as e:
+        raise click.ClickException(
+            f"Redis at {settings.redis_url} does not answer ({e}); start it or set VITRINE_REDIS_URL"
+        ) from e
+    return connection
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+@click.pass_obj
+def worker(settings: Settings, burst: bool) -> None:
+    """Run an ingestion worker (loads the model once, embeds waiting products in batches)."""
+    queue_settings = _queue_settings()
+    connection = _connect(queue_settings)
+    try:
+        context = build_context(settings, queue_settings, connection=connection)
+    except (EncoderError, IndexerError) as e:
+        raise _fail(e) from e
+    try:
+        run_worker(context, burst=burst, with_scheduler=not burst)
+    finally:
+        context.store.close()
+
+
+@cli.command()
+@click.option("--catalog", required=True, type=click.Path(path_type=Path), help="Catalog folder or file.")
+@click.option("--limit", type=click.IntRange(min=1), help="Enqueue only the first N valid products.")
+@click.option("--no-wait", is_flag=True, help="Return once enqueued instead of following the queue.")
+@click.option("--timeout", default=3600, show_default=True, help="Seconds to follow the queue at most.")
+def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> None:
+    """Enqueue a catalog for the workers and show the queue draining."""
+    from tqdm import tqdm
+
+    queue_settings = _queue_settings()
+    connection = _connect(queue_settings)
+    try:
+        report = read_catalog(catalog)
+    except CatalogError as e:
+        raise _fail(e) from e
+    products = report.products[:limit] if limit else report.products
+    ingestion = Ingestion(connection, queue_settings)
+    job_ids: list[str] = []
+    with tqdm(total=len(products), unit="product", desc="enqueueing", file=sys.stderr) as bar:
+        for start in range(0, len(products), CHUNK):
+            chunk = products[start : start + CHUNK]
+            job_ids += [job.id for job in ingestion.enqueue_many(chunk)]
+            bar.update(len(chunk))
+    for err in report.errors[:20]:
+        click.echo(f"  skipped {err}")
+    click.echo(f"enqueued {len(job_ids)} products, skipped {len(report.errors)} rows")
+    if no_wait:
+        return
+    started = time.monotonic()
+    pending = set(job_ids)
+    failed = 0
+    with tqdm(total=len(job_ids), unit="product", desc="indexed", file=sys.stderr) as bar:
+        while pending and time.monotonic() - started < timeout:
+            done = set()
+            for job_id in list(pending)[:2000]:
+                status = ingestion.job_status(job_id)
+                if status is None or status["status"] in ("finished", "failed"):
+                    done.add(job_id)
+                    failed += bool(status and status["status"] == "failed")
+            pending -= done
+            bar.update(len(done))
+            if pending:
+                time.sleep(0.5)
+    elapsed = time.monotonic() - started
+    click.echo(
+        f"indexed {len(job_ids) - len(pending) - failed}, failed {failed}, still queued {len(pending)} "
+        f"after {elapsed:.1f} s; `vitrine jobs --failed` lists failures"
+    )
+
+
+@cli.command()
+@click.option("--failed", "show_failed", is_flag=True, help="List failed jobs with their reasons.")
+@click.option("--retry", "retry_ids", multiple=True, metavar="JOB_ID", help="Re-queue a failed job.")
+@click.option("--retry-all", is_flag=True, help="Re-queue every failed job.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json: bool) -> None:
+    """Show the ingestion queue: queued, running and failed jobs."""
+    queue_settings = _queue_settings()
+    ingestion = Ingestion(_connect(queue_settings), queue_settings)
+    failed = ingestion.failed(limit=10_000) if (show_failed or retry_all) else []
+    targets = [f["id"] for f in failed] if retry_all else list(retry_ids)
+    retried = [job_id for job_id in targets if ingestion.retry(job_id)]
+    missing = sorted(set(targets) - set(retried))
+    data = {"counts": ingestion.counts(), "failed": failed if show_failed else [], "retried": retried}
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(" ".join(f"{k}: {v}" for k, v in data["counts"].items()))
+        for f in data["failed"]:
+            click.echo(f"  {f['id']}  product {f['product_id']}: {f.get('reason')}")
+        for job_id in retried:
+            click.echo(f"  re-queued {job_id}")
+    if missing:
+        raise click.ClickException(f"not in the failed registry: {', '.join(missing)}")

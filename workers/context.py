@@ -1,0 +1,96 @@
+"""What a worker process loads once and every job uses: encoder, store, Redis, tagger."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from encoder import Encoder, load_encoder
+from indexer import Settings, VectorStore, open_store
+from workers.settings import QueueSettings
+from workers.submissions import Submissions
+from workers.tagging import Tagger
+
+log = logging.getLogger(__name__)
+
+Fetcher = Callable[[str], bytes]
+
+
+@dataclass
+class WorkerContext:
+    """The long-lived parts of a worker: built once per process, never per job."""
+
+    settings: Settings
+    queue_settings: QueueSettings
+    encoder: Encoder
+    store: VectorStore
+    redis: redis.Redis
+    submissions: Submissions
+    tagger: Tagger
+    fetch: Fetcher
+
+    @property
+    def media_dir(self) -> Path:
+        return self.queue_settings.media_dir
+
+
+def default_fetcher(queue_settings: QueueSettings) -> Fetcher:
+    """Image fetching for ``image_url`` products: public addresses only, bounded in time and size."""
+    from api.fetch import FetchPolicy, fetch_image_bytes  # TODO(lead): move below api
+
+    policy = FetchPolicy(timeout_s=queue_settings.fetch_timeout_s, max_bytes=queue_settings.fetch_max_bytes)
+    return lambda url: fetch_image_bytes(url, policy)
+
+
+def build_context(
+    settings: Settings | None = None,
+    queue_settings: QueueSettings | None = None,
+    *,
+    encoder: Encoder | None = None,
+    store: VectorStore | None = None,
+    connection: redis.Redis | None = None,
+    fetch: Fetcher | None = None,
+) -> WorkerContext:
+    """Assemble a context; anything not passed in is built from the environment."""
+    settings = settings or Settings.from_env()
+    queue_settings = queue_settings or QueueSettings.from_env()
+    encoder = encoder or load_encoder(settings.model, settings.device)
+    store = store or open_store(settings)
+    store.ensure_collection(encoder.dim, encoder.model_id)
+    connection = connection or redis.Redis.from_url(queue_settings.redis_url)
+    return WorkerContext(
+        settings=settings,
+        queue_settings=queue_settings,
+        encoder=encoder,
+        store=store,
+        redis=connection,
+        submissions=Submissions(connection),
+        tagger=Tagger(encoder),
+        fetch=fetch or default_fetcher(queue_settings),
+    )
+
+
+_context: WorkerContext | None = None
+_lock = threading.Lock()
+
+
+def set_context(context: WorkerContext | None) -> None:
+    """Install the context jobs in this process use (the worker command and tests do this)."""
+    global _context
+    with _lock:
+        _context = context
+
+
+def get_context() -> WorkerContext:
+    """The process's context, built from the environment on first use."""
+    global _context
+    with _lock:
+        if _context is None:
+            log.info("loading the worker context (encoder, store) for this process")
+            _context = build_context()
+        return _context

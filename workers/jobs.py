@@ -1,0 +1,136 @@
+"""RQ job functions: importable, module-level, taking ids (never live objects).
+
+``ingest_product(product_id, seq)`` indexes version ``seq`` of a submitted product.
+When other ingestion jobs are waiting, it takes their products along and embeds
+them in one batch (a model runs far faster on a batch); each of those jobs then
+finds its product already indexed and finishes at once. A product that fails is
+left for its own job, so one poison input never sinks its batch-mates.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from rq import Queue
+from rq.job import Job
+
+from encoder import ImageDecodeError, load_image
+from indexer.pipeline import content_hash, product_text
+from indexer.store import VERSION_FIELD, StoredPoint
+from workers.context import WorkerContext, get_context
+from workers.submissions import Submission
+from workers.tagging import prediction_payload
+
+log = logging.getLogger(__name__)
+
+JOB_FUNC = "workers.jobs.ingest_product"
+
+
+class IngestError(Exception):
+    """A product that cannot be indexed; the message is the reason the storefront sees."""
+
+
+@dataclass
+class _Loaded:
+    submission: Submission
+    image_bytes: bytes
+
+
+def _image_bytes(ctx: WorkerContext, submission: Submission) -> bytes:
+    ref = submission.product.image
+    if ref.startswith(("http://", "https://")):
+        try:
+            return ctx.fetch(ref)
+        except Exception as e:  # the fetcher's errors carry the reason a person can act on
+            raise IngestError(f"cannot fetch image {ref}: {e}") from e
+    path = Path(ref)
+    if not path.is_absolute():
+        path = ctx.media_dir / path
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise IngestError(f"cannot read image {path}: {e.strerror or e}") from e
+
+
+def _waiting_companions(ctx: WorkerContext, exclude: str, limit: int) -> list[Submission]:
+    """Submissions whose ingestion jobs wait in the queue, to embed in the same batch."""
+    if limit <= 0:
+        return []
+    queue = Queue(ctx.queue_settings.queue, connection=ctx.redis)
+    jobs = Job.fetch_many(queue.get_job_ids(0, limit * 2), connection=ctx.redis)
+    found: dict[str, Submission] = {}
+    for job in jobs:
+        if job is None or job.func_name != JOB_FUNC or len(job.args) != 2:
+            continue
+        product_id, seq = job.args
+        if product_id == exclude or product_id in found:
+            continue
+        submission = ctx.submissions.get(product_id)
+        if submission and submission.seq == seq and ctx.submissions.done_seq(product_id) < seq:
+            found[product_id] = submission
+        if len(found) >= limit:
+            break
+    return list(found.values())
+
+
+def index_submissions(ctx: WorkerContext, submissions: list[Submission]) -> dict[str, str | None]:
+    """Embed, tag and upsert submissions together; product id -> None (indexed) or the failure."""
+    outcome: dict[str, str | None] = {}
+    loaded: list[_Loaded] = []
+    images = []
+    for sub in submissions:
+        try:
+            raw = _image_bytes(ctx, sub)
+            images.append(load_image(raw))
+            loaded.append(_Loaded(sub, raw))
+        except (IngestError, ImageDecodeError) as e:
+            outcome[sub.product.id] = str(e).replace("<bytes>", "the image")
+    if loaded:
+        products = [item.submission.product for item in loaded]
+        image_vectors = ctx.encoder.embed_images(images)
+        text_vectors = ctx.encoder.embed_texts([product_text(p) for p in products])
+        predictions = ctx.tagger.predict(
+            products, image_vectors, text_vectors, min_confidence=ctx.queue_settings.tag_min_confidence
+        )
+        points = []
+        for i, item in enumerate(loaded):
+            product = item.submission.product
+            payload = {
+                **product.to_payload(),
+                **prediction_payload(predictions[i]),
+                "model": ctx.encoder.model_id,
+                "content_hash": content_hash(product, item.image_bytes),
+                VERSION_FIELD: item.submission.seq,
+            }
+            points.append(StoredPoint(product.id, payload, image_vectors[i], text_vectors[i]))
+        # Waits for the write: a job only succeeds once its product is durably stored.
+        ctx.store.upsert_versioned(points)
+        for item in loaded:
+            ctx.submissions.mark_done(item.submission.product.id, item.submission.seq)
+            outcome[item.submission.product.id] = None
+    return outcome
+
+
+def ingest_product(product_id: str, seq: int) -> dict[str, object]:
+    """Index version ``seq`` of a submitted product (the RQ job).
+
+    Raises:
+        IngestError: the product cannot be indexed (unreadable image, unreachable URL);
+            RQ retries it with backoff, then keeps it in the failed registry with this reason.
+    """
+    ctx = get_context()
+    submission = ctx.submissions.get(product_id)
+    if submission is None:
+        raise IngestError(f"no submission is stored for product {product_id!r}")
+    if submission.seq > seq:
+        return {"product_id": product_id, "status": "superseded", "by_seq": submission.seq}
+    if ctx.submissions.done_seq(product_id) >= seq:
+        return {"product_id": product_id, "status": "indexed", "in_batch_of_another_job": True}
+    companions = _waiting_companions(ctx, product_id, ctx.queue_settings.batch_size - 1)
+    outcome = index_submissions(ctx, [submission, *companions])
+    if outcome[product_id] is not None:
+        raise IngestError(outcome[product_id])
+    log.info("indexed %s (seq %s) in a batch of %d", product_id, seq, len(outcome))
+    return {"product_id": product_id, "status": "indexed", "batch": len(outcome)}

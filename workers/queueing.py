@@ -1,0 +1,104 @@
+"""Putting products on the ingestion queue and reading back what became of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+from rq import Queue, Retry
+from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+from indexer.schema import Product
+from workers.jobs import ingest_product
+from workers.settings import QueueSettings
+from workers.submissions import Submissions
+
+FAILURE_TTL_S = 30 * 24 * 3600  # failed jobs stay visible (and retryable) for a month
+RESULT_TTL_S = 24 * 3600
+
+
+class Ingestion:
+    """The producer side of the pipeline: enqueue products, report jobs, retry failures."""
+
+    def __init__(self, connection: redis.Redis, settings: QueueSettings | None = None) -> None:
+        self.redis = connection
+        self.settings = settings or QueueSettings()
+        self.queue = Queue(self.settings.queue, connection=connection)
+        self.submissions = Submissions(connection)
+
+    def enqueue(self, product: Product) -> Job:
+        """Store this version of ``product`` and queue its ingestion job."""
+        submission = self.submissions.put(product)
+        s = self.settings
+        return self.queue.enqueue(
+            ingest_product,
+            product.id,
+            submission.seq,
+            job_id=f"ingest-{product.id}-{submission.seq}",
+            retry=Retry(max=s.retries, interval=list(s.retry_backoff_s)) if s.retries > 0 else None,
+            job_timeout=s.job_timeout_s,
+            failure_ttl=FAILURE_TTL_S,
+            result_ttl=RESULT_TTL_S,
+            description=f"ingest product {product.id}",
+        )
+
+    def enqueue_many(self, products: Sequence[Product]) -> list[Job]:
+        return [self.enqueue(p) for p in products]
+
+    def job_status(self, job_id: str) -> dict[str, Any] | None:
+        """``{"id", "status", "product_id", ...}`` with the reason for a failure; None if unknown."""
+        try:
+            job = Job.fetch(job_id, connection=self.redis)
+        except Exception:  # NoSuchJobError, or an id that is not a job key
+            return None
+        status = job.get_status(refresh=True)
+        out: dict[str, Any] = {
+            "id": job.id,
+            "status": status.value if status else "unknown",
+            "product_id": job.args[0] if job.args else None,
+            "enqueued_at": job.enqueued_at.isoformat() if job.enqueued_at else None,
+            "ended_at": job.ended_at.isoformat() if job.ended_at else None,
+            "retries_left": job.retries_left,
+        }
+        if status == JobStatus.FAILED:
+            out["reason"] = failure_reason(job)
+        elif status == JobStatus.FINISHED:
+            out["result"] = job.return_value()
+        return out
+
+    def failed(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Failed jobs, newest first, with their reasons."""
+        registry = FailedJobRegistry(queue=self.queue)
+        ids = registry.get_job_ids(0, limit - 1)
+        return [s for s in (self.job_status(i) for i in ids) if s is not None]
+
+    def retry(self, job_id: str) -> bool:
+        """Put a failed job back on the queue; False if it is not in the failed registry."""
+        registry = FailedJobRegistry(queue=self.queue)
+        if job_id not in registry.get_job_ids():
+            return False
+        registry.requeue(job_id)
+        return True
+
+    def counts(self) -> dict[str, int]:
+        """Jobs queued, running and failed."""
+        return {
+            "queued": self.queue.count,
+            "started": StartedJobRegistry(queue=self.queue).count,
+            "failed": FailedJobRegistry(queue=self.queue).count,
+        }
+
+
+def failure_reason(job: Job) -> str:
+    """The last line of a failed job's exception: the reason, without the traceback."""
+    result = job.latest_result()
+    text = (result.exc_string if result is not None else None) or job.exc_info or ""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "unknown failure"
+    last = lines[-1]
+    # "workers.jobs.IngestError: cannot fetch ..." -> "cannot fetch ..."
+    head, sep, rest = last.partition(": ")
+    return rest if sep and "." in head and " " not in head else last

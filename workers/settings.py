@@ -1,0 +1,73 @@
+"""Queue and ingestion settings, read from the environment once (``VITRINE_*``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueSettings:
+    """Every tunable of the ingestion pipeline. Environment variable in brackets."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    """Redis holding the RQ queue and submissions [VITRINE_REDIS_URL]."""
+    queue: str = "vitrine-ingest"
+    """RQ queue name [VITRINE_QUEUE]."""
+    media_dir: Path = Path("data/media")
+    """Where uploaded product images are stored [VITRINE_MEDIA_DIR]."""
+    job_timeout_s: int = 120
+    """Longest one ingestion job may run before it is killed and retried [VITRINE_JOB_TIMEOUT]."""
+    retries: int = 3
+    """Retries of a failed job before it lands in the failed registry [VITRINE_JOB_RETRIES]."""
+    retry_backoff_s: tuple[int, ...] = (2, 10, 30)
+    """Wait before each retry, seconds, comma-separated [VITRINE_RETRY_BACKOFF]."""
+    batch_size: int = 32
+    """Waiting products a worker embeds together in one batch [VITRINE_WORKER_BATCH]."""
+    tag_min_confidence: float = 0.0
+    """Predicted attributes below this confidence are not stored [VITRINE_TAG_MIN_CONFIDENCE]."""
+    fetch_timeout_s: float = 10.0
+    """Timeout for fetching a product's image_url [VITRINE_FETCH_TIMEOUT]."""
+    fetch_max_bytes: int = 8 * 1024 * 1024
+    """Largest product image fetched from a URL [VITRINE_FETCH_MAX_BYTES]."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> QueueSettings:
+        """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``."""
+        env = os.environ if env is None else env
+        names = {
+            "redis_url": "VITRINE_REDIS_URL",
+            "queue": "VITRINE_QUEUE",
+            "media_dir": "VITRINE_MEDIA_DIR",
+            "job_timeout_s": "VITRINE_JOB_TIMEOUT",
+            "retries": "VITRINE_JOB_RETRIES",
+            "retry_backoff_s": "VITRINE_RETRY_BACKOFF",
+            "batch_size": "VITRINE_WORKER_BATCH",
+            "tag_min_confidence": "VITRINE_TAG_MIN_CONFIDENCE",
+            "fetch_timeout_s": "VITRINE_FETCH_TIMEOUT",
+            "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
+        }
+        kinds = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, var in names.items():
+            raw = env.get(var, "").strip()
+            if not raw:
+                continue
+            kind = kinds[name]
+            try:
+                if kind == "int":
+                    values[name] = int(raw)
+                elif kind == "float":
+                    values[name] = float(raw)
+                elif kind == "Path":
+                    values[name] = Path(raw)
+                elif kind == "tuple[int, ...]":
+                    values[name] = tuple(int(x) for x in raw.split(",") if x.strip())
+                else:
+                    values[name] = raw
+            except ValueError:
+                raise ValueError(f"{var}={raw!r} is not a valid {kind}") from None
+        return replace(cls(**values), **overrides)

@@ -1,0 +1,74 @@
+"""Submitted products waiting in Redis, versioned so that the latest submission always wins."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+import redis
+
+from indexer.schema import Product
+
+PREFIX = "vitrine:submission:"
+SEQ_KEY = "vitrine:submission-seq"
+DONE_PREFIX = "vitrine:done:"
+DONE_TTL_S = 7 * 24 * 3600
+
+# Store the submission only if it is newer than the one already there: two concurrent
+# submissions of one product may reach Redis in either order.
+_PUT_IF_NEWER = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'product', ARGV[2], 'at', ARGV[3])
+  return 1
+end
+return 0
+"""
+_MARK_DONE = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One submitted version of a product."""
+
+    product: Product
+    seq: int
+    submitted_at: float
+
+
+class Submissions:
+    """Product submissions in Redis, keyed by product id."""
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.redis = connection
+        self._put = connection.register_script(_PUT_IF_NEWER)
+        self._done = connection.register_script(_MARK_DONE)
+
+    def put(self, product: Product) -> Submission:
+        """Store a new version of ``product`` and return it with its sequence number."""
+        seq = int(self.redis.incr(SEQ_KEY))
+        now = time.time()
+        self._put(keys=[PREFIX + product.id], args=[seq, json.dumps(asdict(product)), now])
+        return Submission(product, seq, now)
+
+    def get(self, product_id: str) -> Submission | None:
+        raw = self.redis.hgetall(PREFIX + product_id)
+        if not raw:
+            return None
+        product = Product(**json.loads(raw[b"product"]))
+        return Submission(product, int(raw[b"seq"]), float(raw[b"at"]))
+
+    def mark_done(self, product_id: str, seq: int) -> None:
+        """Record that version ``seq`` (or a later one) of the product is in the index."""
+        self._done(keys=[DONE_PREFIX + product_id], args=[seq, DONE_TTL_S])
+
+    def done_seq(self, product_id: str) -> int:
+        value = self.redis.get(DONE_PREFIX + product_id)
+        return int(value) if value else 0

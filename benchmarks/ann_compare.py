@@ -2,7 +2,8 @@
 
     python -m benchmarks.ann_compare --catalog ../shared/catalog --dataset catalog --dataset 100k
         [--model SPEC|tiny] [--engines edge,edge-sq,faiss-flat,faiss-hnsw,faiss-ivfflat,faiss-ivfpq]
-        [--queries 200] [--repeats 3] [--ef 16,32,64,128,256] [--nprobe 1,4,16,64]
+        [--queries 200] [--repeats 3] [--ef 16,32,64,128,256,512] [--nprobe 1,4,16,64]
+        [--hnsw-m 16,32] [--faiss-hnsw-m 16,32] [--full-scan-kb 10000]
         [--out docs/benchmarks] [--data-dir data/bench]
 
 For each dataset: build every engine (timed), then for each filter (none, ~50%, ~5%,
@@ -25,7 +26,7 @@ from pathlib import Path
 import faiss
 
 from benchmarks.ann_data import SIZES, Dataset, grow, load_catalog_dataset, make_queries
-from benchmarks.ann_engines import EdgeEngine, Engine, FaissEngine, ServerEngine
+from benchmarks.ann_engines import FULL_SCAN_KB, EdgeEngine, Engine, FaissEngine, ServerEngine
 from benchmarks.ann_harness import as_dicts, ground_truth, measure_engine
 from benchmarks.ann_report import (
     markdown_table,
@@ -80,15 +81,17 @@ def make_engines(names: list[str], args: argparse.Namespace, edge_root: Path) ->
     out: list[Engine] = []
     for name in names:
         if name in ("edge", "edge-sq"):
-            out.append(
+            out += [
                 EdgeEngine(
                     edge_root,
-                    m=args.hnsw_m,
+                    m=m,
                     ef_construct=args.hnsw_efc,
                     quantization=name == "edge-sq",
                     knob_values=args.ef,
+                    full_scan_kb=args.full_scan_kb,
                 )
-            )
+                for m in args.hnsw_m
+            ]
         elif name in ("server", "server-sq"):
             if not settings.qdrant_url:
                 log.warning("QDRANT_URL is not set: skipping engine %s", name)
@@ -96,19 +99,20 @@ def make_engines(names: list[str], args: argparse.Namespace, edge_root: Path) ->
             from qdrant_client import QdrantClient
 
             client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=600)
-            out.append(
+            out += [
                 ServerEngine(
                     client,
-                    m=args.hnsw_m,
+                    m=m,
                     ef_construct=args.hnsw_efc,
                     quantization=name == "server-sq",
                     knob_values=args.ef,
                 )
-            )
+                for m in args.hnsw_m
+            ]
         elif name == "faiss-flat":
             out.append(FaissEngine("flat"))
         elif name == "faiss-hnsw":
-            out.append(FaissEngine("hnsw", args.ef, M=args.faiss_hnsw_m, efC=args.hnsw_efc))
+            out += [FaissEngine("hnsw", args.ef, M=m, efC=args.hnsw_efc) for m in args.faiss_hnsw_m]
         elif name == "faiss-ivfflat":
             out.append(FaissEngine("ivfflat", args.nprobe))
         elif name == "faiss-ivfpq":
@@ -178,12 +182,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="threads for batched search and builds")
     parser.add_argument(
-        "--ef", type=_ints, default=[16, 32, 64, 128, 256], help="HNSW ef values (Edge and FAISS)"
+        "--ef", type=_ints, default=[16, 32, 64, 128, 256, 512], help="HNSW ef values (Edge and FAISS)"
     )
     parser.add_argument("--nprobe", type=_ints, default=[1, 4, 16, 64])
-    parser.add_argument("--hnsw-m", type=int, default=16, help="Qdrant HNSW m (its default: 16)")
+    parser.add_argument(
+        "--hnsw-m", type=_ints, default=[16, 32], help="Qdrant HNSW m values (its default: 16)"
+    )
     parser.add_argument("--hnsw-efc", type=int, default=100, help="HNSW ef_construct (Qdrant default 100)")
-    parser.add_argument("--faiss-hnsw-m", type=int, default=16)
+    parser.add_argument("--faiss-hnsw-m", type=_ints, default=[16, 32])
+    parser.add_argument(
+        "--full-scan-kb",
+        type=int,
+        default=FULL_SCAN_KB,
+        help="Qdrant full_scan_threshold, KB (default 10000)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
     parser.add_argument("--data-dir", type=Path, default=Path("data/bench"))

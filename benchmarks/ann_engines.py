@@ -24,6 +24,9 @@ from benchmarks.ann_data import PAYLOAD_FIELDS, Dataset
 
 VECTOR = "image"
 UPSERT_BATCH = 2_000
+FULL_SCAN_KB = 10_000
+"""Qdrant's default full_scan_threshold (KB of vectors): a segment, or a filtered subset,
+smaller than this is scanned exactly instead of walked as a graph (10k points at dim 256)."""
 
 
 class Engine(Protocol):
@@ -167,11 +170,17 @@ class EdgeEngine:
         quantization: bool = False,
         knob_values: Sequence[int] = (16, 32, 64, 128, 256),
         oversampling: float = 2.0,
+        full_scan_kb: int = FULL_SCAN_KB,
     ) -> None:
         self.m, self.ef_construct, self.quantization = m, ef_construct, quantization
         self.oversampling = oversampling
+        self.full_scan_kb = full_scan_kb
         self.knob_values = tuple(knob_values)
-        self.setting = f"m={m},efC={ef_construct}" + (",sq-int8" if quantization else "")
+        self.setting = f"m={m},efC={ef_construct}"
+        if full_scan_kb != FULL_SCAN_KB:
+            self.setting += f",fullscan={full_scan_kb}KB"
+        if quantization:
+            self.setting += ",sq-int8"
         self.path = root / ("edge-" + self.setting.replace(",", "-").replace("=", ""))
         self.shard: qe.EdgeShard | None = None
 
@@ -181,12 +190,10 @@ class EdgeEngine:
             if self.quantization
             else None
         )
-        # full_scan_threshold is Qdrant's default (KB of vectors): a segment, or a filtered
-        # subset, smaller than that is scanned exactly instead of walked as a graph.
         return qe.EdgeConfig(
             vectors={VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
             hnsw_config=qe.HnswIndexConfig(
-                m=self.m, ef_construct=self.ef_construct, full_scan_threshold=10_000
+                m=self.m, ef_construct=self.ef_construct, full_scan_threshold=self.full_scan_kb
             ),
             quantization_config=quant,
             # Index every segment, however small: the catalog (8.5k x 256 x 4 B) sits below

@@ -41,6 +41,11 @@ def config_key(row: dict) -> tuple[str, str, int]:
     return (row["engine"], row["setting"], row["knob_value"])
 
 
+def knob_text(knob: str, value: int) -> str:
+    """``ef=64``; exact search has no knob."""
+    return "exact" if knob == "-" else f"{knob}={value}"
+
+
 def markdown_table(rows: Sequence[dict]) -> str:
     """One line per engine/setting/knob/filter with the headline metrics."""
     head = (
@@ -48,7 +53,7 @@ def markdown_table(rows: Sequence[dict]) -> str:
         "| QPS batch | build s | B/product |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = [
-        f"| {r['engine']} | {r['setting']} | {r['knob']}={r['knob_value']} | {r['filter']} "
+        f"| {r['engine']} | {r['setting']} | {knob_text(r['knob'], r['knob_value'])} | {r['filter']} "
         f"({100 * r['selectivity']:.2f}%) | {r['recall_at_10']:.3f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
         f"| {r['qps_single']:.0f} | {r['qps_batch']:.0f} | {r['build_s']:.1f} "
         f"| {r['bytes_per_product']:.0f} |"
@@ -90,7 +95,8 @@ def summary_table(picks: Sequence[tuple[tuple[str, str, int], list[dict]]]) -> s
     lines = []
     for (engine, setting, knob), rs in picks:
         lines.append(
-            f"| {engine} | {setting} | {rs[0]['knob']}={knob} | {min(r['recall_at_10'] for r in rs):.3f} "
+            f"| {engine} | {setting} | {knob_text(rs[0]['knob'], knob)} "
+            f"| {min(r['recall_at_10'] for r in rs):.3f} "
             f"| {max(r['p50_ms'] for r in rs):.2f} | {max(r['p99_ms'] for r in rs):.2f} "
             f"| {rs[0]['build_s']:.1f} | {rs[0]['bytes_per_product']:.0f} |"
         )
@@ -158,7 +164,7 @@ def plot_latency_selectivity(rows: Sequence[dict], path: Path, *, min_recall: fl
             [p[1] for p in pts],
             marker="o",
             ms=3,
-            label=f"{engine} {setting} ({mine[0]['knob']}={chosen})",
+            label=f"{engine} {setting} ({knob_text(mine[0]['knob'], chosen)})",
         )
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -1,9 +1,263 @@
-"""The OpenAPI 3 document (placeholder; filled in below)."""
+"""The OpenAPI 3 document of the API, served at /api/v1/openapi.json.
+
+Written by hand beside the code it describes; tests check that the real responses
+validate against the schemas here, so the two cannot drift apart silently.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from api.clients import SCOPES
+from api.params import SEARCH_KEYS, SORTS
+from indexer.schema import FILTER_FIELDS, KEYWORD_FIELDS
+from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
+
+VERSION = "1.0.0"
+# Some non-space character and no NUL: blank text is no query.
+TEXT_PATTERN = r"^[^\x00]*\S[^\x00]*$"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _obj(properties: dict[str, Any], required: tuple[str, ...] = (), extra: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+NUM = {"type": "number"}
+INT = {"type": "integer"}
+STR = {"type": "string"}
+NULLABLE_INT = {"type": "integer", "nullable": True}
+RATE_LIMITED = _error("Rate limit exceeded; see Retry-After")
+COMMON = {"400": _error("Malformed request; the message says what is valid"), "429": RATE_LIMITED}
+AUTH_ERRORS = {"401": _error("Missing (when anonymous search is off), invalid, expired or revoked token"),
+               "403": _error("The token lacks the search scope")}
+ANONYMOUS_OR_TOKEN: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
+
+
+def _filter_schema() -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for name, kind in FILTER_FIELDS.items():
+        rng = _obj({k: NUM for k in ("gte", "lte", "gt", "lt")}, extra=False) | {"minProperties": 1}
+        if kind == "keyword":
+            value = {"type": "string", "minLength": 1, "maxLength": 200}
+            properties[name] = {"oneOf": [value, {"type": "array", "items": value, "minItems": 1,
+                                                  "maxItems": 100}]}
+        elif kind == "integer":
+            properties[name] = {"oneOf": [INT, {"type": "array", "items": INT, "minItems": 1,
+                                                "maxItems": 100}, rng]}
+        else:
+            properties[name] = rng
+    return _obj(properties, extra=False) | {
+        "description": "All fields must match (AND); a list matches any of its values. Keyword values "
+                       "are matched case-insensitively to the catalog's spelling; an unknown value "
+                       "is a 400 listing the valid ones."}
+
+
+def _schemas() -> dict[str, Any]:
+    product = _obj({
+        "id": STR, "title": STR, "image": {"type": "string", "description": "URL of the photo"},
+        **{name: (STR if kind == "keyword" else INT if kind == "integer" else NUM)
+           for name, kind in FILTER_FIELDS.items()},
+    }, required=("id", "title"))
+    breakdown = _obj({
+        "s_image": NUM, "s_text": NUM, "alpha": NUM,
+        "weights": _obj({"image": NUM, "text": NUM}), "formula": STR, "candidate_rank": INT,
+        "matched_filters": {"type": "object"},
+    }, required=("s_image", "s_text", "alpha", "weights"))
+    hit = _obj({"id": STR, "score": NUM, "breakdown": _ref("Breakdown"), "product": _ref("Product")},
+               required=("id", "score", "breakdown", "product"))
+    timings = {"type": "object", "additionalProperties": NUM,
+               "description": "Milliseconds per stage: fetch (image_url), encode, candidates, rerank, "
+                              "facets, total"}
+    tokens = _obj({"access_token": STR, "refresh_token": STR, "token_type": {"type": "string",
+                   "enum": ["Bearer"]}, "expires_in": INT, "scope": STR},
+                  required=("access_token", "refresh_token", "expires_in"))
+    return {
+        "Error": _obj({"error": STR, "message": STR}, required=("error", "message")),
+        "Product": product,
+        "Breakdown": breakdown,
+        "Hit": hit,
+        "Filters": _filter_schema(),
+        "SearchRequest": _obj({
+            "text": {"type": "string", "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN},
+            "image_url": {"type": "string", "maxLength": 2048,
+                          "description": "http(s) URL of a JPEG/PNG/WEBP on a public address"},
+            "alpha": {"type": "number", "minimum": 0, "maximum": 1,
+                      "description": "Image weight when both text and an image are given"},
+            "filters": _ref("Filters"),
+            "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10},
+            "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            "sort": {"type": "string", "enum": list(SORTS), "default": "relevance",
+                     "description": "Other than relevance: reorders the 100 most relevant matches"},
+            "facets": {"type": "boolean", "default": True},
+            "exact": {"type": "boolean", "default": False},
+        }, extra=False) | {"description": "At least one of text, image_url (or an uploaded image).",
+                           "anyOf": [{"required": ["text"]}, {"required": ["image_url"]}]},
+        "SearchUpload": _obj({
+            "image": {"type": "string", "format": "binary", "description": "JPEG, PNG or WEBP"},
+            **{k: STR for k in SEARCH_KEYS if k != "image_url"},
+        }, extra=False),
+        "Page": _obj({"k": INT, "offset": INT, "returned": INT, "next_offset": NULLABLE_INT,
+                      "total_matching": NULLABLE_INT}, required=("k", "offset", "returned")),
+        "SearchResponse": _obj({
+            "results": {"type": "array", "items": _ref("Hit")},
+            "candidates": INT,
+            "filters": {"type": "object", "description": "The filters as applied (canonical spelling)"},
+            "facets": _obj({name: {"type": "object", "additionalProperties": INT}
+                            for name in KEYWORD_FIELDS}),
+            "page": _ref("Page"), "sort": STR, "model": STR, "timings": timings,
+        }, required=("results", "candidates", "filters", "page", "timings")),
+        "SimilarResponse": _obj({
+            "results": {"type": "array", "items": _ref("Hit")}, "candidates": INT,
+            "filters": {"type": "object"}, "timings": timings, "anchor": STR,
+            "by": {"type": "string", "enum": ["image", "text", "both"]}, "page": _ref("Page"),
+        }, required=("results", "anchor", "by")),
+        "Suggestion": _obj({
+            "slot": {"type": "string", "enum": ["top", "bottom", "footwear", "accessory"]},
+            "product": _ref("Product"), "score": NUM, "similarity": NUM, "reason": STR,
+            "rules": _obj({"gender": {"type": "boolean"}, "occasion": {"type": "boolean"},
+                           "season": {"type": "boolean"}, "colour": {"type": "boolean"}}),
+        }, required=("slot", "product", "reason")),
+        "CompleteTheLook": _obj({
+            "anchor": _ref("Product"), "suggestions": {"type": "array", "items": _ref("Suggestion")},
+            "note": STR,
+        }, required=("anchor", "suggestions")),
+        "TokenRequest": _obj({"client_id": {"type": "string", "minLength": 1},
+                              "client_secret": {"type": "string", "minLength": 1}},
+                             required=("client_id", "client_secret"), extra=False),
+        "RefreshRequest": _obj({"refresh_token": {"type": "string", "minLength": 1}},
+                               required=("refresh_token",), extra=False),
+        "RevokeRequest": _obj({"refresh_token": STR}, extra=False),
+        "Tokens": tokens,
+        "Ready": _obj({"status": {"type": "string", "enum": ["ready", "degraded", "unavailable"]},
+                       "checks": {"type": "object"}, "degraded": {"type": "array", "items": STR}},
+                      required=("status", "checks", "degraded")),
+    }
+
+
+def _product_param() -> dict[str, Any]:
+    return {"name": "product_id", "in": "path", "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 100}}
+
+
+def _paths() -> dict[str, Any]:
+    search_errors = {**COMMON, **AUTH_ERRORS,
+                     "413": _error("Upload or fetched image over the size cap"),
+                     "415": _error("Body is not JSON or multipart, or the image is not JPEG/PNG/WEBP"),
+                     "422": _error("image_url could not be fetched")}
+    product_errors = {**COMMON, **AUTH_ERRORS, "404": _error("No such product")}
+    return {
+        "/api/v1/search": {"post": {
+            "summary": "Search by text, image or both, with filters, facets and pages",
+            "security": ANONYMOUS_OR_TOKEN,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": _ref("SearchRequest")},
+                "multipart/form-data": {"schema": _ref("SearchUpload")},
+            }},
+            "responses": {"200": _json(_ref("SearchResponse")), **search_errors},
+        }},
+        "/api/v1/products/{product_id}": {"get": {
+            "summary": "One product", "security": ANONYMOUS_OR_TOKEN, "parameters": [_product_param()],
+            "responses": {"200": _json(_obj({"product": _ref("Product")}, required=("product",))),
+                          **product_errors},
+        }},
+        "/api/v1/products/{product_id}/image": {"get": {
+            "summary": "The product photo", "security": ANONYMOUS_OR_TOKEN,
+            "parameters": [_product_param()],
+            "responses": {"200": {"description": "The image", "content": {
+                "image/jpeg": {}, "image/png": {}, "image/webp": {}}}, **product_errors},
+        }},
+        "/api/v1/products/{product_id}/similar": {"get": {
+            "summary": "Products like this one by image, text or both, honouring filters",
+            "security": ANONYMOUS_OR_TOKEN,
+            "parameters": [
+                _product_param(),
+                {"name": "by", "in": "query", "schema": {"type": "string", "enum": ["image", "text", "both"],
+                                                         "default": "image"}},
+                {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                             "maximum": MAX_OFFSET}},
+                {"name": "filters", "in": "query", "description": "The Filters object as JSON text",
+                 "schema": {"type": "string"}},
+            ],
+            "responses": {"200": _json(_ref("SimilarResponse")), **product_errors},
+        }},
+        "/api/v1/products/{product_id}/complete-the-look": {"get": {
+            "summary": "One suggestion per complementary slot, each with the reason it was chosen",
+            "security": ANONYMOUS_OR_TOKEN, "parameters": [_product_param()],
+            "responses": {"200": _json(_ref("CompleteTheLook")), **product_errors},
+        }},
+        "/api/v1/auth/token": {"post": {
+            "summary": "Exchange client credentials for an access and a refresh token", "security": [],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": _ref("TokenRequest")}}},
+            "responses": {"200": _json(_ref("Tokens")), **COMMON,
+                          "401": _error("Unknown client or wrong secret"),
+                          "415": _error("Body is not JSON"), "503": _error("Redis unavailable")},
+        }},
+        "/api/v1/auth/refresh": {"post": {
+            "summary": "Trade a refresh token (single use) for a new pair", "security": [],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": _ref("RefreshRequest")}}},
+            "responses": {"200": _json(_ref("Tokens")), **COMMON,
+                          "401": _error("Invalid, expired, used or revoked refresh token"),
+                          "415": _error("Body is not JSON"), "503": _error("Redis unavailable")},
+        }},
+        "/api/v1/auth/revoke": {"post": {
+            "summary": "Revoke the calling access token and optionally a refresh token",
+            "security": [{"bearerAuth": []}],
+            "requestBody": {"required": False,
+                            "content": {"application/json": {"schema": _ref("RevokeRequest")}}},
+            "responses": {"200": _json(_obj({"revoked": INT}, required=("revoked",))), **COMMON,
+                          "401": _error("No valid access token"), "415": _error("Body is not JSON"),
+                          "503": _error("Redis unavailable")},
+        }},
+        "/api/v1/health": {"get": {"summary": "Alive", "security": [],
+                                   "responses": {"200": _json(_obj({"status": STR}))}}},
+        "/api/v1/ready": {"get": {"summary": "Ready to serve (lists degraded modes)", "security": [],
+                                  "responses": {"200": _json(_ref("Ready")),
+                                                "503": _json(_ref("Ready"), "Not ready")}}},
+        "/api/v1/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {
+            "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": STR}}}}}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                         "responses": {"200": _json({"type": "object"})}}},
+    }
+
 
 def openapi_document() -> dict[str, Any]:
-    return {"openapi": "3.0.3", "info": {"title": "Vitrine", "version": "1"}, "paths": {}}
+    """The whole document (rebuilt per call; it is small)."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Vitrine search API",
+            "version": VERSION,
+            "description": "Cross-modal fashion search: text, a photo, or both. Every error is "
+                           '{"error": code, "message": ...}. Rate limits are reported in X-RateLimit-* '
+                           "headers; a 429 carries Retry-After.",
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": f"Access token from /api/v1/auth/token; scopes: {', '.join(SCOPES)}",
+            }},
+            "schemas": _schemas(),
+        },
+        "paths": _paths(),
+    }

@@ -106,7 +106,8 @@ def _schemas() -> dict[str, Any]:
             "sort": {"type": "string", "enum": list(SORTS), "default": "relevance",
                      "description": "Other than relevance: reorders the 100 most relevant matches"},
             "facets": {"type": "boolean", "default": True},
-            "exact": {"type": "boolean", "default": False},
+            "exact": {"type": "boolean", "default": False,
+                      "description": "Brute-force candidate search (needs the admin scope)"},
         }, extra=False) | {"description": "At least one of text, image_url (or an uploaded image).",
                            "anyOf": [{"required": ["text"]}, {"required": ["image_url"]}]},
         "SearchUpload": _obj({

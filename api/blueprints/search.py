@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
-from api.auth import require_scope
+from api.auth import principal, require_scope
 from api.context import AppState, state
-from api.errors import BadRequest, UnsupportedMediaType
+from api.errors import BadRequest, Forbidden, UnsupportedMediaType
 from api.fetch import fetch_image_bytes
 from api.images import QueryImage, accept_image
 from api.params import SearchParams, parse_search
@@ -92,6 +92,9 @@ def search() -> Any:
     started = time.perf_counter()
     raw, upload = _read_body(st.api.max_upload_bytes)
     params = parse_search(raw, MAX_K, MAX_OFFSET, MAX_TEXT, form=request.mimetype != "application/json")
+    if params.exact and "admin" not in principal().scopes:
+        # Brute force over the whole collection is a diagnostic, and a cheap way to load the server.
+        raise Forbidden("exact search needs a token with the 'admin' scope")
     if upload is not None and params.image_url:
         raise BadRequest("send an image file or an image_url, not both")
     if not params.text and upload is None and not params.image_url:

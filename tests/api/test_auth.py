@@ -9,6 +9,7 @@ from typing import Any
 
 import jwt
 import pytest
+import redis
 from api_test_helpers import REDIS_URL, SECRET
 from click.testing import CliRunner
 from flask import Flask
@@ -159,3 +160,22 @@ def test_cli_refuses_unknown_scopes(redis_client: Any, monkeypatch: pytest.Monke
     result = CliRunner().invoke(cli, ["clients", "create", "--scopes", "search,root"])
     assert result.exit_code != 0
     assert "search, ingest, admin" in result.output
+
+
+def test_exact_search_needs_the_admin_scope(client: FlaskClient, token: Callable[..., dict]) -> None:
+    body = {**SEARCH, "exact": True}
+    assert client.post("/api/v1/search", json=body).status_code == 403
+    search_only = bearer(token("search")["access_token"])
+    assert client.post("/api/v1/search", json=body, headers=search_only).status_code == 403
+    admin = bearer(token("search", "admin")["access_token"])
+    assert client.post("/api/v1/search", json=body, headers=admin).status_code == 200
+
+
+def test_a_valid_token_still_searches_while_redis_is_down(
+    make_app: Callable[..., Flask], token: Callable[..., dict]
+) -> None:
+    access = token("search")["access_token"]  # issued while Redis is up
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    client = make_app(redis=dead, redis_url="redis://127.0.0.1:1/0").test_client()
+    response = client.post("/api/v1/search", json=SEARCH, headers=bearer(access))
+    assert response.status_code == 200, response.json

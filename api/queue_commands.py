@@ -127,3 +127,37 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
             click.echo(f"  re-queued {job_id}")
     if missing:
         raise click.ClickException(f"not in the failed registry: {', '.join(missing)}")
+
+
+@cli.command()
+@click.argument("feed")
+@click.option("--every", type=click.IntRange(min=60), metavar="SECONDS",
+              help="Also schedule a sync of this feed every SECONDS (run by the workers).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def sync(feed: str, every: int | None, as_json: bool) -> None:
+    """Sync a storefront FEED (Merchant Center CSV/TSV or Shopify products.json; file or URL):
+    enqueue new and changed products, and deletions for removed ones."""
+    from workers.context import default_fetcher
+    from workers.feeds import FeedError
+    from workers.sync import schedule_sync, sync_feed
+
+    queue_settings = _queue_settings()
+    connection = _connect(queue_settings)
+    try:
+        report = sync_feed(connection, feed, queue_settings, default_fetcher(queue_settings))
+    except (FeedError, OSError, ValueError) as e:
+        raise _fail(e) from e
+    scheduled = schedule_sync(connection, queue_settings, feed, every) if every else None
+    if as_json:
+        data = {
+            "new": report.new, "changed": report.changed, "removed": report.removed,
+            "unchanged": report.unchanged, "errors": [str(e) for e in report.errors],
+            "jobs": report.jobs, "scheduled_job": scheduled,
+        }
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(report.summary())
+    for err in report.errors[:20]:
+        click.echo(f"  skipped {err}")
+    if scheduled:
+        click.echo(f"next sync scheduled every {every} s (job {scheduled})")

@@ -134,3 +134,17 @@ def ingest_product(product_id: str, seq: int) -> dict[str, object]:
         raise IngestError(outcome[product_id])
     log.info("indexed %s (seq %s) in a batch of %d", product_id, seq, len(outcome))
     return {"product_id": product_id, "status": "indexed", "batch": len(outcome)}
+
+
+def delete_product(product_id: str, seq: int) -> dict[str, object]:
+    """Remove a product (the RQ job a feed sync queues for products it no longer lists).
+
+    A submission newer than the deletion wins: the product was re-added after it was dropped.
+    """
+    ctx = get_context()
+    submission = ctx.submissions.get(product_id)
+    if submission is not None and submission.seq > seq:
+        return {"product_id": product_id, "status": "superseded", "by_seq": submission.seq}
+    ctx.store.delete([product_id])
+    ctx.submissions.mark_done(product_id, seq)
+    return {"product_id": product_id, "status": "deleted"}

@@ -11,7 +11,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from indexer.schema import Product
-from workers.jobs import ingest_product
+from workers.jobs import delete_product, ingest_product
 from workers.settings import QueueSettings
 from workers.submissions import Submissions
 
@@ -42,6 +42,22 @@ class Ingestion:
             failure_ttl=FAILURE_TTL_S,
             result_ttl=RESULT_TTL_S,
             description=f"ingest product {product.id}",
+        )
+
+    def enqueue_delete(self, product_id: str) -> Job:
+        """Queue the removal of a product (ordered after any earlier submission of it)."""
+        seq = self.submissions.next_seq()
+        return self.queue.enqueue(
+            delete_product,
+            product_id,
+            seq,
+            job_id=f"delete-{product_id}-{seq}",
+            retry=Retry(max=self.settings.retries, interval=list(self.settings.retry_backoff_s))
+            if self.settings.retries > 0
+            else None,
+            failure_ttl=FAILURE_TTL_S,
+            result_ttl=RESULT_TTL_S,
+            description=f"delete product {product_id}",
         )
 
     def enqueue_many(self, products: Sequence[Product]) -> list[Job]:

@@ -53,10 +53,14 @@ class Submissions:
 
     def put(self, product: Product) -> Submission:
         """Store a new version of ``product`` and return it with its sequence number."""
-        seq = int(self.redis.incr(SEQ_KEY))
+        seq = self.next_seq()
         now = time.time()
         self._put(keys=[PREFIX + product.id], args=[seq, json.dumps(asdict(product)), now])
         return Submission(product, seq, now)
+
+    def next_seq(self) -> int:
+        """A fresh sequence number (deletions take one too, to order them among submissions)."""
+        return int(self.redis.incr(SEQ_KEY))
 
     def get(self, product_id: str) -> Submission | None:
         raw = self.redis.hgetall(PREFIX + product_id)

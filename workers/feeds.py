@@ -1,0 +1,156 @@
+"""Storefront product feeds: Google Merchant Center CSV/TSV and Shopify ``products.json``.
+
+Both are mapped onto the Product schema. Merchant Center columns read: ``id``,
+``title``, ``image_link``, ``price`` ("29.99 USD"), ``color``, ``gender``
+(male/female/unisex), ``product_type`` ("Apparel > Topwear > Shirts") and, when
+present, ``custom_label_0`` as the occasion and ``custom_label_1`` as the season.
+Shopify: ``id``, ``title``, ``product_type``, ``images[0].src``, the lowest variant
+price, the single value of a Color/Colour option, and tags naming an occasion,
+a season or a gender ("casual", "summer", "women").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexer.catalog import RowError, build_product
+from indexer.schema import Product
+from workers.tagging import DEFAULT_LABELS
+
+OCCASIONS = {o.casefold(): o for o in DEFAULT_LABELS["occasion"]}
+SEASONS = {s.casefold(): s for s in ("Spring", "Summer", "Fall", "Winter")} | {"autumn": "Fall"}
+GENDERS = {"male": "Men", "men": "Men", "female": "Women", "women": "Women", "unisex": "Unisex",
+           "boys": "Boys", "girls": "Girls"}
+_PRICE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)")
+
+
+class FeedError(Exception):
+    """The feed as a whole cannot be read (unknown format, broken JSON, no header)."""
+
+
+@dataclass
+class Feed:
+    """Products read from a feed, and the entries that could not be used."""
+
+    products: list[Product] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _price(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    match = _PRICE.match(str(value))
+    if not match:
+        raise ValueError(f"price {value!r} is not a number")
+    return float(match.group(1).replace(",", "."))
+
+
+def _product_type(value: str | None) -> dict[str, str]:
+    """``Apparel > Topwear > Shirts`` -> category, sub_category, article_type."""
+    parts = [p.strip() for p in (value or "").split(">") if p.strip()]
+    if len(parts) >= 3:
+        return {"category": parts[0], "sub_category": parts[1], "article_type": parts[-1]}
+    if len(parts) == 2:
+        return {"category": parts[0], "sub_category": parts[1]}
+    return {"sub_category": parts[0]} if parts else {}
+
+
+def _add(feed: Feed, source: str, line: int, raw: dict[str, Any]) -> None:
+    try:
+        feed.products.append(build_product(raw, image_root=None))
+    except ValueError as e:
+        feed.errors.append(RowError(source, line, str(e), str(raw.get("id") or "") or None))
+
+
+def parse_merchant_center(text: str, source: str = "feed") -> Feed:
+    """A Merchant Center feed, tab- or comma-separated (detected from the header)."""
+    header = text.split("\n", 1)[0]
+    delimiter = "\t" if header.count("\t") > header.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    if not reader.fieldnames or not {"id", "title", "image_link"} <= set(reader.fieldnames):
+        raise FeedError(f"{source}: a Merchant Center feed needs the columns id, title and image_link")
+    feed = Feed()
+    for row in reader:
+        line = reader.line_num
+        try:
+            raw: dict[str, Any] = {
+                "id": row.get("id"),
+                "title": row.get("title"),
+                "image": row.get("image_link"),
+                "colour": row.get("color") or None,
+                "gender": GENDERS.get((row.get("gender") or "").strip().casefold()),
+                "price": _price(row.get("sale_price") or row.get("price")),
+                "occasion": OCCASIONS.get((row.get("custom_label_0") or "").strip().casefold()),
+                "season": SEASONS.get((row.get("custom_label_1") or "").strip().casefold()),
+                **_product_type(row.get("product_type")),
+            }
+        except ValueError as e:
+            feed.errors.append(RowError(source, line, str(e), row.get("id") or None))
+            continue
+        _add(feed, source, line, raw)
+    return feed
+
+
+def _tags(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(t).strip() for t in value]
+    return [t.strip() for t in str(value or "").split(",") if t.strip()]
+
+
+def parse_shopify(text: str, source: str = "products.json") -> Feed:
+    """A Shopify ``products.json`` document (``{"products": [...]}``)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FeedError(f"{source}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    items = doc.get("products") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise FeedError(f"{source}: a Shopify feed is an object with a 'products' list")
+    feed = Feed()
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            feed.errors.append(RowError(source, index, "each product must be an object"))
+            continue
+        try:
+            tags = {t.casefold() for t in _tags(item.get("tags"))}
+            images = item.get("images") or []
+            image = images[0].get("src") if images and isinstance(images[0], dict) else None
+            prices = [_price(v.get("price")) for v in item.get("variants") or [] if isinstance(v, dict)]
+            colours = next(
+                (o.get("values") for o in item.get("options") or []
+                 if isinstance(o, dict) and str(o.get("name", "")).casefold() in ("color", "colour")),
+                None,
+            )
+            raw = {
+                "id": item.get("id"),
+                "title": item.get("title"),
+                "image": image,
+                "price": min((p for p in prices if p is not None), default=None),
+                "colour": colours[0] if isinstance(colours, list) and len(colours) == 1 else None,
+                "occasion": next((OCCASIONS[t] for t in tags if t in OCCASIONS), None),
+                "season": next((SEASONS[t] for t in tags if t in SEASONS), None),
+                "gender": next((GENDERS[t] for t in tags if t in GENDERS), None),
+                **_product_type(item.get("product_type")),
+            }
+        except (ValueError, AttributeError, TypeError) as e:
+            feed.errors.append(RowError(source, index, str(e), str(item.get("id") or "") or None))
+            continue
+        _add(feed, source, index, raw)
+    return feed
+
+
+def parse_feed(text: str, source: str) -> Feed:
+    """Detect the format (JSON: Shopify; otherwise Merchant Center) and parse it."""
+    if text.lstrip().startswith(("{", "[")):
+        return parse_shopify(text, source)
+    return parse_merchant_center(text, source)
+
+
+def feed_ids(products: Iterable[Product]) -> list[str]:
+    return [p.id for p in products]

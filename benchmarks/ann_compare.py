@@ -1,7 +1,8 @@
 """Qdrant (Edge, server) against FAISS on the catalog's embeddings and sets grown from them.
 
     python -m benchmarks.ann_compare --catalog ../shared/catalog --dataset catalog --dataset 100k
-        [--model SPEC|tiny] [--engines edge,edge-sq,faiss-flat,faiss-hnsw,faiss-ivfflat,faiss-ivfpq]
+        [--model SPEC|tiny|stand-in:vitrine-rn64]
+        [--engines edge,edge-sq,faiss-flat,faiss-hnsw,faiss-ivfflat,faiss-ivfpq]
         [--queries 200] [--repeats 3] [--ef 16,32,64,128,256,512] [--nprobe 1,4,16,64]
         [--hnsw-m 16,32] [--faiss-hnsw-m 16,32] [--full-scan-kb 10000]
         [--out docs/benchmarks] [--data-dir data/bench]
@@ -41,6 +42,8 @@ from indexer import Settings
 
 log = logging.getLogger("benchmarks.ann_compare")
 
+CONFIGS_DIR = Path(__file__).resolve().parents[1] / "encoder" / "configs"
+
 ALL_ENGINES = (
     "edge",
     "edge-sq",
@@ -61,15 +64,25 @@ TINY_CFG = {
 
 
 def load_model(spec: str | None, data_dir: Path) -> Encoder:
-    """The encoder under test; ``tiny`` writes (once) and loads a small random model."""
-    if spec == "tiny":
+    """The encoder under test.
+
+    ``tiny`` is a small random open_clip model; ``stand-in:NAME`` the architecture
+    ``encoder/configs/NAME.json`` with random (seeded) weights, for the right dimension and
+    speed before trained weights exist. Both are written once under ``data_dir``; their
+    vectors carry no meaning, so figures worth reading use a trained model (the default).
+    """
+    if spec == "tiny" or (spec or "").startswith("stand-in:"):
+        import json
+
         import torch
         from open_clip.model import CLIP
 
-        directory = data_dir / "tiny-model"
+        name = "tiny" if spec == "tiny" else spec.removeprefix("stand-in:")  # type: ignore[union-attr]
+        cfg = TINY_CFG if name == "tiny" else json.loads((CONFIGS_DIR / f"{name}.json").read_text())
+        directory = data_dir / ("tiny-model" if name == "tiny" else f"stand-in-{name}")
         if not directory.is_dir():
             torch.manual_seed(0)
-            save_model_dir(CLIP(**TINY_CFG), TINY_CFG, directory)
+            save_model_dir(CLIP(**cfg), cfg, directory)
         spec = str(directory)
     settings = Settings.from_env(**({"model": spec} if spec else {}))
     return Encoder.load(settings.model, device=settings.device or "cpu")
@@ -175,7 +188,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--dataset", action="append", choices=sorted(SIZES), help="repeatable (default: catalog)"
     )
     parser.add_argument(
-        "--model", default=None, help="model spec, or 'tiny' (default: VITRINE_MODEL or shipped)"
+        "--model",
+        default=None,
+        help="model spec, 'tiny' or 'stand-in:CONFIG' (default: VITRINE_MODEL or shipped)",
     )
     parser.add_argument("--engines", default=",".join(ALL_ENGINES))
     parser.add_argument("--queries", type=int, default=200)

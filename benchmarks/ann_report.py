@@ -109,6 +109,7 @@ def plot_recall_qps(rows: Sequence[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     filters = list(dict.fromkeys(r["filter"] for r in rows))
     fig, axes = plt.subplots(1, len(filters), figsize=(4.2 * len(filters), 3.8), sharey=True, squeeze=False)
@@ -127,6 +128,7 @@ def plot_recall_qps(rows: Sequence[dict], path: Path) -> None:
         sel = next(r["selectivity"] for r in rows if r["filter"] == flt)
         ax.set_title(f"filter {flt} ({100 * sel:.2f}%)", fontsize=9)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on short log ranges
         ax.set_xlabel("queries/s, 1 thread")
         ax.axhline(TARGET_RECALL, color="grey", lw=0.6, ls="--")
         ax.grid(alpha=0.3)
@@ -154,17 +156,19 @@ def plot_latency_selectivity(rows: Sequence[dict], path: Path, *, min_recall: fl
     for engine, setting in curves:
         mine = [r for r in rows if r["engine"] == engine and r["setting"] == setting]
         knobs = sorted({r["knob_value"] for r in mine})
-        chosen = next(
-            (k for k in knobs if all(r["recall_at_10"] >= min_recall for r in mine if r["knob_value"] == k)),
-            knobs[-1],
-        )
+        meets = [
+            k for k in knobs if all(r["recall_at_10"] >= min_recall for r in mine if r["knob_value"] == k)
+        ]
+        chosen = meets[0] if meets else knobs[-1]
         pts = sorted((max(r["selectivity"], 1e-4), r["p50_ms"]) for r in mine if r["knob_value"] == chosen)
+        note = "" if meets else f", recall < {min_recall} somewhere"
         ax.plot(
             [p[0] for p in pts],
             [p[1] for p in pts],
             marker="o",
             ms=3,
-            label=f"{engine} {setting} ({knob_text(mine[0]['knob'], chosen)})",
+            ls="-" if meets else ":",
+            label=f"{engine} {setting} ({knob_text(mine[0]['knob'], chosen)}{note})",
         )
     ax.set_xscale("log")
     ax.set_yscale("log")

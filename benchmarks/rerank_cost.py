@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--catalog", type=Path, default=Path("../shared/catalog"))
-    parser.add_argument("--model", default=None, help="model spec, or 'tiny'")
+    parser.add_argument("--model", default=None, help="model spec, tiny or stand-in:CONFIG")
     parser.add_argument("--counts", default=",".join(map(str, COUNTS)))
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks"))

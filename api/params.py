@@ -32,6 +32,22 @@ class SearchParams:
     exact: bool = False
 
 
+def parse_json(data: bytes | str, what: str = "the body") -> Any:
+    """Parse JSON text, turning every way it can fail into a 400.
+
+    Python's parser raises RecursionError (not ValueError) on deeply nested input, and
+    accepts NaN and Infinity; numbers are checked for finiteness where they are used.
+    """
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise BadRequest(f"{what} is nested too deeply") from None
+    except UnicodeDecodeError:
+        raise BadRequest(f"{what} is not UTF-8 text") from None
+    except ValueError as e:
+        raise BadRequest(f"{what} is not valid JSON: {e}") from None
+
+
 def as_int(name: str, value: Any, low: int, high: int) -> int:
     """A whole number in [low, high], from JSON or from a query/form string."""
     if isinstance(value, str):
@@ -78,6 +94,10 @@ def as_text(name: str, value: Any, max_len: int) -> str | None:
         raise BadRequest(f"{name} is longer than {max_len} characters")
     if "\x00" in value:
         raise BadRequest(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, which JSON's \\u escapes can smuggle in
+        raise BadRequest(f"{name} is not valid Unicode text") from None
     return value or None
 
 
@@ -86,10 +106,7 @@ def as_filters(value: Any) -> FilterSpec:
     if value is None or value == "":
         return FilterSpec()
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as e:
-            raise BadRequest(f"filters must be a JSON object: {e}") from e
+        value = parse_json(value, "filters")
     return parse_filters(value)  # FilterError (400) names the valid fields
 
 

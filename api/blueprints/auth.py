@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 
 import redis
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from api.auth import principal
 from api.clients import get_client, verify_client
 from api.context import state
 from api.errors import BadRequest, ServiceUnavailable, Unauthorized, UnsupportedMediaType
+from api.params import parse_json
 from api.tokens import Claims, TokenError, use_once
 from api.tokens import revoke as revoke_token
 
@@ -23,10 +23,7 @@ T = TypeVar("T")
 def _json(*required: str, optional: tuple[str, ...] = ()) -> dict[str, str]:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send a JSON body (Content-Type: application/json)")
-    try:
-        body = request.get_json()
-    except WerkzeugBadRequest as e:
-        raise BadRequest("the body is not valid JSON") from e
+    body = parse_json(request.get_data(cache=False))
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     allowed = set(required) | set(optional)

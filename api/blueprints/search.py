@@ -6,14 +6,13 @@ import time
 from typing import Any
 
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from api.auth import principal, require_scope
 from api.context import AppState, state
 from api.errors import BadRequest, Forbidden, UnsupportedMediaType
 from api.fetch import fetch_image_bytes
 from api.images import QueryImage, accept_image
-from api.params import SearchParams, parse_search
+from api.params import SearchParams, parse_json, parse_search
 from api.products_json import publish_results
 from indexer import FilterSpec, Query, SearchResult
 from indexer.schema import KEYWORD_FIELDS
@@ -30,10 +29,7 @@ FACET_LIMIT = 50
 def _read_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
     """The search fields and the uploaded image bytes (if any), from JSON or multipart."""
     if request.mimetype == "application/json":
-        try:
-            body = request.get_json()
-        except WerkzeugBadRequest as e:
-            raise BadRequest("the body is not valid JSON") from e
+        body = parse_json(request.get_data(cache=False))
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
         return body, None

@@ -52,7 +52,8 @@ def test_similar_honours_filters(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("query", "needle"),
     [("by=colour", "by must be one of"), ("k=0", "k must be between"), ("k=abc", "whole number"),
-     ("filters={bad", "JSON"), ('filters={"size":"M"}', "filterable fields"), ("sort=price", "unknown")],
+     ("filters={bad", "JSON"), ("filters=" + "[" * 50_000, "nested too deeply"),
+     ('filters={"size":"M"}', "filterable fields"), ("sort=price", "unknown")],
 )
 def test_similar_bad_parameters_are_400(client: FlaskClient, query: str, needle: str) -> None:
     response = client.get(f"/api/v1/products/{TOP}/similar?{query}")

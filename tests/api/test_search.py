@@ -113,7 +113,11 @@ def test_non_finite_numbers_are_refused(client: FlaskClient, raw: bytes) -> None
     assert response.json["error"] == "bad_request"
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b'"text"', b"", b"\xff\xfe"])
+@pytest.mark.parametrize("raw", [
+    b"{not json", b"[1, 2]", b'"text"', b"", b"\xff\xfe", b"[" * 100_000,
+    b'{"text": "x", "filters": ' + b'{"a":' * 5000 + b"1" + b"}" * 5001,
+    b'{"text": "\\ud800 shirt"}',  # a lone surrogate
+])
 def test_malformed_json_bodies_are_400(client: FlaskClient, raw: bytes) -> None:
     response = client.post("/api/v1/search", data=raw, content_type="application/json")
     assert response.status_code == 400

@@ -125,7 +125,9 @@ def parse_search(
                 raise BadRequest(f"{name} must be a whole number, got {raw[name]!r}")
         if "filters" in raw and raw["filters"] is not None and not isinstance(raw["filters"], dict):
             raise BadRequest("filters must be a JSON object")
-    unknown = sorted(set(raw) - set(SEARCH_KEYS) - {"image"})
+    if "image" in raw:
+        raise BadRequest("send the photo as a multipart file field named 'image', or give an image_url")
+    unknown = sorted(set(raw) - set(SEARCH_KEYS))
     if unknown:
         raise BadRequest(f"unknown field(s) {', '.join(unknown)}; a search takes {', '.join(SEARCH_KEYS)}")
     sort = raw.get("sort", "relevance")

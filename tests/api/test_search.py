@@ -91,6 +91,7 @@ def test_sort_newest_reorders_the_relevant_matches(client: FlaskClient) -> None:
         ({"text": "x", "filters": ["colour"]}, "bad_request", "filters must be"),
         ({"text": "x", "sort": "cheapest"}, "bad_request", "sort must be one of"),
         ({"text": "x", "colour": "Red"}, "bad_request", "unknown field"),
+        ({"image": "aGVsbG8="}, "bad_request", "multipart file"),
         ({"text": 5}, "bad_request", "text must be a string"),
         ({"text": "   "}, "bad_request", "needs text"),
         ({}, "bad_request", "needs text"),

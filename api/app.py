@@ -55,6 +55,8 @@ def create_app(
         api_settings: the HTTP layer's settings (default: from the environment).
         encoder, store, redis: ready-made parts (tests pass a small model, a temporary
             store and a separate Redis database); by default they are built from settings.
+            The rate limiter always connects to ``api_settings.redis_url`` itself, so a
+            given ``redis`` client should point at the same database.
         fetch_policy: how ``image_url`` is fetched (tests point it at a local server).
     """
     settings = settings or Settings.from_env()
@@ -82,7 +84,7 @@ def create_app(
     limiter = Limiter(
         key_func=rate_limit_key,
         default_limits=[current_limit],
-        storage_uri=_storage_uri(client, api.redis_url),
+        storage_uri=api.redis_url,
         storage_options={"socket_connect_timeout": CONNECT_TIMEOUT_S, "socket_timeout": SOCKET_TIMEOUT_S},
         in_memory_fallback=[current_limit],  # type: ignore[list-item]
         in_memory_fallback_enabled=True,
@@ -119,15 +121,6 @@ def create_app(
                               "retry after the time in Retry-After")
 
     return app
-
-
-def _storage_uri(client: redis_lib.Redis, fallback: str) -> str:
-    """The limiter's Redis: the same server and database as the client the app uses."""
-    kwargs = client.connection_pool.connection_kwargs
-    if "host" not in kwargs:
-        return fallback
-    auth = f":{kwargs['password']}@" if kwargs.get("password") else ""
-    return f"redis://{auth}{kwargs['host']}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
 
 
 def _register_metrics(app: Flask, metrics: Metrics) -> None:

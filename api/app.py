@@ -69,7 +69,7 @@ def create_app(
     client = redis or connect(api.redis_url)
     metrics = Metrics()
     guard = RedisGuard(client, on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
-    cache = EmbeddingCache(guard, encoder.model_id, api.cache_ttl_s, metrics)
+    cache = EmbeddingCache(guard, encoder.model_id, encoder.dim, api.cache_ttl_s, metrics)
 
     app = Flask("vitrine")
     app.config["MAX_CONTENT_LENGTH"] = api.max_upload_bytes + FORM_OVERHEAD

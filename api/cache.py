@@ -30,9 +30,10 @@ def normalise_text(text: str) -> str:
 class EmbeddingCache:
     """Query vectors in Redis with a TTL; every failure is a miss, never an error."""
 
-    def __init__(self, guard: RedisGuard, model_id: str, ttl_s: int, metrics: Metrics) -> None:
+    def __init__(self, guard: RedisGuard, model_id: str, dim: int, ttl_s: int, metrics: Metrics) -> None:
         self.guard = guard
         self.model_id = model_id
+        self.dim = dim
         self.ttl_s = ttl_s
         self.metrics = metrics
 
@@ -42,7 +43,8 @@ class EmbeddingCache:
     def get_or_compute(self, kind: str, digest: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         key = self.key(kind, digest)
         raw = self.guard.call("cache_get", lambda r: r.get(key), None)
-        if isinstance(raw, bytes) and len(raw) % 4 == 0 and raw:
+        # Anything but exactly one float32 vector of the model's size is treated as a miss.
+        if isinstance(raw, bytes) and len(raw) == 4 * self.dim:
             self.metrics.cache.labels(kind=kind, result="hit").inc()
             return np.frombuffer(raw, dtype=np.float32).copy()
         self.metrics.cache.labels(kind=kind, result="miss").inc()

@@ -98,3 +98,12 @@ def test_openapi_document_is_served(client: FlaskClient) -> None:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     assert response.json["openapi"].startswith("3.")
+
+
+def test_a_corrupt_cache_entry_is_a_miss(client: FlaskClient, redis_client: redis.Redis) -> None:
+    first = client.post("/api/v1/search", json={"text": "green bag", "k": 3}).json
+    (key,) = list(redis_client.scan_iter("vitrine:emb:*"))
+    redis_client.set(key, b"\x00\x01\x02")
+    second = client.post("/api/v1/search", json={"text": "green bag", "k": 3})
+    assert second.status_code == 200
+    assert [r["id"] for r in second.json["results"]] == [r["id"] for r in first["results"]]

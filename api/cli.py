@@ -28,6 +28,12 @@ log = logging.getLogger("vitrine")
 SHOWN_ERRORS = 20
 
 
+def loadable_spec(spec: str) -> str:
+    """The spec with a relative model directory made absolute, so any process can load it."""
+    path = Path(spec.removeprefix("local-dir:"))
+    return str(path.resolve()) if path.is_dir() else spec
+
+
 def _fail(e: Exception) -> click.ClickException:
     return click.ClickException(str(e))
 
@@ -74,6 +80,7 @@ def index(settings: Settings, catalog: Path, limit: int | None, recreate: bool, 
             result = index_entries(
                 encoder, store, entries, source=Path(report.source).name,
                 batch_size=batch_size or settings.batch_size, force=force, progress=bar.update,
+                spec=loadable_spec(settings.model),
             )
         store.optimize()
         total = store.count()

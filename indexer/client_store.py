@@ -7,7 +7,8 @@ server in tests; it is never the embedded default (its filters run in Python).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,12 +72,61 @@ class ClientStore:
         collection: str = "products",
         client: QdrantClient | None = None,
         timeout: int = 30,
+        physical: str | None = None,
     ) -> None:
-        self.collection = collection
+        self.name = collection
         self.location = url or ":memory:"
         self.client = client or QdrantClient(url=url, api_key=api_key, timeout=timeout)
         if url is None and client is not None:
             self.backend = "qdrant-client-local"
+        self.physical = physical or self.current_target()
+
+    @property
+    def collection(self) -> str:
+        return self.physical
+
+    def current_target(self) -> str:
+        """The collection the alias ``name`` points at; the name itself when it is a collection."""
+        aliases = self._call("read aliases", self.client.get_aliases).aliases
+        for alias in aliases:
+            if alias.alias_name == self.name:
+                return str(alias.collection_name)
+        if self._call("check the collection", self.client.collection_exists, self.name):
+            return self.name
+        # Not created yet: the collection gets a versioned name and `name` becomes its alias,
+        # so that a later re-index can switch the alias atomically.
+        return f"{self.name}-{int(time.time())}"
+
+    def _has_alias(self) -> bool:
+        aliases = self._call("read aliases", self.client.get_aliases).aliases
+        return any(a.alias_name == self.name for a in aliases)
+
+    def switch_alias(self, target: str) -> None:
+        ops: list[Any] = []
+        if self._has_alias():
+            ops.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=self.name)))
+        ops.append(
+            models.CreateAliasOperation(
+                create_alias=models.CreateAlias(collection_name=target, alias_name=self.name)
+            )
+        )
+        # Qdrant applies the list in one atomic step: readers never see the name unbound.
+        self._call("switch the alias", self.client.update_collection_aliases, change_aliases_operations=ops)
+
+    def sibling(self, physical: str) -> ClientStore:
+        return ClientStore(client=self.client, collection=self.name, physical=physical)
+
+    def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
+        offset = None
+        while True:
+            records, offset = self._call(
+                "scroll", self.client.scroll, self.collection, limit=batch_size, offset=offset,
+                with_payload=True, with_vectors=False,
+            )
+            if records:
+                yield [StoredPoint(str((r.payload or {}).get("id")), dict(r.payload or {})) for r in records]
+            if offset is None:
+                return
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -91,7 +141,7 @@ class ClientStore:
         info = self._call("read the collection", self.client.get_collection, self.collection)
         return dict(getattr(info.config, "metadata", None) or {})
 
-    def ensure_collection(self, dim: int, model: str) -> None:
+    def ensure_collection(self, dim: int, model: str, spec: str | None = None) -> None:
         if self._exists():
             meta = self._meta()
             if meta.get("dim") != dim or meta.get("model") != model:
@@ -106,7 +156,7 @@ class ClientStore:
             self.client.create_collection,
             self.collection,
             vectors_config=params,
-            metadata={"dim": dim, "model": model},
+            metadata={"dim": dim, "model": model, "model_spec": spec},
         )
         for name, kind in INDEXED_FIELDS.items():
             self._call(
@@ -117,6 +167,8 @@ class ClientStore:
                 field_schema=_INDEX_TYPES[kind],
                 wait=True,
             )
+        if self.physical != self.name and not self._has_alias():
+            self.switch_alias(self.physical)  # the first collection: bind the name to it
 
     def info(self) -> CollectionInfo:
         if not self._exists():
@@ -128,8 +180,9 @@ class ClientStore:
             points=self.count(),
             dim=meta.get("dim"),
             model=meta.get("model"),
+            model_spec=meta.get("model_spec"),
             backend=self.backend,
-            location=f"{self.location} / {self.collection}",
+            location=f"{self.location} / {self.name} -> {self.collection}",
         )
 
     @staticmethod

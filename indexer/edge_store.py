@@ -6,13 +6,14 @@ import json
 import logging
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import qdrant_edge as qe
 
+from indexer.aliases import edge_root, resolve_edge_alias, write_edge_alias
 from indexer.errors import ModelMismatchError, StoreError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
@@ -66,8 +67,13 @@ class EdgeStore:
 
     backend = "qdrant-edge"
 
-    def __init__(self, data_dir: str | Path, collection: str = "products") -> None:
-        self.path = Path(data_dir) / "edge" / collection
+    def __init__(
+        self, data_dir: str | Path, collection: str = "products", *, physical: str | None = None
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.name = collection
+        self.physical = physical or resolve_edge_alias(data_dir, collection)
+        self.path = edge_root(data_dir) / self.physical
         self._meta_path = self.path / META_FILE
         self._lock = threading.RLock()
         self._shard: qe.EdgeShard | None = None
@@ -90,7 +96,7 @@ class EdgeStore:
             )
         return self._shard
 
-    def ensure_collection(self, dim: int, model: str) -> None:
+    def ensure_collection(self, dim: int, model: str, spec: str | None = None) -> None:
         with self._lock:
             if self._shard is not None:
                 if self._meta.get("dim") != dim or self._meta.get("model") != model:
@@ -111,7 +117,7 @@ class EdgeStore:
                 self._shard.update(qe.UpdateOperation.create_field_index(name, _INDEX_TYPES[kind]))
             self._shard.flush()
             # The meta file is written last: its presence means the shard is complete.
-            self._meta = {"dim": dim, "model": model}
+            self._meta = {"dim": dim, "model": model, "model_spec": spec}
             tmp = self._meta_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self._meta), encoding="utf-8")
             tmp.replace(self._meta_path)
@@ -122,6 +128,7 @@ class EdgeStore:
             points=points,
             dim=self._meta.get("dim"),
             model=self._meta.get("model"),
+            model_spec=self._meta.get("model_spec"),
             backend=self.backend,
             location=str(self.path),
         )
@@ -211,6 +218,27 @@ class EdgeStore:
             payload = dict(h.payload or {})
             out.append(StoredPoint(str(payload.get("id")), payload, image, text, float(h.score)))
         return out
+
+    def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
+        offset = None
+        while True:
+            records, offset = self.shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=False)
+            )
+            if records:
+                yield [StoredPoint(str((r.payload or {}).get("id")), dict(r.payload or {})) for r in records]
+            if offset is None:
+                return
+
+    def sibling(self, physical: str) -> EdgeStore:
+        """Another physical collection of the same data directory (for re-indexing)."""
+        return EdgeStore(self.data_dir, self.name, physical=physical)
+
+    def current_target(self) -> str:
+        return resolve_edge_alias(self.data_dir, self.name)
+
+    def switch_alias(self, target: str) -> None:
+        write_edge_alias(self.data_dir, self.name, target)
 
     def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
         response = self.shard.facet(

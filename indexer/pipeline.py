@@ -59,16 +59,18 @@ def index_entries(
     batch_size: int = 64,
     force: bool = False,
     progress: Callable[[int], None] | None = None,
+    spec: str | None = None,
 ) -> IndexReport:
     """Embed and upsert ``entries`` in batches; each batch is durable before the next starts.
 
     Products already stored with the same content hash and model are left alone
     (unless ``force``), so re-running an import is cheap and changes nothing.
-    Unreadable images are reported with their line and skipped.
+    Unreadable images are reported with their line and skipped. ``spec`` (how to load
+    the encoder) is recorded with a new collection so that other processes can follow it.
     """
     report = IndexReport()
     started = time.perf_counter()
-    store.ensure_collection(encoder.dim, encoder.model_id)
+    store.ensure_collection(encoder.dim, encoder.model_id, spec)
     for start in range(0, len(entries), batch_size):
         batch = entries[start : start + batch_size]
         ids = [e.product.id for e in batch]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -37,6 +37,7 @@ class CollectionInfo:
     model: str | None
     backend: str
     location: str
+    model_spec: str | None = None
 
 
 @runtime_checkable
@@ -44,9 +45,12 @@ class VectorStore(Protocol):
     """A Qdrant collection of products with named ``image`` and ``text`` vectors."""
 
     backend: str
+    name: str  # the logical collection name (an alias once re-indexed)
+    physical: str  # the collection this object reads and writes
 
-    def ensure_collection(self, dim: int, model: str) -> None:
-        """Create the collection (vectors and payload indexes) if missing.
+    def ensure_collection(self, dim: int, model: str, spec: str | None = None) -> None:
+        """Create the collection (vectors and payload indexes) if missing, recording the
+        model's identity and the spec that loads it.
 
         Raises:
             ModelMismatchError: it exists with another model or dimension.
@@ -88,6 +92,18 @@ class VectorStore(Protocol):
 
     def optimize(self) -> None:
         """Build indexes after a bulk load (no-op where the server does it itself)."""
+
+    def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
+        """Every point's payload, in batches (no vectors)."""
+
+    def sibling(self, physical: str) -> VectorStore:
+        """The same backend, opened on another physical collection."""
+
+    def current_target(self) -> str:
+        """The physical collection the logical name points at right now."""
+
+    def switch_alias(self, target: str) -> None:
+        """Point the logical name at ``target`` atomically."""
 
     def drop(self) -> None:
         """Delete the collection and everything in it."""

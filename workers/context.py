@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
 from encoder import Encoder, load_encoder
 from indexer import Settings, VectorStore, open_store
+from indexer.live import LiveIndex
 from workers.settings import QueueSettings
 from workers.submissions import Submissions
 from workers.tagging import Tagger
@@ -23,20 +24,41 @@ Fetcher = Callable[[str], bytes]
 
 @dataclass
 class WorkerContext:
-    """The long-lived parts of a worker: built once per process, never per job."""
+    """The long-lived parts of a worker: built once per process, never per job.
+
+    The encoder and store live in a ``LiveIndex`` so that a re-index (here or in another
+    process) moves the worker to the new model and collection between two jobs.
+    """
 
     settings: Settings
     queue_settings: QueueSettings
-    encoder: Encoder
-    store: VectorStore
+    index: LiveIndex
     redis: redis.Redis
     submissions: Submissions
-    tagger: Tagger
     fetch: Fetcher
+    _taggers: dict[str, Tagger] = field(default_factory=dict)
 
     @property
     def media_dir(self) -> Path:
         return self.queue_settings.media_dir
+
+    @property
+    def encoder(self) -> Encoder:
+        return self.index.current().encoder
+
+    @property
+    def store(self) -> VectorStore:
+        return self.index.current().store
+
+    def tagger_for(self, encoder: Encoder) -> Tagger:
+        """The tagger of ``encoder`` (label prompts are embedded once per model)."""
+        if encoder.model_id not in self._taggers:
+            self._taggers[encoder.model_id] = Tagger(encoder)
+        return self._taggers[encoder.model_id]
+
+    @property
+    def tagger(self) -> Tagger:
+        return self.tagger_for(self.encoder)
 
 
 def default_fetcher(queue_settings: QueueSettings) -> Fetcher:
@@ -53,24 +75,25 @@ def build_context(
     *,
     encoder: Encoder | None = None,
     store: VectorStore | None = None,
+    index: LiveIndex | None = None,
     connection: redis.Redis | None = None,
     fetch: Fetcher | None = None,
 ) -> WorkerContext:
     """Assemble a context; anything not passed in is built from the environment."""
     settings = settings or Settings.from_env()
     queue_settings = queue_settings or QueueSettings.from_env()
-    encoder = encoder or load_encoder(settings.model, settings.device)
-    store = store or open_store(settings)
-    store.ensure_collection(encoder.dim, encoder.model_id)
+    if index is None:
+        encoder = encoder or load_encoder(settings.model, settings.device)
+        store = store or open_store(settings)
+        store.ensure_collection(encoder.dim, encoder.model_id, settings.model)
+        index = LiveIndex(settings, encoder, store)
     connection = connection or redis.Redis.from_url(queue_settings.redis_url)
     return WorkerContext(
         settings=settings,
         queue_settings=queue_settings,
-        encoder=encoder,
-        store=store,
+        index=index,
         redis=connection,
         submissions=Submissions(connection),
-        tagger=Tagger(encoder),
         fetch=fetch or default_fetcher(queue_settings),
     )
 

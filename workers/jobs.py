@@ -88,10 +88,11 @@ def index_submissions(ctx: WorkerContext, submissions: list[Submission]) -> dict
         except (IngestError, ImageDecodeError) as e:
             outcome[sub.product.id] = str(e).replace("<bytes>", "the image")
     if loaded:
+        view = ctx.index.current()  # one model and collection for the whole batch
         products = [item.submission.product for item in loaded]
-        image_vectors = ctx.encoder.embed_images(images)
-        text_vectors = ctx.encoder.embed_texts([product_text(p) for p in products])
-        predictions = ctx.tagger.predict(
+        image_vectors = view.encoder.embed_images(images)
+        text_vectors = view.encoder.embed_texts([product_text(p) for p in products])
+        predictions = ctx.tagger_for(view.encoder).predict(
             products, image_vectors, text_vectors, min_confidence=ctx.queue_settings.tag_min_confidence
         )
         points = []
@@ -100,13 +101,13 @@ def index_submissions(ctx: WorkerContext, submissions: list[Submission]) -> dict
             payload = {
                 **product.to_payload(),
                 **prediction_payload(predictions[i]),
-                "model": ctx.encoder.model_id,
+                "model": view.encoder.model_id,
                 "content_hash": content_hash(product, item.image_bytes),
                 VERSION_FIELD: item.submission.seq,
             }
             points.append(StoredPoint(product.id, payload, image_vectors[i], text_vectors[i]))
         # Waits for the write: a job only succeeds once its product is durably stored.
-        ctx.store.upsert_versioned(points)
+        view.store.upsert_versioned(points)
         for item in loaded:
             ctx.submissions.mark_done(item.submission.product.id, item.submission.seq)
             outcome[item.submission.product.id] = None

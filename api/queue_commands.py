@@ -131,8 +131,12 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
 
 @cli.command()
 @click.argument("feed")
-@click.option("--every", type=click.IntRange(min=60), metavar="SECONDS",
-              help="Also schedule a sync of this feed every SECONDS (run by the workers).")
+@click.option(
+    "--every",
+    type=click.IntRange(min=60),
+    metavar="SECONDS",
+    help="Also schedule a sync of this feed every SECONDS (run by the workers).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def sync(feed: str, every: int | None, as_json: bool) -> None:
     """Sync a storefront FEED (Merchant Center CSV/TSV or Shopify products.json; file or URL):
@@ -150,9 +154,13 @@ def sync(feed: str, every: int | None, as_json: bool) -> None:
     scheduled = schedule_sync(connection, queue_settings, feed, every) if every else None
     if as_json:
         data = {
-            "new": report.new, "changed": report.changed, "removed": report.removed,
-            "unchanged": report.unchanged, "errors": [str(e) for e in report.errors],
-            "jobs": report.jobs, "scheduled_job": scheduled,
+            "new": report.new,
+            "changed": report.changed,
+            "removed": report.removed,
+            "unchanged": report.unchanged,
+            "errors": [str(e) for e in report.errors],
+            "jobs": report.jobs,
+            "scheduled_job": scheduled,
         }
         click.echo(json.dumps(data, indent=2))
         return
@@ -161,3 +169,59 @@ def sync(feed: str, every: int | None, as_json: bool) -> None:
         click.echo(f"  skipped {err}")
     if scheduled:
         click.echo(f"next sync scheduled every {every} s (job {scheduled})")
+
+
+@cli.command()
+@click.option("--model", "spec", required=True, help="Model spec of the new model (see VITRINE_MODEL).")
+@click.option(
+    "--queue",
+    "queued",
+    is_flag=True,
+    help="Run it on the worker that owns the store (use while the API is serving the embedded store).",
+)
+@click.pass_obj
+def reindex(settings: Settings, spec: str, queued: bool) -> None:
+    """Re-embed every product with another model into a new collection, then switch to it atomically.
+
+    The current collection keeps serving until the switch and is kept afterwards for rollback."""
+    from tqdm import tqdm
+
+    from api.cli import loadable_spec
+    from encoder import load_encoder
+    from indexer import open_store
+    from indexer.live import LiveIndex
+    from indexer.reindex import reindex as run_reindex
+    from workers.context import default_fetcher
+    from workers.jobs import reindex_collection
+
+    spec = loadable_spec(spec)
+    queue_settings = _queue_settings()
+    if queued:
+        from rq import Queue
+
+        queue = Queue(queue_settings.queue, connection=_connect(queue_settings))
+        job = queue.enqueue(
+            reindex_collection, spec, job_timeout=24 * 3600, description=f"re-index with {spec}"
+        )
+        click.echo(f"queued re-index job {job.id}; follow it with `vitrine jobs`")
+        return
+    try:
+        new_encoder = load_encoder(spec, settings.device)
+        store = open_store(settings)
+        info = store.info()
+        old_encoder = load_encoder(info.model_spec or settings.model, settings.device)
+        live = LiveIndex(settings, old_encoder, store, check_every_s=-1)
+        with tqdm(total=info.points, unit="product", desc="re-indexing", file=sys.stderr) as bar:
+            report = run_reindex(
+                live, new_encoder, spec, fetch=default_fetcher(queue_settings), progress=bar.update
+            )
+        live.close()
+    except (EncoderError, IndexerError) as e:
+        raise _fail(e) from e
+    click.echo(
+        f"re-indexed {report.copied} products ({report.caught_up} caught up, {len(report.skipped)} skipped) "
+        f"from {report.source} into {report.target} with {report.model} in {report.seconds:.1f} s; "
+        f"{settings.collection} now points at {report.target}"
+    )
+    for line in report.skipped[:20]:
+        click.echo(f"  skipped {line}")

@@ -149,3 +149,19 @@ def delete_product(product_id: str, seq: int) -> dict[str, object]:
     ctx.store.delete([product_id])
     ctx.submissions.mark_done(product_id, seq)
     return {"product_id": product_id, "status": "deleted"}
+
+
+def reindex_collection(spec: str) -> dict[str, object]:
+    """Re-embed the whole collection with the model ``spec`` and switch to it (the RQ job behind
+    ``vitrine reindex --queue``; it runs in the worker that owns the store)."""
+    from encoder import load_encoder
+    from indexer.reindex import reindex
+
+    ctx = get_context()
+    encoder = load_encoder(spec, ctx.settings.device)
+    report = reindex(ctx.index, encoder, spec, fetch=ctx.fetch)
+    return {
+        "source": report.source, "target": report.target, "model": report.model,
+        "copied": report.copied, "caught_up": report.caught_up, "skipped": report.skipped[:100],
+        "seconds": round(report.seconds, 1),
+    }

@@ -18,6 +18,7 @@ from api.blueprints import auth_bp, docs_bp, ops_bp, products_bp, search_bp
 from api.cache import CachedSearcher, EmbeddingCache
 from api.context import EXTENSION, AppState
 from api.errors import error_response, register_error_handlers
+from api.facets import FacetCounter
 from api.fetch import FetchPolicy
 from api.metrics import Metrics
 from api.redis_guard import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, RedisGuard, connect
@@ -104,6 +105,7 @@ def create_app(
             max_redirects=api.fetch_max_redirects,
         ),
         limiter=limiter,
+        facets=FacetCounter(store, api.facet_cache_ttl_s),
     )
     app.extensions[EXTENSION] = state
     limiter.init_app(app)

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_limiter import Limiter
 
 from api.cache import CachedSearcher, EmbeddingCache
+from api.facets import FacetCounter
 from api.fetch import FetchPolicy
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
@@ -36,6 +37,7 @@ class AppState:
     tokens: TokenIssuer
     fetch_policy: FetchPolicy
     limiter: Limiter
+    facets: FacetCounter
 
 
 def state() -> AppState:

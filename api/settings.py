@@ -46,6 +46,9 @@ class ApiSettings:
     """Redirects followed for ``image_url``, each re-checked [VITRINE_FETCH_MAX_REDIRECTS]."""
     cache_ttl_s: int = 24 * 3600
     """How long a query embedding stays cached in Redis [VITRINE_CACHE_TTL]."""
+    facet_cache_ttl_s: float = 10.0
+    """How long facet counts for one filter combination are reused; 0 computes them on every
+    search [VITRINE_FACET_CACHE_TTL]."""
     trusted_proxies: int = 0
     """Reverse proxies in front of the API whose X-Forwarded-For is believed [VITRINE_TRUSTED_PROXIES]."""
 
@@ -71,6 +74,7 @@ class ApiSettings:
             "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
             "fetch_max_redirects": "VITRINE_FETCH_MAX_REDIRECTS",
             "cache_ttl_s": "VITRINE_CACHE_TTL",
+            "facet_cache_ttl_s": "VITRINE_FACET_CACHE_TTL",
             "trusted_proxies": "VITRINE_TRUSTED_PROXIES",
         }
         types = {f.name: f.type for f in fields(cls)}

@@ -14,8 +14,7 @@ from api.fetch import fetch_image_bytes
 from api.images import QueryImage, accept_image
 from api.params import SearchParams, parse_json, parse_search
 from api.products_json import publish_results
-from indexer import FilterSpec, Query, SearchResult
-from indexer.schema import KEYWORD_FIELDS
+from indexer import Query, SearchResult
 from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
 
 bp = Blueprint("search", __name__)
@@ -23,7 +22,6 @@ bp = Blueprint("search", __name__)
 # Sorting by price or year reorders the most relevant matches, not the whole catalog:
 # a price sort over everything would rank socks above the dress that was asked for.
 SORT_POOL = MAX_K
-FACET_LIMIT = 50
 
 
 def _read_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
@@ -75,11 +73,6 @@ def _run(st: AppState, params: SearchParams, image: QueryImage | None) -> Search
     return SearchResult(hits, result.candidates, result.timings, result.filters)
 
 
-def _facets(st: AppState, filters: FilterSpec) -> dict[str, dict[str, int]]:
-    return {name: {str(v): n for v, n in st.store.facets(name, filters, limit=FACET_LIMIT).items()}
-            for name in KEYWORD_FIELDS}
-
-
 @bp.post("/search")
 @require_scope("search", anonymous_ok=True)
 def search() -> Any:
@@ -109,8 +102,7 @@ def search() -> Any:
     total = None
     if params.facets:
         t = time.perf_counter()
-        body["facets"] = _facets(st, result.filters)
-        total = st.store.count(result.filters)
+        body["facets"], total = st.facets.counts(result.filters)
         timings["facets_ms"] = (time.perf_counter() - t) * 1000
     returned = len(result.hits)
     next_offset = params.offset + params.k

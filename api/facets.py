@@ -1,0 +1,55 @@
+"""Facet counts over the set matching a search's filters, cached briefly in-process.
+
+The counts depend only on the filters and the collection, not on the query text or
+image, so storefront traffic (the same few filter combinations over and over) reuses
+them; a short TTL bounds how stale they get after new products are ingested.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from indexer import FilterSpec, VectorStore
+from indexer.schema import KEYWORD_FIELDS
+
+FACET_LIMIT = 50
+MAX_ENTRIES = 1024
+
+
+class FacetCounter:
+    """``counts(filters)`` -> (facets per keyword field, total matching), TTL-cached."""
+
+    def __init__(self, store: VectorStore, ttl_s: float) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, dict[str, dict[str, int]], int]] = {}
+        self._lock = threading.Lock()
+
+    def _compute(self, filters: FilterSpec) -> tuple[dict[str, dict[str, int]], int]:
+        facets = {
+            name: {str(v): n for v, n in self.store.facets(name, filters, limit=FACET_LIMIT).items()}
+            for name in KEYWORD_FIELDS
+        }
+        return facets, self.store.count(filters)
+
+    def counts(self, filters: FilterSpec) -> tuple[dict[str, Any], int]:
+        if self.ttl_s <= 0:
+            return self._compute(filters)
+        key = json.dumps(filters.to_json(), sort_keys=True)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1], hit[2]
+        facets, total = self._compute(filters)
+        with self._lock:
+            if len(self._entries) >= MAX_ENTRIES:
+                # Drop expired entries first; if all are fresh, start over (cheap, and rare).
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._entries.clear()
+            self._entries[key] = (now + self.ttl_s, facets, total)
+        return facets, total

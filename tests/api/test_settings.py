@@ -1,0 +1,66 @@
+"""ApiSettings from the environment, and the facet-count cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.facets import FacetCounter
+from api.settings import ApiSettings
+from indexer import EdgeStore, parse_filters
+
+
+def test_from_env_parses_every_kind() -> None:
+    settings = ApiSettings.from_env({
+        "VITRINE_REDIS_URL": "redis://r:6379/2", "VITRINE_ANON_SEARCH": "off",
+        "VITRINE_CORS_ORIGINS": "https://a.example, https://b.example/", "VITRINE_MAX_UPLOAD": "1024",
+        "VITRINE_FETCH_TIMEOUT": "2.5", "VITRINE_JWT_SECRET": "s" * 32,
+    })
+    assert settings.redis_url == "redis://r:6379/2"
+    assert settings.anonymous_search is False
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.max_upload_bytes == 1024
+    assert settings.fetch_timeout_s == 2.5
+
+
+@pytest.mark.parametrize(("env", "needle"), [
+    ({"VITRINE_MAX_UPLOAD": "lots"}, "VITRINE_MAX_UPLOAD"),
+    ({"VITRINE_ANON_SEARCH": "maybe"}, "VITRINE_ANON_SEARCH"),
+    ({"VITRINE_JWT_SECRET": "short"}, "at least 32 bytes"),
+    ({"VITRINE_CORS_ORIGINS": "*"}, "full origin"),
+    ({"VITRINE_MAX_UPLOAD": "0"}, "positive"),
+])
+def test_bad_values_are_refused_with_the_variable_named(env: dict[str, str], needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        ApiSettings.from_env(env)
+
+
+class CountingStore:
+    def __init__(self, store: EdgeStore) -> None:
+        self.store = store
+        self.calls = 0
+
+    def facets(self, *args: Any, **kwargs: Any) -> dict[Any, int]:
+        self.calls += 1
+        return self.store.facets(*args, **kwargs)
+
+    def count(self, *args: Any) -> int:
+        return self.store.count(*args)
+
+
+def test_facet_counts_are_reused_per_filter_combination(indexed_store: EdgeStore) -> None:
+    store = CountingStore(indexed_store)
+    counter = FacetCounter(store, ttl_s=60)  # type: ignore[arg-type]
+    men = parse_filters({"gender": "Men"})
+    facets, total = counter.counts(men)
+    calls = store.calls
+    assert counter.counts(men) == (facets, total)
+    assert store.calls == calls  # served from the cache
+    assert total == indexed_store.count(men)
+    counter.counts(parse_filters({"gender": "Women"}))
+    assert store.calls == 2 * calls
+    uncached = FacetCounter(store, ttl_s=0)  # type: ignore[arg-type]
+    uncached.counts(men)
+    uncached.counts(men)
+    assert store.calls == 4 * calls

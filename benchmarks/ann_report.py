@@ -78,12 +78,15 @@ def configs_meeting(
     return sorted(good, key=lambda item: max(r["p50_ms"] for r in item[1]))
 
 
-def pick_default(rows: Sequence[dict], engine_prefix: str) -> tuple[tuple[str, str, int], list[dict]] | None:
-    """The engine's configuration meeting recall and p50 under all filters with the lowest
-    worst-case p50; ties go to the lower knob (less work, more headroom)."""
-    mine = [r for r in rows if r["engine"].startswith(engine_prefix)]
-    good = configs_meeting(mine, p50_ms=TARGET_P50_MS)
-    return good[0] if good else None
+def cheapest_per_setting(
+    rows: Sequence[dict], *, recall: float = TARGET_RECALL, p50_ms: float | None = TARGET_P50_MS
+) -> list[tuple[tuple[str, str, int], list[dict]]]:
+    """For each engine and index setting, the smallest knob value (least search work) that
+    meets recall and p50 under every filter; settings that never do are left out."""
+    picks: dict[tuple[str, str], tuple[tuple[str, str, int], list[dict]]] = {}
+    for key, rs in sorted(configs_meeting(rows, recall=recall, p50_ms=p50_ms), key=lambda item: item[0]):
+        picks.setdefault(key[:2], (key, rs))
+    return list(picks.values())
 
 
 def summary_table(picks: Sequence[tuple[tuple[str, str, int], list[dict]]]) -> str:

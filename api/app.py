@@ -26,7 +26,8 @@ from api.security import register_security_headers
 from api.settings import ApiSettings
 from api.tokens import TokenIssuer
 from encoder import Encoder
-from indexer import Settings, VectorStore, open_store
+from indexer import Searcher, Settings, VectorStore, open_store
+from indexer.live import LiveIndex
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,11 @@ def create_app(
     client = redis or connect(api.redis_url)
     metrics = Metrics()
     guard = RedisGuard(client, on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
-    cache = EmbeddingCache(guard, encoder.model_id, encoder.dim, api.cache_ttl_s, metrics)
+
+    def make_searcher(enc: Encoder, st: VectorStore) -> Searcher:
+        # Each generation of the index gets a cache keyed by its own model.
+        cache = EmbeddingCache(guard, enc.model_id, enc.dim, api.cache_ttl_s, metrics)
+        return CachedSearcher(enc, st, settings, cache)
 
     app = Flask("vitrine")
     app.config["MAX_CONTENT_LENGTH"] = api.max_upload_bytes + FORM_OVERHEAD
@@ -96,16 +101,15 @@ def create_app(
     limiter.request_filter(lambda: request.endpoint in UNLIMITED_ENDPOINTS or request.method == "OPTIONS")
 
     state = AppState(
-        settings=settings, api=api, encoder=encoder, store=store,
-        searcher=CachedSearcher(encoder, store, settings, cache), redis=client, guard=guard,
-        cache=cache, metrics=metrics,
+        settings=settings, api=api, redis=client, guard=guard, metrics=metrics,
+        live=LiveIndex(settings, encoder, store, searcher_factory=make_searcher),
         tokens=TokenIssuer(api.jwt_secret or "", api.access_token_ttl_s, api.refresh_token_ttl_s),
         fetch_policy=fetch_policy or FetchPolicy(
             timeout_s=api.fetch_timeout_s, max_bytes=api.fetch_max_bytes,
             max_redirects=api.fetch_max_redirects,
         ),
         limiter=limiter,
-        facets=FacetCounter(store, api.facet_cache_ttl_s),
+        facets=FacetCounter(api.facet_cache_ttl_s),
     )
     app.extensions[EXTENSION] = state
     limiter.init_app(app)

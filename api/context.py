@@ -8,15 +8,14 @@ import redis
 from flask import current_app
 from flask_limiter import Limiter
 
-from api.cache import CachedSearcher, EmbeddingCache
 from api.facets import FacetCounter
 from api.fetch import FetchPolicy
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
 from api.settings import ApiSettings
 from api.tokens import TokenIssuer
-from encoder import Encoder
-from indexer import Settings, VectorStore
+from indexer import Settings
+from indexer.live import IndexView, LiveIndex
 
 EXTENSION = "vitrine"
 
@@ -27,17 +26,19 @@ class AppState:
 
     settings: Settings
     api: ApiSettings
-    encoder: Encoder
-    store: VectorStore
-    searcher: CachedSearcher
+    live: LiveIndex
     redis: redis.Redis
     guard: RedisGuard
-    cache: EmbeddingCache
     metrics: Metrics
     tokens: TokenIssuer
     fetch_policy: FetchPolicy
     limiter: Limiter
     facets: FacetCounter
+
+    def view(self) -> IndexView:
+        """The encoder, store and searcher for one request: taken once, so a re-index that
+        switches the collection mid-request cannot mix two models in one answer."""
+        return self.live.current()
 
 
 def state() -> AppState:

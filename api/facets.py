@@ -20,31 +20,34 @@ MAX_ENTRIES = 1024
 
 
 class FacetCounter:
-    """``counts(filters)`` -> (facets per keyword field, total matching), TTL-cached."""
+    """``counts(store, filters)`` -> (facets per keyword field, total matching), TTL-cached
+    per physical collection and filter combination."""
 
-    def __init__(self, store: VectorStore, ttl_s: float) -> None:
-        self.store = store
+    def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s
         self._entries: dict[str, tuple[float, dict[str, dict[str, int]], int]] = {}
         self._lock = threading.Lock()
 
-    def _compute(self, filters: FilterSpec) -> tuple[dict[str, dict[str, int]], int]:
+    @staticmethod
+    def _compute(store: VectorStore, filters: FilterSpec) -> tuple[dict[str, dict[str, int]], int]:
         facets = {
-            name: {str(v): n for v, n in self.store.facets(name, filters, limit=FACET_LIMIT).items()}
+            name: {str(v): n for v, n in store.facets(name, filters, limit=FACET_LIMIT).items()}
             for name in KEYWORD_FIELDS
         }
-        return facets, self.store.count(filters)
+        return facets, store.count(filters)
 
-    def counts(self, filters: FilterSpec) -> tuple[dict[str, Any], int]:
+    def counts(self, store: VectorStore, filters: FilterSpec) -> tuple[dict[str, Any], int]:
         if self.ttl_s <= 0:
-            return self._compute(filters)
-        key = json.dumps(filters.to_json(), sort_keys=True)
+            return self._compute(store, filters)
+        # After a re-index the physical collection changes, and so does the key.
+        physical = getattr(store, "physical", None) or str(id(store))
+        key = physical + "|" + json.dumps(filters.to_json(), sort_keys=True)
         now = time.monotonic()
         with self._lock:
             hit = self._entries.get(key)
         if hit is not None and hit[0] > now:
             return hit[1], hit[2]
-        facets, total = self._compute(filters)
+        facets, total = self._compute(store, filters)
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 # Drop expired entries first; if all are fresh, start over (cheap, and rare).

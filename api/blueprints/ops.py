@@ -27,14 +27,15 @@ def ready() -> Any:
     issuing), so that is "degraded", not "unavailable"; without the store it is down.
     """
     st = state()
-    checks: dict[str, Any] = {"model": {"ok": True, "id": st.encoder.model_id, "dim": st.encoder.dim}}
+    view = st.view()
+    checks: dict[str, Any] = {"model": {"ok": True, "id": view.encoder.model_id, "dim": view.encoder.dim}}
     try:
-        info = st.store.info()
+        info = view.store.info()
         checks["store"] = {"ok": info.points > 0, "backend": info.backend, "points": info.points}
         if info.points == 0:
             checks["store"]["message"] = "the collection is empty; index a catalog first"
     except IndexerError as e:
-        checks["store"] = {"ok": False, "backend": getattr(st.store, "backend", "?"), "message": str(e)}
+        checks["store"] = {"ok": False, "backend": getattr(view.store, "backend", "?"), "message": str(e)}
     redis_ok = st.guard.ping()
     checks["redis"] = {"ok": redis_ok}
     degraded = []

@@ -41,7 +41,7 @@ def _only(allowed: tuple[str, ...]) -> None:
 def get_product(product_id: str) -> Any:
     """One product as stored."""
     _only(())
-    found = state().store.get([_check_id(product_id)])
+    found = state().view().store.get([_check_id(product_id)])
     if not found:
         raise NotFoundError(f"no product with id {product_id!r}")
     return jsonify({"product": public_product(found[0].payload)})
@@ -59,7 +59,7 @@ def similar(product_id: str) -> Any:
     offset = as_int("offset", request.args.get("offset", "0"), 0, MAX_OFFSET)
     filters = as_filters(request.args.get("filters"))
     st = state()
-    result = st.searcher.similar(_check_id(product_id), by=by, filters=filters, k=k, offset=offset)  # type: ignore[arg-type]
+    result = st.view().searcher.similar(_check_id(product_id), by=by, filters=filters, k=k, offset=offset)  # type: ignore[arg-type]
     st.metrics.observe_timings(result.timings)
     body = publish_results(result.to_json())
     body["anchor"] = product_id
@@ -73,7 +73,7 @@ def similar(product_id: str) -> Any:
 def complete(product_id: str) -> Any:
     """One suggestion per complementary slot, each with the reason it was chosen."""
     _only(())
-    anchor, suggestions, note = complete_the_look(state().store, _check_id(product_id))
+    anchor, suggestions, note = complete_the_look(state().view().store, _check_id(product_id))
     body: dict[str, Any] = {
         "anchor": public_product(anchor.to_payload()),
         "suggestions": [{**s.to_json(), "product": public_product(s.product.to_payload())}
@@ -89,7 +89,7 @@ def complete(product_id: str) -> Any:
 def image(product_id: str) -> Any:
     """The product photo, when the catalog keeps it on this server."""
     _only(())
-    found = state().store.get([_check_id(product_id)])
+    found = state().view().store.get([_check_id(product_id)])
     if not found:
         raise NotFoundError(f"no product with id {product_id!r}")
     source = str(found[0].payload.get("image", ""))

@@ -8,13 +8,14 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from api.auth import principal, require_scope
-from api.context import AppState, state
+from api.context import state
 from api.errors import BadRequest, Forbidden, UnsupportedMediaType
 from api.fetch import fetch_image_bytes
 from api.images import QueryImage, accept_image
 from api.params import SearchParams, parse_json, parse_search
 from api.products_json import publish_results
 from indexer import Query, SearchResult
+from indexer.live import IndexView
 from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
 
 bp = Blueprint("search", __name__)
@@ -56,7 +57,7 @@ def _sort_key(sort: str):  # type: ignore[no-untyped-def]
     return lambda h: (h.product.year is None, -(h.product.year or 0))
 
 
-def _run(st: AppState, params: SearchParams, image: QueryImage | None) -> SearchResult:
+def _run(view: IndexView, params: SearchParams, image: QueryImage | None) -> SearchResult:
     sorted_pool = params.sort != "relevance"
     if sorted_pool and params.offset + params.k > SORT_POOL:
         raise BadRequest(f"sorted results are the {SORT_POOL} most relevant; offset + k must be "
@@ -66,7 +67,7 @@ def _run(st: AppState, params: SearchParams, image: QueryImage | None) -> Search
         filters=params.filters, exact=params.exact,
         k=SORT_POOL if sorted_pool else params.k, offset=0 if sorted_pool else params.offset,
     )
-    result = st.searcher.search(query)
+    result = view.searcher.search(query)
     if not sorted_pool:
         return result
     hits = sorted(result.hits, key=_sort_key(params.sort))[params.offset : params.offset + params.k]
@@ -96,13 +97,14 @@ def search() -> Any:
         timings["fetch_ms"] = (time.perf_counter() - t) * 1000
     if upload is not None:
         image = accept_image(upload, st.api.max_upload_bytes)
-    result = _run(st, params, image)
+    view = st.view()
+    result = _run(view, params, image)
     timings.update(result.timings)
     body = publish_results(result.to_json())
     total = None
     if params.facets:
         t = time.perf_counter()
-        body["facets"], total = st.facets.counts(result.filters)
+        body["facets"], total = st.facets.counts(view.store, result.filters)
         timings["facets_ms"] = (time.perf_counter() - t) * 1000
     returned = len(result.hits)
     next_offset = params.offset + params.k
@@ -110,7 +112,7 @@ def search() -> Any:
     body["page"] = {"k": params.k, "offset": params.offset, "returned": returned,
                     "next_offset": next_offset if more else None, "total_matching": total}
     body["sort"] = params.sort
-    body["model"] = st.encoder.model_id
+    body["model"] = view.encoder.model_id
     timings["total_ms"] = (time.perf_counter() - started) * 1000
     body["timings"] = {k: round(v, 3) for k, v in timings.items()}
     st.metrics.observe_timings(timings)

@@ -66,8 +66,8 @@ def create_app(
     if api.jwt_secret is None:
         log.warning("VITRINE_JWT_SECRET is not set: using a random key, so tokens end with this process")
         api = replace(api, jwt_secret=secrets.token_urlsafe(48))
-    encoder = encoder or Encoder.load(settings.model, settings.device)
     store = store or open_store(settings)
+    encoder = encoder or _load_encoder(settings, store)
     client = redis or connect(api.redis_url)
     metrics = Metrics()
     guard = RedisGuard(client, on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
@@ -127,6 +127,16 @@ def create_app(
                               "retry after the time in Retry-After")
 
     return app
+
+
+def _load_encoder(settings: Settings, store: VectorStore) -> Encoder:
+    """The model the collection was built with (its vectors mean nothing to another model);
+    VITRINE_MODEL when the collection does not say, or does not exist yet."""
+    spec = store.info().model_spec or settings.model
+    if spec != settings.model:
+        log.warning("the collection was built with model %s; serving with it instead of VITRINE_MODEL=%s",
+                    spec, settings.model)
+    return Encoder.load(spec, settings.device)
 
 
 def _register_metrics(app: Flask, metrics: Metrics) -> None:

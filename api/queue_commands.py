@@ -38,19 +38,29 @@ def _connect(settings: QueueSettings) -> redis.Redis:
 
 @cli.command()
 @click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Workers in this process, sharing one loaded model and store.")
 @click.pass_obj
-def worker(settings: Settings, burst: bool) -> None:
-    """Run an ingestion worker (loads the model once, embeds waiting products in batches)."""
+def worker(settings: Settings, burst: bool, threads: int) -> None:
+    """Run an ingestion worker (loads the model once, embeds waiting products in batches).
+
+    With the embedded store, run one worker process (with --threads for more workers):
+    the store belongs to one process at a time. With QDRANT_URL, run as many as you like."""
     queue_settings = _queue_settings()
     connection = _connect(queue_settings)
     try:
         context = build_context(settings, queue_settings, connection=connection)
     except (EncoderError, IndexerError) as e:
         raise _fail(e) from e
+    from workers import start_thread_worker
+
+    extra = [start_thread_worker(context)[1] for _ in range(threads - 1)]
     try:
         run_worker(context, burst=burst, with_scheduler=not burst)
     finally:
-        context.store.close()
+        for w in extra:
+            w.request_stop()
+        context.index.close()
 
 
 @cli.command()

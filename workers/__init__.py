@@ -1,7 +1,7 @@
 """Workers: RQ jobs that embed incoming products, the worker, queueing, tagging and feed sync."""
 
 from workers.context import WorkerContext, build_context, get_context, set_context
-from workers.jobs import IngestError, ingest_product
+from workers.jobs import IngestError, ingest_products
 from workers.queueing import Ingestion, failure_reason
 from workers.settings import QueueSettings
 from workers.submissions import Submission, Submissions
@@ -21,7 +21,7 @@ __all__ = [
     "build_context",
     "failure_reason",
     "get_context",
-    "ingest_product",
+    "ingest_products",
     "run_worker",
     "set_context",
     "start_thread_worker",

@@ -1,10 +1,10 @@
 """RQ job functions: importable, module-level, taking ids (never live objects).
 
-``ingest_product(product_id, seq)`` indexes version ``seq`` of a submitted product.
-When other ingestion jobs are waiting, it takes their products along and embeds
-them in one batch (a model runs far faster on a batch); each of those jobs then
-finds its product already indexed and finishes at once. A product that fails is
-left for its own job, so one poison input never sinks its batch-mates.
+``ingest_products([(product_id, seq), ...])`` indexes those versions of submitted
+products. When its batch has room and other ingestion jobs are waiting, it takes
+their products along and embeds them together (a model runs far faster on a batch);
+those jobs then find their products already indexed and finish at once. A product
+that fails is left for its own job, so one poison input never sinks its batch-mates.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from workers.tagging import prediction_payload
 
 log = logging.getLogger(__name__)
 
-JOB_FUNC = "workers.jobs.ingest_product"
+JOB_FUNC = "workers.jobs.ingest_products"
 
 
 class IngestError(Exception):
@@ -54,24 +54,23 @@ def _image_bytes(ctx: WorkerContext, submission: Submission) -> bytes:
         raise IngestError(f"cannot read image {path}: {e.strerror or e}") from e
 
 
-def _waiting_companions(ctx: WorkerContext, exclude: str, limit: int) -> list[Submission]:
+def _waiting_companions(ctx: WorkerContext, exclude: set[str], limit: int) -> list[Submission]:
     """Submissions whose ingestion jobs wait in the queue, to embed in the same batch."""
     if limit <= 0:
         return []
     queue = Queue(ctx.queue_settings.queue, connection=ctx.redis)
-    jobs = Job.fetch_many(queue.get_job_ids(0, limit * 2), connection=ctx.redis)
     found: dict[str, Submission] = {}
-    for job in jobs:
-        if job is None or job.func_name != JOB_FUNC or len(job.args) != 2:
+    for job in Job.fetch_many(queue.get_job_ids(0, limit), connection=ctx.redis):
+        if job is None or job.func_name != JOB_FUNC or len(job.args) != 1:
             continue
-        product_id, seq = job.args
-        if product_id == exclude or product_id in found:
-            continue
-        submission = ctx.submissions.get(product_id)
-        if submission and submission.seq == seq and ctx.submissions.done_seq(product_id) < seq:
-            found[product_id] = submission
-        if len(found) >= limit:
-            break
+        for product_id, seq in job.args[0]:
+            if product_id in exclude or product_id in found:
+                continue
+            submission = ctx.submissions.get(product_id)
+            if submission and submission.seq == seq and ctx.submissions.done_seq(product_id) < seq:
+                found[product_id] = submission
+            if len(found) >= limit:
+                return list(found.values())
     return list(found.values())
 
 
@@ -114,27 +113,49 @@ def index_submissions(ctx: WorkerContext, submissions: list[Submission]) -> dict
     return outcome
 
 
-def ingest_product(product_id: str, seq: int) -> dict[str, object]:
-    """Index version ``seq`` of a submitted product (the RQ job).
+def ingest_products(items: list[tuple[str, int]]) -> dict[str, object]:
+    """Index the given versions ``[(product_id, seq), ...]`` of submitted products (the RQ job).
+
+    Products already indexed at that version (by an earlier try, or in another job's
+    batch) are skipped, so a retry only redoes what failed.
 
     Raises:
-        IngestError: the product cannot be indexed (unreadable image, unreachable URL);
-            RQ retries it with backoff, then keeps it in the failed registry with this reason.
+        IngestError: some products cannot be indexed (unreadable image, unreachable URL); the
+            message names each with its reason. RQ retries the job with backoff, then keeps it
+            in the failed registry; the job's other products are indexed all the same.
     """
     ctx = get_context()
-    submission = ctx.submissions.get(product_id)
-    if submission is None:
-        raise IngestError(f"no submission is stored for product {product_id!r}")
-    if submission.seq > seq:
-        return {"product_id": product_id, "status": "superseded", "by_seq": submission.seq}
-    if ctx.submissions.done_seq(product_id) >= seq:
-        return {"product_id": product_id, "status": "indexed", "in_batch_of_another_job": True}
-    companions = _waiting_companions(ctx, product_id, ctx.queue_settings.batch_size - 1)
-    outcome = index_submissions(ctx, [submission, *companions])
-    if outcome[product_id] is not None:
-        raise IngestError(outcome[product_id])
-    log.info("indexed %s (seq %s) in a batch of %d", product_id, seq, len(outcome))
-    return {"product_id": product_id, "status": "indexed", "batch": len(outcome)}
+    status: dict[str, str] = {}
+    todo: list[Submission] = []
+    for product_id, seq in items:
+        submission = ctx.submissions.get(product_id)
+        if submission is None:
+            status[product_id] = "missing"
+        elif submission.seq > seq:
+            status[product_id] = "superseded"
+        elif ctx.submissions.done_seq(product_id) >= seq:
+            status[product_id] = "already indexed"  # by an earlier try, or in another job's batch
+        else:
+            todo.append(submission)
+    failures: dict[str, str] = {
+        pid: "no submission is stored for it" for pid, s in status.items() if s == "missing"
+    }
+    if todo:
+        room = ctx.queue_settings.batch_size - len(todo)
+        companions = _waiting_companions(ctx, {s.product.id for s in todo}, room)
+        outcome = index_submissions(ctx, [*todo, *companions])
+        for sub in todo:
+            reason = outcome[sub.product.id]
+            status[sub.product.id] = "indexed" if reason is None else "failed"
+            if reason is not None:
+                failures[sub.product.id] = reason
+        log.info("indexed %d products (%d from waiting jobs)", len(outcome), len(companions))
+    if failures:
+        raise IngestError(
+            f"{len(failures)} of {len(items)} products failed: "
+            + "; ".join(f"{pid}: {reason}" for pid, reason in list(failures.items())[:20])
+        )
+    return {"products": status}
 
 
 def delete_product(product_id: str, seq: int) -> dict[str, object]:
@@ -161,7 +182,11 @@ def reindex_collection(spec: str) -> dict[str, object]:
     encoder = load_encoder(spec, ctx.settings.device)
     report = reindex(ctx.index, encoder, spec, fetch=ctx.fetch)
     return {
-        "source": report.source, "target": report.target, "model": report.model,
-        "copied": report.copied, "caught_up": report.caught_up, "skipped": report.skipped[:100],
+        "source": report.source,
+        "target": report.target,
+        "model": report.model,
+        "copied": report.copied,
+        "caught_up": report.caught_up,
+        "skipped": report.skipped[:100],
         "seconds": round(report.seconds, 1),
     }

@@ -11,12 +11,13 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from indexer.schema import Product
-from workers.jobs import delete_product, ingest_product
+from workers.jobs import delete_product, ingest_products
 from workers.settings import QueueSettings
 from workers.submissions import Submissions
 
 FAILURE_TTL_S = 30 * 24 * 3600  # failed jobs stay visible (and retryable) for a month
 RESULT_TTL_S = 24 * 3600
+CHUNK = 32  # products per job when many are enqueued at once: RQ's cost is per job
 
 
 class Ingestion:
@@ -28,21 +29,33 @@ class Ingestion:
         self.queue = Queue(self.settings.queue, connection=connection)
         self.submissions = Submissions(connection)
 
-    def enqueue(self, product: Product) -> Job:
-        """Store this version of ``product`` and queue its ingestion job."""
-        submission = self.submissions.put(product)
+    def _retry(self) -> Retry | None:
         s = self.settings
-        return self.queue.enqueue(
-            ingest_product,
-            product.id,
-            submission.seq,
-            job_id=f"ingest-{product.id}-{submission.seq}",
-            retry=Retry(max=s.retries, interval=list(s.retry_backoff_s)) if s.retries > 0 else None,
-            job_timeout=s.job_timeout_s,
-            failure_ttl=FAILURE_TTL_S,
-            result_ttl=RESULT_TTL_S,
-            description=f"ingest product {product.id}",
-        )
+        return Retry(max=s.retries, interval=list(s.retry_backoff_s)) if s.retries > 0 else None
+
+    def enqueue_many(self, products: Sequence[Product], chunk: int = CHUNK) -> list[Job]:
+        """Store these versions and queue their ingestion, ``chunk`` products per job."""
+        jobs = []
+        for start in range(0, len(products), chunk):
+            items = [(p.id, self.submissions.put(p).seq) for p in products[start : start + chunk]]
+            first_id, first_seq = items[0]
+            jobs.append(
+                self.queue.enqueue(
+                    ingest_products,
+                    items,
+                    job_id=f"ingest-{first_seq}-{first_id}-{len(items)}",
+                    retry=self._retry(),
+                    job_timeout=self.settings.job_timeout_s,
+                    failure_ttl=FAILURE_TTL_S,
+                    result_ttl=RESULT_TTL_S,
+                    description=f"ingest {len(items)} product(s) from {first_id}",
+                )
+            )
+        return jobs
+
+    def enqueue(self, product: Product) -> Job:
+        """Store this version of ``product`` and queue a job for it alone."""
+        return self.enqueue_many([product])[0]
 
     def enqueue_delete(self, product_id: str) -> Job:
         """Queue the removal of a product (ordered after any earlier submission of it)."""
@@ -52,16 +65,11 @@ class Ingestion:
             product_id,
             seq,
             job_id=f"delete-{product_id}-{seq}",
-            retry=Retry(max=self.settings.retries, interval=list(self.settings.retry_backoff_s))
-            if self.settings.retries > 0
-            else None,
+            retry=self._retry(),
             failure_ttl=FAILURE_TTL_S,
             result_ttl=RESULT_TTL_S,
             description=f"delete product {product_id}",
         )
-
-    def enqueue_many(self, products: Sequence[Product]) -> list[Job]:
-        return [self.enqueue(p) for p in products]
 
     def job_status(self, job_id: str) -> dict[str, Any] | None:
         """``{"id", "status", "product_id", ...}`` with the reason for a failure; None if unknown."""
@@ -73,7 +81,7 @@ class Ingestion:
         out: dict[str, Any] = {
             "id": job.id,
             "status": status.value if status else "unknown",
-            "product_id": job.args[0] if job.args else None,
+            "product_ids": _product_ids(job),
             "enqueued_at": job.enqueued_at.isoformat() if job.enqueued_at else None,
             "ended_at": job.ended_at.isoformat() if job.ended_at else None,
             "retries_left": job.retries_left,
@@ -105,6 +113,12 @@ class Ingestion:
             "started": StartedJobRegistry(queue=self.queue).count,
             "failed": FailedJobRegistry(queue=self.queue).count,
         }
+
+
+def _product_ids(job: Job) -> list[str]:
+    if job.func_name == "workers.jobs.ingest_products" and job.args:
+        return [pid for pid, _ in job.args[0]]
+    return [str(job.args[0])] if job.args else []
 
 
 def failure_reason(job: Job) -> str:

@@ -166,12 +166,13 @@ def test_queued_jobs_survive_a_redis_crash(
         dataclasses.replace(e.product, image=media_copy(catalog_dir, settings.media_dir, e.product.id))
         for e in catalog_entries[:30]
     ]
-    jobs = ingestion.enqueue_many(products)
+    jobs = ingestion.enqueue_many(products, chunk=5)
     crash_and_restart()
 
     connection = redis.Redis.from_url(url)
     ingestion = Ingestion(connection, settings)
-    assert ingestion.counts()["queued"] == len(products)
+    assert ingestion.counts()["queued"] == len(jobs) == 6
+    assert all(ingestion.submissions.get(p.id) is not None for p in products)
     store = EdgeStore(tmp_path / "data")
     context = build_context(
         Settings(data_dir=tmp_path / "data"),

@@ -14,7 +14,7 @@ import pytest
 from indexer import Product, Query, Searcher, parse_filters
 from indexer.catalog import CatalogEntry
 from tests.workers.conftest import media_copy
-from workers import Ingestion, WorkerContext, ingest_product
+from workers import Ingestion, WorkerContext, ingest_products
 from workers.worker import make_worker
 
 
@@ -33,14 +33,17 @@ def test_queue_indexes_every_product_in_batches(
     context: WorkerContext, ingestion: Ingestion, catalog_entries: list[CatalogEntry], catalog_dir: Path
 ) -> None:
     products = _products(catalog_entries, 20, context, catalog_dir)
-    jobs = ingestion.enqueue_many(products)
-    assert ingestion.counts()["queued"] == 20
+    chunked = ingestion.enqueue_many(products[:12], chunk=4)  # a catalog import: chunks of 4
+    singles = [ingestion.enqueue(p) for p in products[12:]]  # API posts: one product each
+    assert ingestion.counts()["queued"] == 3 + 8
     _drain(context)
-    statuses = [ingestion.job_status(j.id) for j in jobs]
+    statuses = [ingestion.job_status(j.id) for j in [*chunked, *singles]]
     assert all(s and s["status"] == "finished" for s in statuses)
+    assert [len(s["product_ids"]) for s in statuses] == [4, 4, 4] + [1] * 8  # type: ignore[index]
     assert context.store.count() == 20
-    batched = [s for s in statuses if s and s["result"].get("in_batch_of_another_job")]
-    assert batched, "waiting jobs should have been embedded together"
+    # the worker batch (8) has room: waiting singles ride along with earlier jobs, then finish at once
+    outcomes = [v for s in statuses for v in s["result"]["products"].values()]  # type: ignore[index]
+    assert "already indexed" in outcomes and set(outcomes) <= {"indexed", "already indexed"}
     stored = context.store.get([p.id for p in products])
     assert [p.product_id for p in stored] == [p.id for p in products]
     assert all(p.payload["model"] == context.encoder.model_id for p in stored)
@@ -94,7 +97,7 @@ def test_poison_inputs_fail_alone_with_reasons(
     assert context.store.count() == len(good)
     for p in good:
         assert ingestion.job_status(jobs[p.id].id)["status"] == "finished"  # type: ignore[index]
-    failed = {f["product_id"]: f for f in ingestion.failed()}
+    failed = {f["product_ids"][0]: f for f in ingestion.failed()}
     assert set(failed) == {p.id for p in poison}
     assert "not a readable image" in failed["P-undecodable"]["reason"]
     assert "cannot fetch image" in failed["P-unreachable"]["reason"]
@@ -117,8 +120,8 @@ def test_the_later_submission_wins_whatever_the_order(
     first = ingestion.enqueue(dataclasses.replace(base, title="First title", price=10.0))
     second = ingestion.enqueue(dataclasses.replace(base, title="Second title", price=20.0))
     # the later job finishes first, then the earlier one runs: it must not overwrite
-    assert ingest_product(*second.args)["status"] == "indexed"
-    assert ingest_product(*first.args)["status"] == "superseded"
+    assert ingest_products(*second.args)["products"] == {base.id: "indexed"}
+    assert ingest_products(*first.args)["products"] == {base.id: "superseded"}
     _drain(context)
     stored = context.store.get([base.id])
     assert context.store.count() == 1
@@ -127,7 +130,7 @@ def test_the_later_submission_wins_whatever_the_order(
     from workers.jobs import index_submissions
     from workers.submissions import Submission
 
-    stale = Submission(dataclasses.replace(base, title="Stale"), first.args[1], 0.0)
+    stale = Submission(dataclasses.replace(base, title="Stale"), first.args[0][0][1], 0.0)
     index_submissions(context, [stale])
     assert context.store.get([base.id])[0].payload["title"] == "Second title"
 

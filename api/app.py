@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
+import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +34,7 @@ from indexer.live import LiveIndex
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Form fields and multipart boundaries ride along with an upload.
 FORM_OVERHEAD = 64 * 1024
 # Probes and scrapes must keep working when a client is over its limit.
@@ -143,12 +146,16 @@ def _register_metrics(app: Flask, metrics: Metrics) -> None:
     @app.before_request
     def _start() -> None:
         g.vitrine_started = time.perf_counter()
+        # A caller's id (from a proxy or the storefront) ties its logs to ours; else make one.
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
     @app.after_request
     def _count(response: Response) -> Response:
         endpoint = request.endpoint or "unmatched"
         status = str(response.status_code)
         metrics.requests.labels(endpoint=endpoint, method=request.method, status=status).inc()
+        response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
         started = g.get("vitrine_started")
         if started is not None:
             metrics.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)

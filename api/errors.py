@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from encoder import EncoderError, ImageDecodeError
@@ -142,5 +142,5 @@ def register_error_handlers(app: Flask) -> None:
                     log.error("%s: %s", code, e, exc_info=e)
                 # Messages of core errors are written for the caller (they name valid values).
                 return error_response(status, code, str(e).replace("<bytes>", "the image"))
-        log.exception("unhandled error")
+        log.exception("unhandled error (request %s)", g.get("request_id"))
         return error_response(500, "internal_error", "the server failed to answer; this is logged")

@@ -29,6 +29,8 @@ def register_security_headers(app: Flask, cors_origins: Iterable[str]) -> None:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Cross-Origin-Resource-Policy", "same-site")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         origin = request.headers.get("Origin")
         # The answer depends on Origin, so caches must key on it even when it is refused.
         headers.add("Vary", "Origin")

@@ -44,6 +44,8 @@ def _read_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
             raise BadRequest(f"unexpected file field(s) {', '.join(extra)}; send the photo as 'image'")
         upload = request.files.get("image")
         data = upload.stream.read(max_upload + 1) if upload is not None else None
+        if upload is not None and not upload.filename and not data:
+            data = None  # a browser form whose file input was left empty: no image, not a bad one
         return fields, data
     raise UnsupportedMediaType("send application/json, or multipart/form-data with an 'image' file")
 

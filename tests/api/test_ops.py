@@ -107,3 +107,10 @@ def test_a_corrupt_cache_entry_is_a_miss(client: FlaskClient, redis_client: redi
     second = client.post("/api/v1/search", json={"text": "green bag", "k": 3})
     assert second.status_code == 200
     assert [r["id"] for r in second.json["results"]] == [r["id"] for r in first["results"]]
+
+
+def test_request_ids_are_echoed_or_made(client: FlaskClient) -> None:
+    echoed = client.get("/api/v1/health", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
+    made = client.get("/api/v1/health", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
+    assert made != "bad id <script>" and len(made) == 32

@@ -196,3 +196,10 @@ def test_both_upload_and_url_is_400(client: FlaskClient) -> None:
     response = _upload(client, image_bytes(), image_url="https://example.com/a.jpg")
     assert response.status_code == 400
     assert "not both" in response.json["message"]
+
+
+def test_an_empty_file_input_is_no_image(client: FlaskClient) -> None:
+    data = {"image": (io.BytesIO(b""), ""), "text": "red shirt"}
+    response = client.post("/api/v1/search", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200, response.json
+    assert response.json["results"][0]["breakdown"]["alpha"] == 0.0

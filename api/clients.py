@@ -83,3 +83,14 @@ def verify_client(r: redis.Redis, client_id: str, secret: str) -> Client | None:
 def delete_client(r: redis.Redis, client_id: str) -> bool:
     """Remove a client; its refresh tokens stop working at their next use."""
     return bool(r.delete(KEY.format(client_id)))
+
+
+def list_clients(r: redis.Redis) -> list[dict[str, str]]:
+    """Every client's id, scopes, name and creation time (never a secret or its hash)."""
+    out = []
+    for key in r.scan_iter(KEY.format("*")):
+        data = r.hmget(key, ["scopes", "name", "created"])
+        client_id = key.decode().removeprefix(KEY.format(""))
+        out.append({"client_id": client_id, "scopes": (data[0] or b"").decode(),
+                    "name": (data[1] or b"").decode(), "created": (data[2] or b"").decode()})
+    return sorted(out, key=lambda c: (c["created"], c["client_id"]))

@@ -13,7 +13,7 @@ import click
 import redis
 
 from api.cli import cli
-from api.clients import create_client, delete_client, parse_scopes
+from api.clients import create_client, delete_client, list_clients, parse_scopes
 from api.settings import ApiSettings
 from indexer import Settings
 
@@ -123,3 +123,15 @@ def delete(client_id: str) -> None:
     if not delete_client(_redis(_api_settings()), client_id):
         raise click.ClickException(f"no client {client_id!r}")
     click.echo(f"deleted {client_id}")
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_(as_json: bool) -> None:
+    """List clients (ids, scopes, names; secrets are never shown)."""
+    found = list_clients(_redis(_api_settings()))
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for c in found:
+        click.echo(f"{c['client_id']}  {c['scopes']:<22} {c['name']}")

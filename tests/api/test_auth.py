@@ -155,6 +155,19 @@ def test_cli_creates_a_client_that_can_get_a_token(client: FlaskClient, redis_cl
     assert response.json["scope"] == "search admin"
 
 
+def test_cli_lists_and_deletes_clients(redis_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VITRINE_REDIS_URL", REDIS_URL)
+    runner = CliRunner()
+    created = json.loads(runner.invoke(cli, ["clients", "create", "--name", "shop", "--json"]).output)
+    listed = json.loads(runner.invoke(cli, ["clients", "list", "--json"]).output)
+    rows = [(c["client_id"], c["scopes"], c["name"]) for c in listed]
+    assert rows == [(created["client_id"], "search", "shop")]
+    assert created["client_secret"] not in json.dumps(listed)
+    assert runner.invoke(cli, ["clients", "delete", created["client_id"]]).exit_code == 0
+    assert verify_client(redis_client, created["client_id"], created["client_secret"]) is None
+    assert runner.invoke(cli, ["clients", "delete", created["client_id"]]).exit_code != 0
+
+
 def test_cli_refuses_unknown_scopes(redis_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VITRINE_REDIS_URL", REDIS_URL)
     result = CliRunner().invoke(cli, ["clients", "create", "--scopes", "search,root"])

@@ -152,6 +152,7 @@ def run_dataset(
             truths,
             repeats=args.repeats,
             batch_threads=args.threads,
+            candidates=args.candidates,
             on_row=lambda r: log.info(
                 "%s %s %s=%d %s: recall %.3f p50 %.2f ms qps %.0f/%.0f",
                 r.engine,
@@ -167,11 +168,11 @@ def run_dataset(
         )
     dicts = as_dicts(rows)
     if out_dir is not None and dicts:
-        write_csv(dicts, out_dir / f"ann_{ds.name}.csv")
-        (out_dir / f"ann_{ds.name}.md").write_text(markdown_table(dicts), encoding="utf-8")
+        write_csv(dicts, out_dir / f"ann_{ds.name}{args.tag}.csv")
+        (out_dir / f"ann_{ds.name}{args.tag}.md").write_text(markdown_table(dicts), encoding="utf-8")
         if not args.no_plots:
-            plot_recall_qps(dicts, out_dir / f"recall_qps_{ds.name}.png")
-            plot_latency_selectivity(dicts, out_dir / f"latency_selectivity_{ds.name}.png")
+            plot_recall_qps(dicts, out_dir / f"recall_qps_{ds.name}{args.tag}.png")
+            plot_latency_selectivity(dicts, out_dir / f"latency_selectivity_{ds.name}{args.tag}.png")
     return dicts
 
 
@@ -211,6 +212,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=FULL_SCAN_KB,
         help="Qdrant full_scan_threshold, KB (default 10000)",
     )
+    parser.add_argument(
+        "--candidates", type=int, default=10, help="results asked per search, re-ranked exactly to the top 10"
+    )
+    parser.add_argument("--tag", default="", help="suffix of the output file names")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
     parser.add_argument("--data-dir", type=Path, default=Path("data/bench"))

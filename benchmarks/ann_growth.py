@@ -45,7 +45,7 @@ def growth_rows(rows: Sequence[dict], to: int, min_n: int, knobs: dict[str, int]
     out = []
     series: dict[tuple[str, str], dict[int, dict]] = {}
     for r in rows:
-        if r["n"] < min_n:
+        if r["n"] < min_n or r.get("candidates", 10) != 10:
             continue
         knob = knobs.get(r["engine"])
         if r["filter"] != flt or (knob is not None and r["knob_value"] != knob):
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--faiss-ef", type=int, default=128, help="FAISS efSearch whose latency is fitted")
     parser.add_argument("--filter", default="~50%")
     args = parser.parse_args(argv)
-    rows = load_results(args.results)
+    rows = [r for r in load_results(args.results) if r.get("candidates", 10) == 10]
     knobs = {"qdrant-edge": args.edge_ef, "qdrant-server": args.edge_ef, "faiss-hnsw": args.faiss_ef}
     growth = [g for g in growth_rows(rows, args.to, args.min_n, knobs, args.filter) if "/" in g["sizes"]]
     text = markdown(growth, args.to)

@@ -11,7 +11,7 @@ import pytest
 from benchmarks.ann_compare import make_engines, parse_args, run_dataset
 from benchmarks.ann_data import FILTERS, Dataset, embed_products, exact_top_k, grow, make_queries
 from benchmarks.ann_engines import EdgeEngine, FaissEngine, ServerEngine
-from benchmarks.ann_harness import COLUMNS, K
+from benchmarks.ann_harness import COLUMNS, K, ground_truth, measure_engine
 from benchmarks.rerank_cost import measure as measure_rerank
 from encoder import Encoder
 from indexer.catalog import CatalogEntry
@@ -95,6 +95,13 @@ def test_edge_and_client_agree_with_exact_search(grown: Dataset, base: Dataset, 
         assert grown.mask(spec)[found[found >= 0]].all()
         for f, t in zip(found, truth, strict=True):
             assert set(f[f >= 0].tolist()) == set(t[t >= 0].tolist())
+
+
+def test_more_candidates_reranked_exactly_keep_exact_search_exact(grown: Dataset, base: Dataset) -> None:
+    queries = make_queries(base, 10)
+    truths = ground_truth(grown, queries, {"~50%": FILTERS["~50%"]})
+    rows = measure_engine(FaissEngine("flat"), grown, queries, truths, repeats=1, candidates=40)
+    assert [(r.candidates, r.recall_at_10) for r in rows] == [(40, 1.0)]
 
 
 def test_rerank_cost_compares_equal_scores(base: Dataset) -> None:

@@ -47,6 +47,7 @@ RATE_LIMITED = _error("Rate limit exceeded; see Retry-After")
 COMMON = {"400": _error("Malformed request; the message says what is valid"), "429": RATE_LIMITED}
 AUTH_ERRORS = {"401": _error("Missing (when anonymous search is off), invalid, expired or revoked token"),
                "403": _error("The token lacks the search scope")}
+JSON_BODY_ERRORS = {"413": _error("JSON body over 64 KiB"), "415": _error("Body is not JSON")}
 ANONYMOUS_OR_TOKEN: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
 
@@ -210,7 +211,7 @@ def _paths() -> dict[str, Any]:
                             "content": {"application/json": {"schema": _ref("TokenRequest")}}},
             "responses": {"200": _json(_ref("Tokens")), **COMMON,
                           "401": _error("Unknown client or wrong secret"),
-                          "415": _error("Body is not JSON"), "503": _error("Redis unavailable")},
+                          **JSON_BODY_ERRORS, "503": _error("Redis unavailable")},
         }},
         "/api/v1/auth/refresh": {"post": {
             "summary": "Trade a refresh token (single use) for a new pair", "security": [],
@@ -218,7 +219,7 @@ def _paths() -> dict[str, Any]:
                             "content": {"application/json": {"schema": _ref("RefreshRequest")}}},
             "responses": {"200": _json(_ref("Tokens")), **COMMON,
                           "401": _error("Invalid, expired, used or revoked refresh token"),
-                          "415": _error("Body is not JSON"), "503": _error("Redis unavailable")},
+                          **JSON_BODY_ERRORS, "503": _error("Redis unavailable")},
         }},
         "/api/v1/auth/revoke": {"post": {
             "summary": "Revoke the calling access token and optionally a refresh token",
@@ -226,7 +227,7 @@ def _paths() -> dict[str, Any]:
             "requestBody": {"required": False,
                             "content": {"application/json": {"schema": _ref("RevokeRequest")}}},
             "responses": {"200": _json(_obj({"revoked": INT}, required=("revoked",))), **COMMON,
-                          "401": _error("No valid access token"), "415": _error("Body is not JSON"),
+                          "401": _error("No valid access token"), **JSON_BODY_ERRORS,
                           "503": _error("Redis unavailable")},
         }},
         "/api/v1/health": {"get": {"summary": "Alive", "security": [],

@@ -9,10 +9,10 @@ import redis
 from flask import Blueprint, jsonify, request
 
 from api.auth import principal
+from api.bodies import json_body
 from api.clients import get_client, verify_client
 from api.context import state
 from api.errors import BadRequest, ServiceUnavailable, Unauthorized, UnsupportedMediaType
-from api.params import parse_json
 from api.tokens import Claims, TokenError, use_once
 from api.tokens import revoke as revoke_token
 
@@ -23,7 +23,7 @@ T = TypeVar("T")
 def _json(*required: str, optional: tuple[str, ...] = ()) -> dict[str, str]:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send a JSON body (Content-Type: application/json)")
-    body = parse_json(request.get_data(cache=False))
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     allowed = set(required) | set(optional)

@@ -8,11 +8,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from api.auth import principal, require_scope
+from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest, Forbidden, UnsupportedMediaType
 from api.fetch import fetch_image_bytes
 from api.images import QueryImage, accept_image
-from api.params import SearchParams, parse_json, parse_search
+from api.params import SearchParams, parse_search
 from api.products_json import publish_results
 from indexer import Query, SearchResult
 from indexer.live import IndexView
@@ -28,7 +29,7 @@ SORT_POOL = MAX_K
 def _read_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
     """The search fields and the uploaded image bytes (if any), from JSON or multipart."""
     if request.mimetype == "application/json":
-        body = parse_json(request.get_data(cache=False))
+        body = json_body()
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
         return body, None

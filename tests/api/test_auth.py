@@ -194,7 +194,7 @@ def test_a_valid_token_still_searches_while_redis_is_down(
     assert response.status_code == 200, response.json
 
 
-@pytest.mark.parametrize("raw", [b"{", b"[" * 100_000, b"[]", b'{"client_id": 1, "client_secret": "x"}'])
+@pytest.mark.parametrize("raw", [b"{", b"[" * 50_000, b"[]", b'{"client_id": 1, "client_secret": "x"}'])
 def test_malformed_token_requests_are_400(client: FlaskClient, raw: bytes) -> None:
     response = client.post("/api/v1/auth/token", data=raw, content_type="application/json")
     assert response.status_code == 400

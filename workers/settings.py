@@ -29,7 +29,7 @@ class QueueSettings:
     """Waiting products a worker embeds together in one batch [VITRINE_WORKER_BATCH]."""
     tag_min_confidence: float = 0.0
     """Predicted attributes below this confidence are not stored [VITRINE_TAG_MIN_CONFIDENCE]."""
-    fetch_timeout_s: float = 10.0
+    fetch_timeout_s: float = 5.0
     """Timeout for fetching a product's image_url [VITRINE_FETCH_TIMEOUT]."""
     fetch_max_bytes: int = 8 * 1024 * 1024
     """Largest product image fetched from a URL [VITRINE_FETCH_MAX_BYTES]."""

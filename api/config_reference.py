@@ -1,0 +1,76 @@
+"""The configuration reference (every environment variable, its default, who reads it), generated
+from the settings classes themselves so that the README cannot drift from the code.
+
+    python -m api.config_reference
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import itertools
+import re
+from dataclasses import MISSING, fields
+from typing import Any
+
+from api.settings import ApiSettings
+from indexer.settings import Settings
+from workers.settings import QueueSettings
+
+READERS: list[tuple[type, str]] = [
+    (Settings, "search core: CLI, API, workers"),
+    (ApiSettings, "API"),
+    (QueueSettings, "workers, ingestion CLI"),
+]
+_VAR = re.compile(r"\[([A-Z_]+)\]\.?\s*$")
+
+
+def _docstrings(cls: type) -> dict[str, str]:
+    """Attribute docstrings (the string literal after each field) of a dataclass."""
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    out: dict[str, str] = {}
+    for node, following in itertools.pairwise(body):
+        is_field = isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+        if is_field and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            out[node.target.id] = " ".join(str(following.value.value).split())  # type: ignore[union-attr]
+    return out
+
+
+def _default(value: Any) -> str:
+    if value is None or value == ():
+        return "(unset)"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def rows() -> list[tuple[str, str, str, str]]:
+    """(variable, default, read by, meaning) for every setting, sorted by variable."""
+    seen: dict[str, tuple[str, str, str, str]] = {}
+    for cls, reader in READERS:
+        docs = _docstrings(cls)
+        for f in fields(cls):
+            doc = docs.get(f.name, "")
+            match = _VAR.search(doc)
+            if not match:
+                continue
+            var = match.group(1)
+            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+            meaning = _VAR.sub("", doc).strip()
+            if var in seen:  # read by several components: one row naming them all
+                v, d, r, m = seen[var]
+                seen[var] = (v, d, f"{r}; {reader}", m)
+            else:
+                seen[var] = (var, _default(default), reader, meaning)
+    return [seen[k] for k in sorted(seen)]
+
+
+def markdown() -> str:
+    lines = ["| variable | default | read by | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{v}` | `{d}` | {r} | {m} |" for v, d, r, m in rows()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())

@@ -85,7 +85,7 @@ def test_cors_only_for_configured_origins(make_app: Callable[..., Flask]) -> Non
 @pytest.mark.parametrize(("method", "path", "status", "code"), [
     ("GET", "/api/v1/nowhere", 404, "not_found"),
     ("GET", "/api/v1/search", 405, "method_not_allowed"),
-    ("DELETE", "/api/v1/products/10003", 405, "method_not_allowed"),
+    ("PUT", "/api/v1/search", 405, "method_not_allowed"),
 ])
 def test_routing_errors_are_json(client: FlaskClient, method: str, path: str, status: int, code: str) -> None:
     response = client.open(path, method=method)

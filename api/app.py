@@ -22,6 +22,7 @@ from api.context import EXTENSION, AppState
 from api.errors import error_response, register_error_handlers
 from api.facets import FacetCounter
 from api.fetch import FetchPolicy
+from api.ingest import bp as ingest_bp
 from api.metrics import Metrics
 from api.redis_guard import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, RedisGuard, connect
 from api.security import register_security_headers
@@ -117,7 +118,7 @@ def create_app(
     app.extensions[EXTENSION] = state
     limiter.init_app(app)
 
-    for bp in (search_bp, products_bp, auth_bp, ops_bp, docs_bp):
+    for bp in (search_bp, products_bp, auth_bp, ops_bp, docs_bp, ingest_bp):
         app.register_blueprint(bp, url_prefix=PREFIX)
     app.register_blueprint(ops_bp, url_prefix="", name="ops_root")
     register_error_handlers(app)

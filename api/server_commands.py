@@ -54,8 +54,11 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int, 
 
     def factory() -> Any:
         from api.app import create_app
+        from api.ingest import start_embedded_workers
 
-        return create_app(settings, api_settings=api)
+        app = create_app(settings, api_settings=api)
+        start_embedded_workers(app)  # the embedded store's owner works the ingestion queue too
+        return app
 
     if debug:
         factory().run(host=host, port=port, debug=True, use_reloader=False, threaded=True)

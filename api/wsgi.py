@@ -8,5 +8,7 @@ when imported; nothing else imports it.
 from __future__ import annotations
 
 from api.app import create_app
+from api.ingest import start_embedded_workers
 
 app = create_app()
+start_embedded_workers(app)

@@ -67,8 +67,9 @@ def _waiting_companions(ctx: WorkerContext, exclude: set[str], limit: int) -> li
             if product_id in exclude or product_id in found:
                 continue
             submission = ctx.submissions.get(product_id)
-            if submission and submission.seq == seq and ctx.submissions.done_seq(product_id) < seq:
-                found[product_id] = submission
+            current = submission is not None and submission.seq == seq and submission.product is not None
+            if current and ctx.submissions.done_seq(product_id) < seq:
+                found[product_id] = submission  # type: ignore[assignment]
             if len(found) >= limit:
                 return list(found.values())
     return list(found.values())
@@ -132,7 +133,9 @@ def ingest_products(items: list[tuple[str, int]]) -> dict[str, object]:
         if submission is None:
             status[product_id] = "missing"
         elif submission.seq > seq:
-            status[product_id] = "superseded"
+            status[product_id] = "superseded"  # a later submission, or a deletion
+        elif submission.product is None:
+            status[product_id] = "deleted"
         elif ctx.submissions.done_seq(product_id) >= seq:
             status[product_id] = "already indexed"  # by an earlier try, or in another job's batch
         else:

@@ -33,6 +33,9 @@ class QueueSettings:
     """Timeout for fetching a product's image_url [VITRINE_FETCH_TIMEOUT]."""
     fetch_max_bytes: int = 8 * 1024 * 1024
     """Largest product image fetched from a URL [VITRINE_FETCH_MAX_BYTES]."""
+    embedded_workers: int = 1
+    """Ingestion workers inside the API process when the store is embedded (it belongs to one
+    process); 0 turns them off. Ignored with QDRANT_URL: run `vitrine worker` [VITRINE_EMBEDDED_WORKERS]."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> QueueSettings:
@@ -49,6 +52,7 @@ class QueueSettings:
             "tag_min_confidence": "VITRINE_TAG_MIN_CONFIDENCE",
             "fetch_timeout_s": "VITRINE_FETCH_TIMEOUT",
             "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
+            "embedded_workers": "VITRINE_EMBEDDED_WORKERS",
         }
         kinds = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}

@@ -36,9 +36,9 @@ return 1
 
 @dataclass(frozen=True)
 class Submission:
-    """One submitted version of a product."""
+    """One submitted version of a product; ``product`` is None for a deletion (a tombstone)."""
 
-    product: Product
+    product: Product | None
     seq: int
     submitted_at: float
 
@@ -62,11 +62,18 @@ class Submissions:
         """A fresh sequence number (deletions take one too, to order them among submissions)."""
         return int(self.redis.incr(SEQ_KEY))
 
+    def tombstone(self, product_id: str) -> Submission:
+        """Record a deletion: ingestion jobs for earlier versions then leave the product alone."""
+        seq = self.next_seq()
+        now = time.time()
+        self._put(keys=[PREFIX + product_id], args=[seq, "", now])
+        return Submission(None, seq, now)
+
     def get(self, product_id: str) -> Submission | None:
         raw = self.redis.hgetall(PREFIX + product_id)
         if not raw:
             return None
-        product = Product(**json.loads(raw[b"product"]))
+        product = Product(**json.loads(raw[b"product"])) if raw[b"product"] else None
         return Submission(product, int(raw[b"seq"]), float(raw[b"at"]))
 
     def mark_done(self, product_id: str, seq: int) -> None:

@@ -30,6 +30,22 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": {"type": "integer"}}
+
+
+RATE_HEADERS = {
+    "X-RateLimit-Limit": _header("Requests allowed in the current window"),
+    "X-RateLimit-Remaining": _header("Requests left in the current window"),
+    "X-RateLimit-Reset": _header("When the window resets (Unix time, seconds)"),
+}
+
+
+def _limited(schema: dict[str, Any]) -> dict[str, Any]:
+    """A 200 of a rate-limited endpoint: it carries the X-RateLimit headers."""
+    return _json(schema) | {"headers": RATE_HEADERS}
+
+
 def _obj(properties: dict[str, Any], required: tuple[str, ...] = (), extra: bool = True) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
@@ -43,7 +59,8 @@ NUM = {"type": "number"}
 INT = {"type": "integer"}
 STR = {"type": "string"}
 NULLABLE_INT = {"type": "integer", "nullable": True}
-RATE_LIMITED = _error("Rate limit exceeded; see Retry-After")
+RATE_LIMITED = _error("Rate limit exceeded") | {"headers": {
+    "Retry-After": _header("Seconds to wait before retrying"), **RATE_HEADERS}}
 COMMON = {"400": _error("Malformed request; the message says what is valid"), "429": RATE_LIMITED}
 AUTH_ERRORS = {"401": _error("Missing (when anonymous search is off), invalid, expired or revoked token"),
                "403": _error("The token lacks the search scope")}
@@ -172,11 +189,11 @@ def _paths() -> dict[str, Any]:
                 "application/json": {"schema": _ref("SearchRequest")},
                 "multipart/form-data": {"schema": _ref("SearchUpload")},
             }},
-            "responses": {"200": _json(_ref("SearchResponse")), **search_errors},
+            "responses": {"200": _limited(_ref("SearchResponse")), **search_errors},
         }},
         "/api/v1/products/{product_id}": {"get": {
             "summary": "One product", "security": ANONYMOUS_OR_TOKEN, "parameters": [_product_param()],
-            "responses": {"200": _json(_obj({"product": _ref("Product")}, required=("product",))),
+            "responses": {"200": _limited(_obj({"product": _ref("Product")}, required=("product",))),
                           **product_errors},
         }},
         "/api/v1/products/{product_id}/image": {"get": {
@@ -198,18 +215,18 @@ def _paths() -> dict[str, Any]:
                 {"name": "filters", "in": "query", "description": "The Filters object as JSON text",
                  "schema": {"type": "string"}},
             ],
-            "responses": {"200": _json(_ref("SimilarResponse")), **product_errors},
+            "responses": {"200": _limited(_ref("SimilarResponse")), **product_errors},
         }},
         "/api/v1/products/{product_id}/complete-the-look": {"get": {
             "summary": "One suggestion per complementary slot, each with the reason it was chosen",
             "security": ANONYMOUS_OR_TOKEN, "parameters": [_product_param()],
-            "responses": {"200": _json(_ref("CompleteTheLook")), **product_errors},
+            "responses": {"200": _limited(_ref("CompleteTheLook")), **product_errors},
         }},
         "/api/v1/auth/token": {"post": {
             "summary": "Exchange client credentials for an access and a refresh token", "security": [],
             "requestBody": {"required": True,
                             "content": {"application/json": {"schema": _ref("TokenRequest")}}},
-            "responses": {"200": _json(_ref("Tokens")), **COMMON,
+            "responses": {"200": _limited(_ref("Tokens")), **COMMON,
                           "401": _error("Unknown client or wrong secret"),
                           **JSON_BODY_ERRORS, "503": _error("Redis unavailable")},
         }},
@@ -217,7 +234,7 @@ def _paths() -> dict[str, Any]:
             "summary": "Trade a refresh token (single use) for a new pair", "security": [],
             "requestBody": {"required": True,
                             "content": {"application/json": {"schema": _ref("RefreshRequest")}}},
-            "responses": {"200": _json(_ref("Tokens")), **COMMON,
+            "responses": {"200": _limited(_ref("Tokens")), **COMMON,
                           "401": _error("Invalid, expired, used or revoked refresh token"),
                           **JSON_BODY_ERRORS, "503": _error("Redis unavailable")},
         }},
@@ -226,7 +243,7 @@ def _paths() -> dict[str, Any]:
             "security": [{"bearerAuth": []}],
             "requestBody": {"required": False,
                             "content": {"application/json": {"schema": _ref("RevokeRequest")}}},
-            "responses": {"200": _json(_obj({"revoked": INT}, required=("revoked",))), **COMMON,
+            "responses": {"200": _limited(_obj({"revoked": INT}, required=("revoked",))), **COMMON,
                           "401": _error("No valid access token"), **JSON_BODY_ERRORS,
                           "503": _error("Redis unavailable")},
         }},

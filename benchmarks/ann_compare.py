@@ -47,6 +47,7 @@ CONFIGS_DIR = Path(__file__).resolve().parents[1] / "encoder" / "configs"
 ALL_ENGINES = (
     "edge",
     "edge-sq",
+    "edge-acorn",
     "server",
     "server-sq",
     "faiss-flat",
@@ -93,17 +94,19 @@ def make_engines(names: list[str], args: argparse.Namespace, edge_root: Path) ->
     settings = Settings.from_env()
     out: list[Engine] = []
     for name in names:
-        if name in ("edge", "edge-sq"):
+        if name in ("edge", "edge-sq", "edge-acorn"):
             out += [
                 EdgeEngine(
                     edge_root,
                     m=m,
-                    ef_construct=args.hnsw_efc,
+                    ef_construct=efc,
                     quantization=name == "edge-sq",
+                    acorn=name == "edge-acorn",
                     knob_values=args.ef,
                     full_scan_kb=args.full_scan_kb,
                 )
                 for m in args.hnsw_m
+                for efc in args.hnsw_efc
             ]
         elif name in ("server", "server-sq"):
             if not settings.qdrant_url:
@@ -116,16 +119,19 @@ def make_engines(names: list[str], args: argparse.Namespace, edge_root: Path) ->
                 ServerEngine(
                     client,
                     m=m,
-                    ef_construct=args.hnsw_efc,
+                    ef_construct=efc,
                     quantization=name == "server-sq",
                     knob_values=args.ef,
                 )
                 for m in args.hnsw_m
+                for efc in args.hnsw_efc
             ]
         elif name == "faiss-flat":
             out.append(FaissEngine("flat"))
         elif name == "faiss-hnsw":
-            out += [FaissEngine("hnsw", args.ef, M=m, efC=args.hnsw_efc) for m in args.faiss_hnsw_m]
+            out += [
+                FaissEngine("hnsw", args.ef, M=m, efC=efc) for m in args.faiss_hnsw_m for efc in args.hnsw_efc
+            ]
         elif name == "faiss-ivfflat":
             out.append(FaissEngine("ivfflat", args.nprobe))
         elif name == "faiss-ivfpq":
@@ -204,7 +210,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--hnsw-m", type=_ints, default=[16, 32], help="Qdrant HNSW m values (its default: 16)"
     )
-    parser.add_argument("--hnsw-efc", type=int, default=100, help="HNSW ef_construct (Qdrant default 100)")
+    parser.add_argument(
+        "--hnsw-efc",
+        type=_ints,
+        default=[100],
+        help="HNSW ef_construct values, Qdrant and FAISS (Qdrant's: 100)",
+    )
     parser.add_argument("--faiss-hnsw-m", type=_ints, default=[16, 32])
     parser.add_argument(
         "--full-scan-kb",

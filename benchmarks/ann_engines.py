@@ -171,8 +171,10 @@ class EdgeEngine:
         knob_values: Sequence[int] = (16, 32, 64, 128, 256),
         oversampling: float = 2.0,
         full_scan_kb: int = FULL_SCAN_KB,
+        acorn: bool = False,
     ) -> None:
         self.m, self.ef_construct, self.quantization = m, ef_construct, quantization
+        self.acorn = acorn
         self.oversampling = oversampling
         self.full_scan_kb = full_scan_kb
         self.knob_values = tuple(knob_values)
@@ -181,6 +183,8 @@ class EdgeEngine:
             self.setting += f",fullscan={full_scan_kb}KB"
         if quantization:
             self.setting += ",sq-int8"
+        if acorn:
+            self.setting += ",acorn"
         self.path = root / ("edge-" + self.setting.replace(",", "-").replace("=", ""))
         self.shard: qe.EdgeShard | None = None
 
@@ -234,6 +238,12 @@ class EdgeEngine:
         ]
         return qe.Filter(must=must)
 
+    @property
+    def _acorn(self) -> qe.AcornSearchParams | None:
+        # ACORN widens filtered graph search (it also follows neighbours of neighbours that
+        # fail the filter); max_selectivity 1.0 lets it act on every filter, even the ~50% one.
+        return qe.AcornSearchParams(enable=True, max_selectivity=1.0) if self.acorn else None
+
     def _request(self, query: np.ndarray, k: int, flt: Any, knob: int) -> qe.QueryRequest:
         quant = (
             qe.QuantizationSearchParams(rescore=True, oversampling=self.oversampling)
@@ -244,7 +254,7 @@ class EdgeEngine:
             limit=k,
             query=qe.Query.Nearest(query.tolist(), using=VECTOR),
             filter=flt,
-            params=qe.SearchParams(hnsw_ef=knob, quantization=quant),
+            params=qe.SearchParams(hnsw_ef=knob, quantization=quant, acorn=self._acorn),
             with_payload=False,
             with_vector=False,
         )

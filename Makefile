@@ -9,7 +9,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo index test lint redis bench clean
+.PHONY: install demo index test lint redis compose bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ redis:
 		sleep 1; echo "redis: started"; \
 	fi
 
+# `docker compose config` validates docker-compose.yml in the tests; no Docker engine is needed.
+compose:
+	@command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null)
+
 index: install
 	$(BIN)/vitrine index --catalog $(CATALOG)
 
@@ -39,7 +44,7 @@ demo: install redis index
 lint: install
 	$(BIN)/ruff check .
 
-test: install redis lint
+test: install redis compose lint
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -12,6 +12,7 @@ def open_store(settings: Settings) -> VectorStore:
     """Open the configured collection (it is created on first write)."""
     if settings.qdrant_url:
         return ClientStore(
-            settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.collection
+            settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.collection,
+            shards=settings.shards, replication_factor=settings.replication_factor,
         )
     return EdgeStore(settings.data_dir, settings.collection)

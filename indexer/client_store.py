@@ -73,8 +73,12 @@ class ClientStore:
         client: QdrantClient | None = None,
         timeout: int = 30,
         physical: str | None = None,
+        shards: int = 1,
+        replication_factor: int = 1,
     ) -> None:
         self.name = collection
+        self.shards = shards
+        self.replication_factor = replication_factor
         self.location = url or ":memory:"
         self.client = client or QdrantClient(url=url, api_key=api_key, timeout=timeout)
         if url is None and client is not None:
@@ -114,7 +118,10 @@ class ClientStore:
         self._call("switch the alias", self.client.update_collection_aliases, change_aliases_operations=ops)
 
     def sibling(self, physical: str) -> ClientStore:
-        return ClientStore(client=self.client, collection=self.name, physical=physical)
+        return ClientStore(
+            client=self.client, collection=self.name, physical=physical, shards=self.shards,
+            replication_factor=self.replication_factor,
+        )
 
     def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
         offset = None
@@ -156,6 +163,8 @@ class ClientStore:
             self.client.create_collection,
             self.collection,
             vectors_config=params,
+            shard_number=self.shards,
+            replication_factor=self.replication_factor,
             metadata={"dim": dim, "model": model, "model_spec": spec},
         )
         for name, kind in INDEXED_FIELDS.items():

@@ -19,6 +19,10 @@ class Settings:
     """Qdrant server URL; when set, the server is used instead of the embedded store [QDRANT_URL]."""
     qdrant_api_key: str | None = None
     """API key for the Qdrant server [QDRANT_API_KEY]."""
+    shards: int = 1
+    """Shards of a new server collection; more spread it over a cluster's nodes [VITRINE_SHARDS]."""
+    replication_factor: int = 1
+    """Copies of each shard on a server cluster; 2 survives losing a node [VITRINE_REPLICATION_FACTOR]."""
     collection: str = "products"
     """Collection (server) or shard folder (embedded) name [VITRINE_COLLECTION]."""
     model: str = "default"
@@ -49,6 +53,8 @@ class Settings:
             "qdrant_url": "QDRANT_URL",
             "qdrant_api_key": "QDRANT_API_KEY",
             "collection": "VITRINE_COLLECTION",
+            "shards": "VITRINE_SHARDS",
+            "replication_factor": "VITRINE_REPLICATION_FACTOR",
             "model": "VITRINE_MODEL",
             "device": "VITRINE_DEVICE",
             "batch_size": "VITRINE_BATCH_SIZE",

@@ -1,0 +1,174 @@
+"""``vitrine doctor``: check a deployment's configuration and connectivity, in plain words."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import redis
+
+from api.cli import cli
+from api.settings import ApiSettings
+from encoder import load_encoder
+from indexer import IndexerError, Settings, open_store
+from workers import Ingestion, QueueSettings
+
+MIN_FREE_BYTES = 1 << 30
+
+
+@dataclass
+class Finding:
+    level: str  # "ok", "warn" or "FAIL"
+    topic: str
+    message: str
+
+
+class Doctor:
+    """Runs the checks in order; later checks skip what an earlier failure makes moot."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def add(self, level: str, topic: str, message: str) -> None:
+        self.findings.append(Finding(level, topic, message))
+
+    def run(self, topic: str, check: Callable[[], str | None]) -> bool:
+        try:
+            message = check()
+        except Exception as e:  # every failure becomes a finding, never a traceback
+            self.add("FAIL", topic, str(e) or type(e).__name__)
+            return False
+        if message is not None:
+            self.add("ok", topic, message)
+        return True
+
+    @property
+    def failed(self) -> bool:
+        return any(f.level == "FAIL" for f in self.findings)
+
+
+def _writable(path: Path) -> str:
+    path.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path):
+        pass
+    free = shutil.disk_usage(path).free
+    if free < MIN_FREE_BYTES:
+        raise RuntimeError(f"{path} has only {free / 2**20:.0f} MB free; indexing needs room to grow")
+    return f"{path.resolve()} is writable ({free / 2**30:.1f} GB free)"
+
+
+def diagnose() -> Doctor:
+    doctor = Doctor()
+    loaded: dict[str, object] = {}
+
+    def settings() -> str:
+        loaded["core"] = Settings.from_env()
+        loaded["api"] = ApiSettings.from_env()
+        loaded["queue"] = QueueSettings.from_env()
+        return "every VITRINE_* and QDRANT_* variable parses"
+
+    if not doctor.run("settings", settings):
+        return doctor
+    core: Settings = loaded["core"]  # type: ignore[assignment]
+    api: ApiSettings = loaded["api"]  # type: ignore[assignment]
+    queue: QueueSettings = loaded["queue"]  # type: ignore[assignment]
+
+    if api.jwt_secret is None:
+        production = os.environ.get("VITRINE_ENV", "").lower() == "production"
+        doctor.add(
+            "FAIL" if production else "warn",
+            "secrets",
+            "VITRINE_JWT_SECRET is not set: tokens are signed with a random key and end when the "
+            "server restarts; set 32 or more random bytes",
+        )
+    else:
+        doctor.add("ok", "secrets", "VITRINE_JWT_SECRET is set")
+
+    def model() -> str:
+        encoder = load_encoder(core.model, core.device)
+        loaded["encoder"] = encoder
+        return f"{core.model} loads as {encoder.model_id} ({encoder.dim}-d, {encoder.device})"
+
+    doctor.run("model", model)
+
+    def store() -> str:
+        if core.qdrant_url and not core.qdrant_api_key:
+            doctor.add(
+                "warn",
+                "qdrant",
+                "QDRANT_URL is set without QDRANT_API_KEY; a production server "
+                "should require a key (qdrant_config.yaml / QDRANT__SERVICE__API_KEY)",
+            )
+        try:
+            st = open_store(core)
+        except IndexerError as e:
+            if "WouldBlock" in str(e):
+                return (
+                    f"the embedded store in {core.data_dir} is open in another process (a running API or "
+                    "worker); that process owns it, so this is expected while it runs"
+                )
+            raise
+        try:
+            info = st.info()
+        finally:
+            st.close()
+        encoder = loaded.get("encoder")
+        if info.points == 0:
+            doctor.add("warn", "collection", f"{info.location} is empty: run `vitrine index --catalog DIR`")
+        elif encoder is not None and info.model != encoder.model_id:  # type: ignore[attr-defined]
+            raise RuntimeError(
+                f"the collection holds vectors of {info.model}, but VITRINE_MODEL loads "
+                f"{encoder.model_id}: searches would compare different spaces; "  # type: ignore[attr-defined]
+                "set VITRINE_MODEL to the collection's model or run `vitrine reindex`"
+            )
+        return f"{info.backend} at {info.location}: {info.points} products, model {info.model}"
+
+    doctor.run("store", store)
+    if not core.qdrant_url:
+        doctor.run("data", lambda: _writable(core.data_dir))
+
+    def redis_check() -> str:
+        client = redis.Redis.from_url(api.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            client.ping()
+        except redis.RedisError as e:
+            raise RuntimeError(
+                f"cannot reach Redis at {api.redis_url} ({e}): rate limits fall back to memory, the "
+                "embedding cache and ingestion queue are unavailable; start Redis or set VITRINE_REDIS_URL"
+            ) from e
+        try:
+            if client.config_get("appendonly").get("appendonly") != "yes":
+                doctor.add(
+                    "warn",
+                    "redis",
+                    "AOF persistence is off: queued jobs are lost if Redis restarts "
+                    "(redis-server --appendonly yes)",
+                )
+        except redis.ResponseError:
+            pass  # managed Redis services often forbid CONFIG
+        counts = Ingestion(client, queue).counts()
+        failed = counts["failed"]
+        if failed:
+            doctor.add("warn", "queue", f"{failed} failed ingestion jobs: `vitrine jobs --failed` shows why")
+        return f"{api.redis_url} answers; queue {counts['queued']} queued, {counts['started']} running"
+
+    doctor.run("redis", redis_check)
+    doctor.run("media", lambda: _writable(queue.media_dir))
+    if queue.redis_url != api.redis_url:
+        doctor.add("warn", "redis", "the API and the workers were given different Redis URLs")
+    return doctor
+
+
+@cli.command()
+def doctor() -> None:
+    """Check configuration and connectivity (model, store, Redis, secrets) and explain problems."""
+    result = diagnose()
+    for f in result.findings:
+        click.echo(f"{f.level:<4}  {f.topic:<10}  {f.message}")
+    if result.failed:
+        raise SystemExit(1)

@@ -3,7 +3,7 @@
     python -m benchmarks.ann_compare --catalog ../shared/catalog --dataset catalog --dataset 100k
         [--model SPEC|tiny|stand-in:vitrine-rn64]
         [--engines edge,edge-sq,faiss-flat,faiss-hnsw,faiss-ivfflat,faiss-ivfpq]
-        [--queries 200] [--repeats 3] [--ef 16,32,64,128,256,512] [--nprobe 1,4,16,64]
+        [--queries 200] [--repeats 3] [--ef 16,32,64,128,256,512] [--nprobe 1,4,16,64,128,256]
         [--hnsw-m 16,32] [--faiss-hnsw-m 16,32] [--full-scan-kb 10000]
         [--out docs/benchmarks] [--data-dir data/bench]
 
@@ -53,6 +53,7 @@ ALL_ENGINES = (
     "faiss-flat",
     "faiss-hnsw",
     "faiss-ivfflat",
+    "faiss-ivf-hybrid",
     "faiss-ivfpq",
 )
 
@@ -134,6 +135,8 @@ def make_engines(names: list[str], args: argparse.Namespace, edge_root: Path) ->
             ]
         elif name == "faiss-ivfflat":
             out.append(FaissEngine("ivfflat", args.nprobe))
+        elif name == "faiss-ivf-hybrid":
+            out.append(FaissEngine("ivfflat", args.nprobe, exact_below=args.exact_below))
         elif name == "faiss-ivfpq":
             out.append(FaissEngine("ivfpq", args.nprobe))
         else:
@@ -206,7 +209,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--ef", type=_ints, default=[16, 32, 64, 128, 256, 512], help="HNSW ef values (Edge and FAISS)"
     )
-    parser.add_argument("--nprobe", type=_ints, default=[1, 4, 16, 64])
+    parser.add_argument("--nprobe", type=_ints, default=[1, 4, 16, 64, 128, 256])
+    parser.add_argument(
+        "--exact-below",
+        type=float,
+        default=0.02,
+        help="faiss-ivf-hybrid scans exactly under this selectivity",
+    )
     parser.add_argument(
         "--hnsw-m", type=_ints, default=[16, 32], help="Qdrant HNSW m values (its default: 16)"
     )

@@ -62,13 +62,19 @@ class Engine(Protocol):
 class FaissEngine:
     """A FAISS index over inner product (cosine on unit vectors), filtered by an id bitmap."""
 
-    def __init__(self, kind: str, knob_values: Sequence[int] = (), **options: int) -> None:
+    def __init__(
+        self, kind: str, knob_values: Sequence[int] = (), *, exact_below: float = 0.0, **options: int
+    ) -> None:
+        """``exact_below`` (IVF only): for filters passing fewer than this share of products,
+        probe every list, which with the id bitmap is an exact scan of just the matching
+        products: the usual way round FAISS's weak recall under selective filters."""
         self.kind = kind
         self.options = options
+        self.exact_below = exact_below
         self.knob_values = tuple(knob_values) or (0,)
         self.knob = {"hnsw": "efSearch", "ivfflat": "nprobe", "ivfpq": "nprobe"}.get(kind, "-")
         self.index: faiss.Index | None = None
-        self.name = f"faiss-{kind}"
+        self.name = f"faiss-{kind}" + ("-hybrid" if exact_below else "")
         self.setting = ",".join(f"{k}={v}" for k, v in options.items()) or "exact"
 
     def _make(self, ds: Dataset) -> faiss.Index:
@@ -101,6 +107,8 @@ class FaissEngine:
         index.add(np.ascontiguousarray(ds.image))
         self.index = index
         self.setting = ",".join(f"{k}={v}" for k, v in self.options.items()) or "exact"
+        if self.exact_below:
+            self.setting += f",exact<{100 * self.exact_below:g}%"
         return time.perf_counter() - started
 
     def memory_bytes(self) -> int:
@@ -110,15 +118,18 @@ class FaissEngine:
     def prepare_filter(self, ds: Dataset, spec: dict[str, list[str]]) -> Any:
         if not spec:
             return None
-        bits = np.packbits(ds.mask(spec), bitorder="little")
+        mask = ds.mask(spec)
+        bits = np.packbits(mask, bitorder="little")
         sel = faiss.IDSelectorBitmap(ds.n, faiss.swig_ptr(bits))
-        return (sel, bits)  # keep the bitmap alive as long as the selector
+        return (sel, bits, float(mask.mean()))  # the bitmap must live as long as the selector
 
     def _params(self, flt: Any, knob: int) -> faiss.SearchParameters | None:
         sel = flt[0] if flt is not None else None
         if self.kind == "hnsw":
             return faiss.SearchParametersHNSW(efSearch=knob, sel=sel)
         if self.kind in ("ivfflat", "ivfpq"):
+            if flt is not None and flt[2] < self.exact_below:
+                knob = self.options["nlist"]
             return faiss.SearchParametersIVF(nprobe=knob, sel=sel)
         return faiss.SearchParameters(sel=sel) if sel is not None else None
 

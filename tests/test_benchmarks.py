@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from benchmarks.ann_compare import make_engines, parse_args, run_dataset
-from benchmarks.ann_data import FILTERS, Dataset, embed_products, exact_top_k, grow, make_queries
+from benchmarks.ann_data import (
+    FILTERS,
+    Dataset,
+    embed_products,
+    exact_top_k,
+    grow,
+    make_queries,
+    recall_at_k,
+)
 from benchmarks.ann_engines import EdgeEngine, FaissEngine, ServerEngine
 from benchmarks.ann_harness import COLUMNS, K, ground_truth, measure_engine
 from benchmarks.rerank_cost import measure as measure_rerank
@@ -64,15 +72,21 @@ def test_harness_end_to_end_writes_results(base: Dataset, grown: Dataset, tmp_pa
     assert all(r["recall_at_10"] == 1.0 for r in rows if r["engine"] == "qdrant-edge")
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivfflat"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivfflat", "ivf-hybrid"])
 def test_faiss_filtered_results_satisfy_the_filter(grown: Dataset, base: Dataset, kind: str) -> None:
-    engine = FaissEngine(kind, (64,), **({"M": 16} if kind == "hnsw" else {}))
+    options = {"hnsw": {"M": 16}, "ivf-hybrid": {"exact_below": 0.1}}.get(kind, {})
+    engine = FaissEngine("ivfflat" if kind == "ivf-hybrid" else kind, (4,), **options)  # type: ignore[arg-type]
     engine.build(grown)
     queries = make_queries(base, 15)
-    spec = FILTERS["~50%"]
-    ids = engine.search_batch(queries, K, engine.prepare_filter(grown, spec), 64)
-    assert (ids >= 0).any()
-    assert grown.mask(spec)[ids[ids >= 0]].all()
+    for name in ("~50%", "~5%"):
+        spec = FILTERS[name]
+        ids = engine.search_batch(queries, K, engine.prepare_filter(grown, spec), 4)
+        assert (ids >= 0).any()
+        assert grown.mask(spec)[ids[ids >= 0]].all()
+        if kind == "ivf-hybrid" and name == "~5%":
+            # Under its threshold the hybrid scans every list: exact.
+            truth, kth = exact_top_k(grown.image, queries, K, grown.mask(spec))
+            assert recall_at_k(ids, truth, kth, grown.image, queries) == 1.0
 
 
 # The client's local mode (the server stand-in) searches exactly and says it ignores hnsw_ef.

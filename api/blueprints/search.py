@@ -111,7 +111,8 @@ def search() -> Any:
         timings["facets_ms"] = (time.perf_counter() - t) * 1000
     returned = len(result.hits)
     next_offset = params.offset + params.k
-    more = returned == params.k and next_offset <= MAX_OFFSET and (total is None or next_offset < total)
+    last = MAX_OFFSET if params.sort == "relevance" else SORT_POOL - 1
+    more = returned == params.k and next_offset <= last and (total is None or next_offset < total)
     body["page"] = {"k": params.k, "offset": params.offset, "returned": returned,
                     "next_offset": next_offset if more else None, "total_matching": total}
     body["sort"] = params.sort

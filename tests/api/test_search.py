@@ -209,3 +209,11 @@ def test_an_empty_file_input_is_no_image(client: FlaskClient) -> None:
     response = client.post("/api/v1/search", data=data, content_type="multipart/form-data")
     assert response.status_code == 200, response.json
     assert response.json["results"][0]["breakdown"]["alpha"] == 0.0
+
+
+def test_sorted_pages_end_at_the_sort_pool(client: FlaskClient) -> None:
+    body = client.post("/api/v1/search", json={"text": "shoes", "k": 50, "offset": 50, "sort": "newest"}).json
+    assert body["page"]["next_offset"] is None
+    response = client.post("/api/v1/search", json={"text": "shoes", "k": 10, "offset": 95, "sort": "newest"})
+    assert response.status_code == 400
+    assert "most relevant" in response.json["message"]

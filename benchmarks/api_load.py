@@ -192,6 +192,20 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def markdown(results: list[dict[str, Any]], clients: int) -> str:
+    """The results as a README table."""
+    lines = [
+        f"| scenario ({clients} clients) | p50 ms | p95 ms | req/s | errors | API overhead p50 ms "
+        "| time per stage |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in r["stage_share"].items())
+        lines.append(f"| {r['scenario']} | {r['p50_ms']} | {r['p95_ms']} | {r['rps']} | {r['errors']} "
+                     f"| {r['api_overhead_p50_ms']} | {shares} |")
+    return "\n".join(lines)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -245,6 +259,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-facets", action="store_true", help="ask for no facet counts")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--markdown", action="store_true", help="also print a README table")
     args = parser.parse_args(argv)
 
     plans = build_requests(args.catalog, args.requests + args.warmup, args.seed, not args.no_facets)
@@ -272,6 +287,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for r in results:
         print(json.dumps(r))
     print("\n".join(report["verdicts"]))
+    if args.markdown:
+        print(markdown(results, args.clients))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return report

@@ -21,6 +21,7 @@ from api.cache import CachedSearcher, EmbeddingCache
 from api.context import EXTENSION, AppState
 from api.errors import error_response, register_error_handlers
 from api.facets import FacetCounter
+from api.features import register_features
 from api.fetch import FetchPolicy
 from api.ingest import bp as ingest_bp
 from api.metrics import Metrics
@@ -121,6 +122,7 @@ def create_app(
     for bp in (search_bp, products_bp, auth_bp, ops_bp, docs_bp, ingest_bp):
         app.register_blueprint(bp, url_prefix=PREFIX)
     app.register_blueprint(ops_bp, url_prefix="", name="ops_root")
+    register_features(app, PREFIX)  # shopper, admin, web UI (api/features.py)
     register_error_handlers(app)
     register_security_headers(app, api.cors_origins)
     _register_metrics(app, metrics)

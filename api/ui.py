@@ -16,6 +16,7 @@ STATIC = Path(__file__).parent / "static"
 ASSET_MAX_AGE_S = 300  # short: assets are not fingerprinted, and a deploy should show quickly
 
 bp = Blueprint("ui", __name__, static_folder=str(STATIC), static_url_path="/assets")
+bp.get_send_file_max_age = lambda filename: ASSET_MAX_AGE_S  # type: ignore[method-assign]
 
 
 def _page(name: str) -> Any:

@@ -48,6 +48,7 @@ test: install redis compose lint
 	$(BIN)/python -m pytest -q
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.search_latency --catalog $(CATALOG)
 
 clean:

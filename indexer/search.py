@@ -213,7 +213,7 @@ class Searcher:
         limit = max(s.candidates, s.oversample * (k + offset))
         points = self.store.candidates(vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef)
         t2 = time.perf_counter()
-        hits = self._explain(vector, points, filters, alpha)[offset : offset + k]
+        hits = self._explain(vector, points, filters, alpha, offset, k)
         t3 = time.perf_counter()
         timings = {
             "encode_ms": (t1 - t0) * 1000,
@@ -224,8 +224,11 @@ class Searcher:
         return SearchResult(hits, len(points), timings, filters)
 
     def _explain(
-        self, vector: np.ndarray, points: list[StoredPoint], filters: FilterSpec, alpha: float
+        self, vector: np.ndarray, points: list[StoredPoint], filters: FilterSpec, alpha: float,
+        offset: int, k: int,
     ) -> list[Hit]:
+        """Re-rank every candidate, then explain only the page asked for (building each hit
+        costs more than scoring it)."""
         if not points:
             return []
         s = self.settings
@@ -233,7 +236,7 @@ class Searcher:
         texts = np.stack([p.text for p in points])  # type: ignore[misc]
         scores = rerank(vector, images, texts, s.w_image, s.w_text)
         hits = []
-        for idx in ranking(scores.score):
+        for idx in ranking(scores.score)[offset : offset + k]:
             p = points[int(idx)]
             breakdown = {
                 "s_image": round(float(scores.s_image[idx]), 6),

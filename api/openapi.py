@@ -261,6 +261,10 @@ def _paths() -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     """The whole document (rebuilt per call; it is small)."""
+    from api.openapi_ingest import ingest_paths, ingest_schemas, product_write_operations
+
+    paths = _paths() | ingest_paths()
+    paths["/api/v1/products/{product_id}"] |= product_write_operations()
     return {
         "openapi": "3.0.3",
         "info": {
@@ -276,7 +280,7 @@ def openapi_document() -> dict[str, Any]:
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": f"Access token from /api/v1/auth/token; scopes: {', '.join(SCOPES)}",
             }},
-            "schemas": _schemas(),
+            "schemas": _schemas() | ingest_schemas(),
         },
-        "paths": _paths(),
+        "paths": paths,
     }

@@ -180,6 +180,10 @@ function newSearch() {
     history.pushState(null, "", "#/");
     route();
   }
+  // The words go in the address, so a search can be bookmarked, shared and reloaded.
+  const url = new URL(location.href);
+  if (state.text) url.searchParams.set("q", state.text); else url.searchParams.delete("q");
+  history.replaceState(null, "", url);
   state.offset = 0;
   runSearch(false);
 }
@@ -402,6 +406,12 @@ showFusion();
 api.me().then((me) => { state.taste = me.taste; els.taste.checked = me.taste; }).catch(() => {})
   .finally(loadFavorites);
 route();
+const initial = new URLSearchParams(location.search).get("q");
+if (initial) {
+  els.q.value = initial;
+  state.text = initial.trim();
+  if (state.text) newSearch();
+}
 if (!state.searched) {
   setStatus("empty", "Find it by words, by photo, or both",
     "Try “black leather watch”, or drop a photo anywhere on the page. Use the slider to say how much the photo counts.");

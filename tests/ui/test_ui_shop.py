@@ -186,3 +186,14 @@ def test_loading_empty_and_error_states(page: Any) -> None:
                          "timings": {"total_ms": 1}})))
     page.get_by_role("button", name="Try again").click()
     page.wait_for_selector("text=No matches")
+
+
+def test_a_search_can_be_bookmarked(new_page: Callable[..., Any]) -> None:
+    page = new_page()
+    search(page, "leather watch")
+    assert page.url.endswith("/?q=leather+watch")
+    again = new_page("/?q=leather%20watch")
+    again.wait_for_selector(CARDS)
+    assert again.input_value("#q") == "leather watch"
+    settle(again)
+    assert card_ids(again) == card_ids(page)

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO))  # the packages, never tests/<name> folders of the same name
-sys.path.append(str(REPO / "tests"))
+# The packages first (never tests/<name> folders of the same name), then the tests' conftest.
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from conftest import _catalog_path, make_tiny_model  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402

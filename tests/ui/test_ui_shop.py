@@ -197,3 +197,25 @@ def test_a_search_can_be_bookmarked(new_page: Callable[..., Any]) -> None:
     assert again.input_value("#q") == "leather watch"
     settle(again)
     assert card_ids(again) == card_ids(page)
+
+
+def test_taste_shows_in_the_explanation_and_can_be_switched_off(page: Any) -> None:
+    search(page, "black")
+    for heart in page.locator(f"{CARDS} .fav").all()[:3]:
+        with page.expect_response(lambda r: "/shopper/favorites/" in r.url):
+            heart.click()
+    body = search(page, "bag")
+    assert body["personalization"]["taste"] is True
+    first = page.locator(CARDS).first
+    first.locator("summary").click()
+    why = first.locator("details.why").inner_text()
+    assert "Your taste" in why and "Taste contribution" in why and "w_taste * s_taste" in why
+    shot(page, "11-taste-why")
+    with page.expect_response(lambda r: r.url.endswith("/shopper/search")) as answer:
+        page.uncheck("#taste")
+    assert answer.value.json()["personalization"]["taste"] is False
+    settle(page)
+    page.locator(CARDS).first.locator("summary").click()
+    assert "Your taste" not in page.locator(CARDS).first.locator("details.why").inner_text()
+    page.reload()
+    page.wait_for_function("() => !document.querySelector('#taste').checked")  # the switch is kept

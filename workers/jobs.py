@@ -38,16 +38,21 @@ class _Loaded:
     image_bytes: bytes
 
 
+def _image_location(ctx: WorkerContext, ref: str) -> str:
+    """Where the photo is: a URL as given, a media name (an upload) as an absolute path."""
+    if ref.startswith(("http://", "https://")) or Path(ref).is_absolute():
+        return ref
+    return str((ctx.media_dir / ref).resolve())
+
+
 def _image_bytes(ctx: WorkerContext, submission: Submission) -> bytes:
-    ref = submission.product.image
+    ref = _image_location(ctx, submission.product.image)  # type: ignore[union-attr]
     if ref.startswith(("http://", "https://")):
         try:
             return ctx.fetch(ref)
         except Exception as e:  # the fetcher's errors carry the reason a person can act on
             raise IngestError(f"cannot fetch image {ref}: {e}") from e
     path = Path(ref)
-    if not path.is_absolute():
-        path = ctx.media_dir / path
     try:
         return path.read_bytes()
     except OSError as e:
@@ -100,6 +105,7 @@ def index_submissions(ctx: WorkerContext, submissions: list[Submission]) -> dict
             product = item.submission.product
             payload = {
                 **product.to_payload(),
+                "image": _image_location(ctx, product.image),
                 **prediction_payload(predictions[i]),
                 "model": view.encoder.model_id,
                 "content_hash": content_hash(product, item.image_bytes),

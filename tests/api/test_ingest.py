@@ -126,6 +126,8 @@ def test_submit_index_and_find(
     product = client.get("/api/v1/products/N1", headers=headers).json["product"]
     assert product["title"] == "Navy Linen Shirt" and product["price"] == 39.5
     assert product["image"] == "/api/v1/products/N1/image"  # the server path stays private
+    with client.get(product["image"], headers=headers) as photo:  # the upload, re-encoded, is served
+        assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
     stored = store.get(["N2"])[0].payload
     assert "occasion" not in stored and stored["occasion_predicted"]  # tagged, marked as predicted
 

@@ -18,6 +18,8 @@ MIN_SECRET_BYTES = 32
 class ApiSettings:
     """Every tunable of the HTTP layer. Environment variable in brackets."""
 
+    environment: str = "development"
+    """``production`` refuses to start without the secrets a public deployment needs [VITRINE_ENV]."""
     redis_url: str = "redis://127.0.0.1:6379/0"
     """Redis for rate limits, the embedding cache, clients and the token blocklist [VITRINE_REDIS_URL]."""
     jwt_secret: str | None = None
@@ -61,6 +63,7 @@ class ApiSettings:
         """
         env = os.environ if env is None else env
         names = {
+            "environment": "VITRINE_ENV",
             "redis_url": "VITRINE_REDIS_URL",
             "jwt_secret": "VITRINE_JWT_SECRET",
             "access_token_ttl_s": "VITRINE_ACCESS_TOKEN_TTL",
@@ -94,6 +97,14 @@ class ApiSettings:
 
     def validate(self) -> None:
         """Raise ValueError for values that would make the API unsafe or unusable."""
+        if self.environment not in ("development", "production"):
+            raise ValueError(f"VITRINE_ENV must be development or production, not {self.environment!r}")
+        if self.environment == "production" and self.jwt_secret is None:
+            raise ValueError(
+                "VITRINE_ENV=production needs VITRINE_JWT_SECRET: set it to 32 or more random bytes "
+                "(e.g. `openssl rand -hex 32`), the same for every API process, so that tokens are "
+                "signed with a key that is not a default and survives restarts"
+            )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes"):

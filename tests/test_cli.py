@@ -62,3 +62,11 @@ def test_errors_are_clear(run, catalog_dir: Path, tmp_path: Path) -> None:
     assert code == 1 and "alpha must be between 0 and 1" in out
     code, out = run("search", "shirt", "--image", str(tmp_path / "nope.jpg"))
     assert code == 1 and "cannot open image" in out
+
+
+def test_production_refuses_to_serve_without_a_jwt_secret(run) -> None:
+    result = CliRunner().invoke(
+        cli, ["serve", "--port", "8999"], env={"VITRINE_ENV": "production", "VITRINE_JWT_SECRET": ""}
+    )
+    assert result.exit_code == 1
+    assert "VITRINE_ENV=production needs VITRINE_JWT_SECRET" in result.output

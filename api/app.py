@@ -15,6 +15,7 @@ from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from api.admission import register_admission
 from api.auth import current_limit, rate_limit_key
 from api.blueprints import auth_bp, docs_bp, ops_bp, products_bp, search_bp
 from api.cache import CachedSearcher, EmbeddingCache
@@ -126,6 +127,7 @@ def create_app(
     register_error_handlers(app)
     register_security_headers(app, api.cors_origins)
     _register_metrics(app, metrics)
+    register_admission(app, api.max_in_flight, api.admission_wait_s, metrics.registry)
 
     @app.errorhandler(429)
     def _too_many(e: Any) -> Response:

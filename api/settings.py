@@ -51,6 +51,11 @@ class ApiSettings:
     facet_cache_ttl_s: float = 10.0
     """How long facet counts for one filter combination are reused; 0 computes them on every
     search [VITRINE_FACET_CACHE_TTL]."""
+    max_in_flight: int = 6
+    """Searches (and other heavy requests) served at once per process; more wait up to
+    VITRINE_ADMISSION_WAIT, then get 503 with Retry-After [VITRINE_MAX_IN_FLIGHT]."""
+    admission_wait_s: float = 0.05
+    """How long a request waits for a free slot before it is shed, seconds [VITRINE_ADMISSION_WAIT]."""
     trusted_proxies: int = 0
     """Reverse proxies in front of the API whose X-Forwarded-For is believed [VITRINE_TRUSTED_PROXIES]."""
 
@@ -79,6 +84,8 @@ class ApiSettings:
             "cache_ttl_s": "VITRINE_CACHE_TTL",
             "facet_cache_ttl_s": "VITRINE_FACET_CACHE_TTL",
             "trusted_proxies": "VITRINE_TRUSTED_PROXIES",
+            "max_in_flight": "VITRINE_MAX_IN_FLIGHT",
+            "admission_wait_s": "VITRINE_ADMISSION_WAIT",
         }
         types = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}
@@ -107,7 +114,8 @@ class ApiSettings:
             )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes"):
+        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes",
+                     "max_in_flight"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         for origin in self.cors_origins:

@@ -1,0 +1,85 @@
+"""Admission control: a bound on work in flight, so that overload sheds requests instead of
+making every request slow.
+
+Model inference and search use the CPU; past a few concurrent searches per core, extra
+concurrency only lengthens every request's latency. Requests to the heavy endpoints take
+a slot; when none frees up within a short wait, the request is answered at once with 503
+and Retry-After, and the client tries again later. Probes, docs and metrics never queue.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask, g, request
+from prometheus_client import Counter, Gauge
+
+from api.errors import error_response
+
+HEAVY_ENDPOINTS = frozenset({
+    "search.search", "products.similar", "products.complete", "ingest.submit_products",
+    "shopper.search", "shopper.similar",
+})
+RETRY_AFTER_S = 1
+
+
+class Admission:
+    """A counting semaphore with a bounded wait, and its metrics."""
+
+    def __init__(self, max_in_flight: int, wait_s: float, registry: Any) -> None:
+        self.max_in_flight = max_in_flight
+        self.wait_s = wait_s
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        self.shed = Counter("vitrine_shed", "Requests refused with 503 because the server was full",
+                            ["endpoint"], registry=registry)
+        self.in_flight = Gauge("vitrine_in_flight", "Heavy requests being served", registry=registry)
+
+    def enter(self) -> bool:
+        if not self._slots.acquire(timeout=self.wait_s):
+            return False
+        self.in_flight.inc()
+        return True
+
+    def leave(self) -> None:
+        self.in_flight.dec()
+        self._slots.release()
+
+
+def register_admission(app: Flask, max_in_flight: int, wait_s: float, registry: Any) -> Admission:
+    """Guard the heavy endpoints of ``app`` with an ``Admission`` of ``max_in_flight`` slots."""
+    admission = Admission(max_in_flight, wait_s, registry)
+    app.extensions["vitrine.admission"] = admission
+
+    @app.before_request
+    def _admit() -> Any:
+        if request.endpoint not in HEAVY_ENDPOINTS:
+            return None
+        if not admission.enter():
+            admission.shed.labels(endpoint=request.endpoint).inc()
+            response = error_response(
+                503, "overloaded",
+                f"the server is at capacity ({max_in_flight} requests in flight); retry after "
+                f"{RETRY_AFTER_S} s",
+            )
+            g.shed = True
+            return response
+        g.admitted = True
+        return None
+
+    def _retry_soon(response: Any) -> Any:
+        # flask-limiter stamps every response with its window's reset as Retry-After (up to a
+        # minute); a full server frees up in moments, so a shed request may come back sooner.
+        if g.pop("shed", False):
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
+    # Flask runs after-request hooks last-registered first: put this one first so it runs last.
+    app.after_request_funcs.setdefault(None, []).insert(0, _retry_soon)
+
+    @app.teardown_request
+    def _release(_: BaseException | None) -> None:
+        if g.pop("admitted", False):
+            admission.leave()
+
+    return admission

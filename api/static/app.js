@@ -376,7 +376,7 @@ async function historyView() {
       newSearch();
     });
     return h("li", {}, h("strong", {}, e.text || "(photo)"), e.image ? h("span", { class: "tag" }, "photo") : null,
-      filters ? h("span", { class: "hint" }, filters) : null, h("span", { class: "hint" }, `${e.results} results`),
+      filters ? h("span", { class: "hint" }, filters) : null,
       h("span", { class: "when" }, ago(e.at)), again);
   });
   showOther(back(), h("div", { class: "view-title" }, h("h1", {}, "Your searches"), entries.length ? clearBtn : null),

@@ -104,6 +104,10 @@ def new_page(browser: Any, server: str) -> Iterator[Callable[..., Any]]:
 
     yield open_page
     for context in contexts:
+        # Pending route handlers would otherwise raise into the closing context.
+        context.unroute_all(behavior="ignoreErrors")
+        for opened in context.pages:
+            opened.unroute_all(behavior="ignoreErrors")
         context.close()
 
 

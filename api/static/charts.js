@@ -15,7 +15,7 @@ function niceMax(value) {
 }
 
 /** Bars for [{label, value}], with the title of each bar telling its exact value. */
-export function barChart(container, points, { height = 180, label = "" } = {}) {
+export function barChart(container, points, { height = 150, label = "" } = {}) {
   const width = 720;
   const pad = { l: 36, r: 8, t: 8, b: 22 };
   const max = niceMax(Math.max(0, ...points.map((p) => p.value)));
@@ -35,7 +35,9 @@ export function barChart(container, points, { height = 180, label = "" } = {}) {
     rect.append(svg("title", {}, `${p.label}: ${p.value}`));
     chart.append(rect);
     if (i % 10 === 0 || i === points.length - 1) {
-      chart.append(svg("text", { x: pad.l + i * step + step / 2, y: height - 6, "text-anchor": "middle" }, p.label));
+      const last = i === points.length - 1;
+      chart.append(svg("text", { x: last ? width - pad.r : pad.l + i * step + step / 2, y: height - 6,
+        "text-anchor": last ? "end" : "middle" }, p.label));
     }
   });
   container.replaceChildren(chart);

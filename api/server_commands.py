@@ -32,7 +32,7 @@ def _api_settings() -> ApiSettings:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes; more than one needs a Qdrant server (QDRANT_URL).")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 256),
               help="Threads per worker (the model and store are shared between them).")
 @click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
               help="Seconds before a silent worker is restarted.")

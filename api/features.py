@@ -76,7 +76,13 @@ def register_features(app: Flask, prefix: str) -> None:
     app.register_blueprint(admin.bp, url_prefix=prefix)
     app.register_blueprint(ui.bp)
     # Pages and their assets are static files: a shopper browsing must never hit a rate limit.
-    app.extensions[EXTENSION].limiter.exempt(ui.bp)
+    limiter = app.extensions[EXTENSION].limiter
+    limiter.exempt(ui.bp)
+    # Product photos too: one results page shows dozens (30/minute would blank the grid), and
+    # they are static files that browsers keep for a day. Exempted by name, in this app's limiter only.
+    image_view = app.view_functions.get("products.image")
+    if image_view is not None:
+        limiter.exempt(image_view)
     app.before_request(_keep_json_body)
     app.after_request(_record_search)
     app.after_request(shopper_routes.set_shopper_cookie)

@@ -167,3 +167,18 @@ def test_redis_down_search_still_works_and_writes_say_503(
     assert client.get("/api/v1/shopper/history").json["count"] == 0
     pid = str(catalog_entries[0].product.id)
     assert client.put(f"/api/v1/shopper/favorites/{pid}").status_code == 503
+
+
+def test_a_results_page_of_photos_is_not_rate_limited(
+    client: FlaskClient, catalog_entries: list[CatalogEntry]
+) -> None:
+    # Anonymous callers get 30 requests per minute per endpoint; a grid shows more photos than that.
+    codes = set()
+    for e in catalog_entries[:40]:
+        with client.get(f"/api/v1/products/{e.product.id}/image") as response:  # files: close them
+            codes.add(response.status_code)
+    assert codes == {200}
+    with client.get("/assets/app.js") as response:
+        assert response.status_code == 200 and response.mimetype == "text/javascript"
+    searches = {client.post("/api/v1/search", json={"text": "x", "k": 1}).status_code for _ in range(32)}
+    assert 429 in searches  # search itself stays limited

@@ -27,6 +27,6 @@ run --dataset 1m --queries 100 --repeats 1 --engines faiss-flat
 if [[ -n "${EDGE_1M:-}" ]]; then
     run --dataset 1m --tag _edge --queries 100 --repeats 1 --hnsw-m 32 --ef 128,256,512 --engines edge-acorn
 fi
-"$PY" -m benchmarks.ann_growth --results "$OUT" --edge-ef 256 --faiss-ef 256
+"$PY" -m benchmarks.ann_growth --results "$OUT" --edge-ef 512 --faiss-ef 512
 "$PY" -m benchmarks.ann_summary --results "$OUT"
 "$PY" -m benchmarks.rerank_cost "${MODEL_ARGS[@]}" --out "$OUT"

@@ -4,7 +4,7 @@ Usage from code (the CLI converts catalog products into ``Sample``s)::
 
     train_ids, val_ids = split_ids([p.id for p in products])
     model_dir = train(train_samples, val_samples, "runs/fashion", config=VARIANTS["scratch"],
-                      epochs=30, seed=0)
+                      epochs=24, seed=0)
     Encoder.load(str(model_dir))
 
 Design, for a small catalog and two CPU cores:
@@ -317,7 +317,7 @@ def train(
     out_dir: str | Path,
     *,
     config: TrainConfig = VARIANTS["scratch"],
-    epochs: int = 30,
+    epochs: int = 24,
     seed: int = 0,
     resume: bool = False,
     device: str | None = None,

@@ -189,7 +189,7 @@ def stats(settings: Settings, as_json: bool) -> None:
 
 
 # Commands defined beside their subsystems register themselves on `cli` when imported.
-from api import doctor, queue_commands, server_commands  # noqa: E402,F401
+from api import doctor, queue_commands, server_commands, train_command  # noqa: E402,F401
 
 
 def main() -> None:

@@ -70,3 +70,16 @@ def test_production_refuses_to_serve_without_a_jwt_secret(run) -> None:
     )
     assert result.exit_code == 1
     assert "VITRINE_ENV=production needs VITRINE_JWT_SECRET" in result.output
+
+
+def test_train_writes_a_loadable_model(run, catalog_dir: Path, tmp_path: Path) -> None:
+    from encoder import Encoder
+
+    out = tmp_path / "trained"
+    code, output = run(
+        "train", "--catalog", str(catalog_dir), "--out", str(out), "--epochs", "1", "--limit", "40"
+    )
+    assert code == 0, output
+    assert "validating on" in output and f"VITRINE_MODEL={out}" in output
+    encoder = Encoder.load(str(out), device="cpu")
+    assert encoder.embed_text("black watch").shape == (encoder.dim,)

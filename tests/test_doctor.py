@@ -41,7 +41,7 @@ def test_problems_are_explained(tmp_path: Path, tiny_model_dir: Path, indexed_da
         }
     )
     assert code == 1
-    assert "FAIL  secrets     VITRINE_JWT_SECRET is not set" in out
+    assert "FAIL  api         VITRINE_ENV=production needs VITRINE_JWT_SECRET" in out
     assert "FAIL  redis       cannot reach Redis at redis://127.0.0.1:1/0" in out
     assert "FAIL  store       the collection holds vectors of tiny-clip@" in out and "vitrine reindex" in out
     code, out = _doctor({"VITRINE_BATCH_SIZE": "many"})

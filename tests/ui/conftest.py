@@ -48,6 +48,25 @@ def ui_redis() -> Iterator[redis.Redis]:
     client.close()
 
 
+def buffered(app: Any) -> Any:
+    """Read each response into memory (and close it) before sending it.
+
+    When the browser drops a connection mid-photo (a page closed while images load),
+    werkzeug's dev server leaves the file open; filterwarnings=error then fails whichever
+    test is running when it is collected. Buffering closes files before any byte is sent.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def server(
     encoder: Encoder, indexed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, ui_redis: redis.Redis
@@ -62,7 +81,7 @@ def server(
     settings = ApiSettings(redis_url=REDIS_URL, jwt_secret="ui-test-secret-" + "x" * 40,
                            rate_limit="100000/minute", anonymous_rate_limit="100000/minute")
     app = create_app(Settings(), api_settings=settings, encoder=encoder, store=store, redis=ui_redis)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    httpd = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}"

@@ -3,11 +3,12 @@ favourites, history, themes, a phone, the keyboard, and the loading/empty/error 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
-from ui_helpers import CARDS, PHONE, card_ids, photo, search, settle, shot
+from ui_helpers import CARDS, PHONE, card_ids, photo, png, search, settle, shot
 
 
 def test_text_search_shows_results_with_explanations(page: Any) -> None:
@@ -219,3 +220,27 @@ def test_taste_shows_in_the_explanation_and_can_be_switched_off(page: Any) -> No
     assert "Your taste" not in page.locator(CARDS).first.locator("details.why").inner_text()
     page.reload()
     page.wait_for_function("() => !document.querySelector('#taste').checked")  # the switch is kept
+
+
+DISPATCH_FILE = """([kind, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const data = new DataTransfer();
+  data.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+  const event = kind === "paste"
+    ? new ClipboardEvent("paste", { clipboardData: data, bubbles: true })
+    : new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true });
+  document.querySelector(kind === "paste" ? "#q" : "#drop-zone").dispatchEvent(event);
+}"""
+
+
+def test_drop_and_paste_a_photo(page: Any) -> None:
+    encoded = base64.b64encode(png("olive")).decode()
+    for kind in ("drop", "paste"):
+        with page.expect_response(lambda r: r.url.endswith("/shopper/search")) as answer:
+            page.evaluate(DISPATCH_FILE, [kind, encoded])
+        assert answer.value.request.headers["content-type"].startswith("multipart/form-data"), kind
+        settle(page)
+        assert page.inner_text("#image-name") == "dropped.png"
+        assert page.locator(CARDS).count() > 0
+        page.click("#image-clear")
+        assert not page.locator("#image-chip").is_visible()

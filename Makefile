@@ -47,9 +47,20 @@ lint: install
 test: install redis compose lint
 	$(BIN)/python -m pytest -q
 
-bench: install
+# Every figure in the README, rewritten under docs/results/ (about 30 minutes on 2 cores).
+RESULTS := docs/results
+bench: install redis
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python -m benchmarks.search_latency --catalog $(CATALOG)
+	mkdir -p $(RESULTS)
+	$(BIN)/python -m benchmarks.quality --catalog $(CATALOG) --split val --json $(RESULTS)/quality.json
+	$(BIN)/python -m benchmarks.search_latency --catalog $(CATALOG) --data-dir data/bench --json $(RESULTS)/search_latency.json
+	VITRINE_COLLECTION=latency $(BIN)/python -m benchmarks.api_load --catalog $(CATALOG) --data-dir data/bench --markdown --json $(RESULTS)/api_load.json
+	VITRINE_COLLECTION=latency $(BIN)/python -m benchmarks.overload --catalog $(CATALOG) --data-dir data/bench --json $(RESULTS)/overload.json
+	$(BIN)/python -m benchmarks.tagging --catalog $(CATALOG) --json $(RESULTS)/tagging.json
+	$(BIN)/python -m benchmarks.ingest_load --catalog $(CATALOG) --json $(RESULTS)/ingest_load.json
+	$(BIN)/python -m benchmarks.durability --json $(RESULTS)/durability.json
+	$(BIN)/python -m benchmarks.hostile --json $(RESULTS)/hostile.json
+	$(BIN)/python -m benchmarks.fuzz --seconds 60 --json $(RESULTS)/fuzz.json
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache .hypothesis

@@ -39,8 +39,9 @@ class Settings:
     """Weight of s_image = cos(q, product image vector) in the final score [VITRINE_W_IMAGE]."""
     w_text: float = 0.5
     """Weight of s_text = cos(q, product text vector) in the final score [VITRINE_W_TEXT]."""
-    default_alpha: float = 0.5
-    """Fusion weight of the image when a query has both image and text [VITRINE_ALPHA]."""
+    default_alpha: float = 0.25
+    """Fusion weight of the image when a query has both image and text; 0.25 answered composed
+    queries (a photo plus the colour wanted) best in benchmarks.quality [VITRINE_ALPHA]."""
     hnsw_ef: int = 128
     """HNSW search breadth for candidate search [VITRINE_HNSW_EF]."""
 

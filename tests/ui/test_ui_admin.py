@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-import requests
 from ui_helpers import search, shot
 
 
-def _token(server: str, client_id: str, secret: str) -> requests.Response:
-    return requests.post(f"{server}/api/v1/auth/token",
-                         json={"client_id": client_id, "client_secret": secret}, timeout=10)
+def _call(url: str, body: dict[str, Any] | None = None, token: str | None = None) -> tuple[int, Any]:
+    """(status, JSON) of one API call, with the standard library only."""
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, json.load(e)
+
+
+def _token(server: str, client_id: str, secret: str) -> tuple[int, Any]:
+    return _call(f"{server}/api/v1/auth/token", {"client_id": client_id, "client_secret": secret})
 
 
 def _stats(server: str, client_id: str, secret: str) -> dict[str, Any]:
-    pair = _token(server, client_id, secret).json()
-    headers = {"Authorization": f"Bearer {pair['access_token']}"}
-    return requests.get(f"{server}/api/v1/admin/stats", headers=headers, timeout=10).json()  # type: ignore[no-any-return]
+    _, pair = _token(server, client_id, secret)
+    return _call(f"{server}/api/v1/admin/stats", token=pair["access_token"])[1]  # type: ignore[no-any-return]
 
 
 def test_admin_login_and_dashboard_numbers_match_the_api(
@@ -59,8 +74,8 @@ def test_admin_login_and_dashboard_numbers_match_the_api(
     page.wait_for_selector("#new-client-secret")
     new_id = page.inner_text("#new-client-id")
     new_secret = page.inner_text("#new-client-secret")
-    token = _token(server, new_id, new_secret)
-    assert token.status_code == 200 and token.json()["scope"] == "search"
+    status, pair = _token(server, new_id, new_secret)
+    assert status == 200 and pair["scope"] == "search"
     row = page.locator("#clients-table tbody tr", has_text=new_id)
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button").click()

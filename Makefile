@@ -9,13 +9,17 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo index test lint redis compose bench clean
+.PHONY: install demo index test lint redis compose browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The browser tests drive Debian's Chromium through Playwright (never Playwright's own download).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 install: $(STAMP)
 
@@ -44,7 +48,7 @@ demo: install redis index
 lint: install
 	$(BIN)/ruff check .
 
-test: install redis compose lint
+test: install redis compose browser lint
 	$(BIN)/python -m pytest -q
 
 # Every figure in the README, rewritten under docs/results/ (about 30 minutes on 2 cores).

@@ -75,7 +75,9 @@ class ClientStore:
         physical: str | None = None,
         shards: int = 1,
         replication_factor: int = 1,
+        hnsw_m: int = 32,
     ) -> None:
+        self.hnsw_m = hnsw_m
         self.name = collection
         self.shards = shards
         self.replication_factor = replication_factor
@@ -120,7 +122,7 @@ class ClientStore:
     def sibling(self, physical: str) -> ClientStore:
         return ClientStore(
             client=self.client, collection=self.name, physical=physical, shards=self.shards,
-            replication_factor=self.replication_factor,
+            replication_factor=self.replication_factor, hnsw_m=self.hnsw_m,
         )
 
     def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
@@ -164,6 +166,7 @@ class ClientStore:
             self.collection,
             vectors_config=params,
             shard_number=self.shards,
+            hnsw_config=models.HnswConfigDiff(m=self.hnsw_m),
             replication_factor=self.replication_factor,
             metadata={"dim": dim, "model": model, "model_spec": spec},
         )
@@ -267,9 +270,11 @@ class ClientStore:
         *,
         exact: bool = False,
         hnsw_ef: int | None = None,
+        acorn: bool = False,
     ) -> list[StoredPoint]:
         flt = client_filter(filters)
-        params = models.SearchParams(hnsw_ef=hnsw_ef, exact=exact)
+        acorn_params = models.AcornSearchParams(enable=True, max_selectivity=1.0) if acorn and flt else None
+        params = models.SearchParams(hnsw_ef=hnsw_ef, exact=exact, acorn=acorn_params)
         vec = np.asarray(query, dtype=np.float32).tolist()
         prefetch = [
             models.Prefetch(query=vec, using=name, filter=flt, limit=limit, params=params)

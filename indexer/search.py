@@ -211,7 +211,7 @@ class Searcher:
     ) -> SearchResult:
         s = self.settings
         limit = max(s.candidates, s.oversample * (k + offset))
-        points = self.store.candidates(vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef)
+        points = self.store.candidates(vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn)
         t2 = time.perf_counter()
         hits = self._explain(vector, points, filters, alpha, offset, k)
         t3 = time.perf_counter()

@@ -81,6 +81,7 @@ class VectorStore(Protocol):
         *,
         exact: bool = False,
         hnsw_ef: int | None = None,
+        acorn: bool = False,
     ) -> list[StoredPoint]:
         """Prefetch ``limit`` nearest on each named vector under ``filters``; return the union
         with vectors and payloads (fused by reciprocal rank, best first)."""

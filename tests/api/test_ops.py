@@ -79,6 +79,7 @@ def test_cors_only_for_configured_origins(make_app: Callable[..., Flask]) -> Non
         "Access-Control-Request-Headers": "Authorization, Content-Type"})
     assert preflight.status_code == 200
     assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "X-Vitrine-Shopper" in preflight.headers["Access-Control-Allow-Headers"]  # storefront shopper ids
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
 
 

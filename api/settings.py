@@ -51,7 +51,7 @@ class ApiSettings:
     facet_cache_ttl_s: float = 10.0
     """How long facet counts for one filter combination are reused; 0 computes them on every
     search [VITRINE_FACET_CACHE_TTL]."""
-    max_in_flight: int = 6
+    max_in_flight: int = 8
     """Searches (and other heavy requests) served at once per process; more wait up to
     VITRINE_ADMISSION_WAIT, then get 503 with Retry-After [VITRINE_MAX_IN_FLIGHT]."""
     admission_wait_s: float = 0.05

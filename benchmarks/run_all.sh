@@ -2,7 +2,7 @@
 # Every figure of docs/benchmarks/README.md, in the order they were measured.
 #   benchmarks/run_all.sh                       # the shipped default model
 #   MODEL=path/to/model OUT=docs/benchmarks benchmarks/run_all.sh
-#   EDGE_1M=1 benchmarks/run_all.sh             # also build Qdrant Edge on 1M (long: see README)
+#   EDGE_1M=1 benchmarks/run_all.sh             # also build Qdrant Edge on 1M (~15 min more)
 # About 40 minutes on 2 busy shared cores without EDGE_1M.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
@@ -25,7 +25,7 @@ run --dataset 25k --dataset 50k --queries 100 --repeats 1 --engines edge-acorn,f
 # 1M: exact FAISS only (an HNSW build of 1M does not fit this machine's time).
 run --dataset 1m --queries 100 --repeats 1 --engines faiss-flat
 if [[ -n "${EDGE_1M:-}" ]]; then
-    run --dataset 1m --tag _edge --queries 100 --repeats 1 --hnsw-m 32 --ef 128,256,512 --engines edge-acorn
+    run --dataset 1m --tag _edge --queries 100 --repeats 1 --hnsw-m 32 --ef 512,1024 --engines edge-acorn
 fi
 "$PY" -m benchmarks.ann_growth --results "$OUT" --edge-ef 512 --faiss-ef 512
 "$PY" -m benchmarks.ann_summary --results "$OUT"

@@ -42,10 +42,10 @@ class Settings:
     default_alpha: float = 0.25
     """Fusion weight of the image when a query has both image and text; 0.25 answered composed
     queries (a photo plus the colour wanted) best in benchmarks.quality [VITRINE_ALPHA]."""
-    hnsw_ef: int = 256
+    hnsw_ef: int = 512
     """HNSW search breadth for candidate search [VITRINE_HNSW_EF]."""
     hnsw_m: int = 32
-    """HNSW graph degree of a new collection; with ACORN, m 32 / ef 256 kept recall@10 >= 0.95 under
+    """HNSW graph degree of a new collection; with ACORN, m 32 / ef 512 kept recall@10 >= 0.978 under
     every filter at 100k products (docs/benchmarks) [VITRINE_HNSW_M]."""
     acorn: bool = True
     """ACORN filtered HNSW search: keeps recall when a filter removes about half the products

@@ -83,6 +83,7 @@ def test_admin_login_and_dashboard_numbers_match_the_api(
         f"() => !document.querySelector('#clients-table').textContent.includes('{new_id}')")
 
     page.click("#logout")
+    page.wait_for_selector("#login-view", state="visible", timeout=10_000)
     assert page.locator("#login-view").is_visible()
 
 

@@ -93,6 +93,8 @@ def test_product_page_has_similar_items_and_complete_the_look(page: Any) -> None
     assert page.locator("#look .card .reason").count() >= 1
     shot(page, "05-product", full_page=True)
     page.click("a.back")
+    # going back is a hash change, rendered on the next event: wait for it rather than race it
+    page.wait_for_selector("#search-view", state="visible", timeout=10_000)
     assert page.locator("#search-view").is_visible()
 
 
@@ -152,6 +154,7 @@ def test_phone_viewport(new_page: Callable[..., Any]) -> None:
     assert columns == 2
     assert not page.locator("#facets").is_visible()
     page.click("#filters-toggle")
+    page.wait_for_selector("#facets", state="visible", timeout=10_000)
     assert page.locator("#facets").is_visible()
     page.click("#filters-toggle")
     shot(page, "09-phone")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+from indexer.settings import read_env
 
 MIN_SECRET_BYTES = 32
 
@@ -87,18 +89,7 @@ class ApiSettings:
             "max_in_flight": "VITRINE_MAX_IN_FLIGHT",
             "admission_wait_s": "VITRINE_ADMISSION_WAIT",
         }
-        types = {f.name: f.type for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for name, var in names.items():
-            raw = env.get(var, "").strip()
-            if not raw:
-                continue
-            kind = types[name]
-            try:
-                values[name] = _parse(kind, raw)
-            except ValueError:
-                raise ValueError(f"{var}={raw!r} is not a valid {kind}") from None
-        settings = replace(cls(**values), **overrides)
+        settings = replace(cls(**read_env(cls, names, env)), **overrides)
         settings.validate()
         return settings
 
@@ -122,19 +113,3 @@ class ApiSettings:
             if origin == "*" or not origin.startswith(("http://", "https://")):
                 raise ValueError(f"CORS origin {origin!r} must be a full origin such as https://shop.example")
 
-
-def _parse(kind: Any, raw: str) -> Any:
-    if kind == "int":
-        return int(raw)
-    if kind == "float":
-        return float(raw)
-    if kind == "bool":
-        lowered = raw.lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off"}:
-            return False
-        raise ValueError(raw)
-    if kind == "tuple[str, ...]":
-        return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
-    return raw

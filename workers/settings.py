@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from indexer.settings import read_env
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,24 +56,4 @@ class QueueSettings:
             "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
             "embedded_workers": "VITRINE_EMBEDDED_WORKERS",
         }
-        kinds = {f.name: f.type for f in fields(cls)}
-        values: dict[str, Any] = {}
-        for name, var in names.items():
-            raw = env.get(var, "").strip()
-            if not raw:
-                continue
-            kind = kinds[name]
-            try:
-                if kind == "int":
-                    values[name] = int(raw)
-                elif kind == "float":
-                    values[name] = float(raw)
-                elif kind == "Path":
-                    values[name] = Path(raw)
-                elif kind == "tuple[int, ...]":
-                    values[name] = tuple(int(x) for x in raw.split(",") if x.strip())
-                else:
-                    values[name] = raw
-            except ValueError:
-                raise ValueError(f"{var}={raw!r} is not a valid {kind}") from None
-        return replace(cls(**values), **overrides)
+        return replace(cls(**read_env(cls, names, env)), **overrides)

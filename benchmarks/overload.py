@@ -47,6 +47,7 @@ class Phase:
     statuses: list[int] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)  # answered (200) only
     retry_after_missing: int = 0
+    reconnects: int = 0
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
@@ -65,6 +66,8 @@ class Phase:
             "shed_rate": round(shed / n, 4),
             "error_rate": round(errors / n, 4),
             "shed_without_retry_after": self.retry_after_missing,
+            "reconnects": self.reconnects,
+            "statuses": {str(code): self.statuses.count(code) for code in sorted(set(self.statuses))},
         }
 
 
@@ -91,21 +94,31 @@ def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name:
             delay = start + at - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            try:
-                conn.request(
-                    "POST",
-                    "/api/v1/search",
-                    body=bodies[i % len(bodies)],
-                    headers={"Content-Type": "application/json"},
-                )
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-                missing = status in (429, 503) and not response.getheader("Retry-After")
-            except (OSError, http.client.HTTPException):
-                status, missing = 599, False
-                conn.close()
-                conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            status, missing, fresh = 599, False, False
+            for _ in range(2):  # 599 stays only if a fresh connection fails too
+                try:
+                    conn.request(
+                        "POST",
+                        "/api/v1/search",
+                        body=bodies[i % len(bodies)],
+                        headers={"Content-Type": "application/json"},
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    status = response.status
+                    missing = status in (429, 503) and not response.getheader("Retry-After")
+                    break
+                except (OSError, http.client.HTTPException):
+                    # A keep-alive connection the server closed while idle fails on reuse; like any
+                    # HTTP client, reconnect and send once more before counting a failure.
+                    conn.close()
+                    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+                    if fresh:
+                        break
+                    fresh = True
+            if fresh:
+                with lock:
+                    phase.reconnects += 1
             ms = (time.perf_counter() - (start + at)) * 1000  # from the scheduled time
             with lock:
                 phase.statuses.append(status)

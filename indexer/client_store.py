@@ -25,7 +25,8 @@ from indexer.store import (
     VERSION_FIELD,
     CollectionInfo,
     StoredPoint,
-    split_vectors,
+    in_request_order,
+    stored_point,
 )
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class ClientStore:
                 with_payload=True, with_vectors=False,
             )
             if records:
-                yield [StoredPoint(str((r.payload or {}).get("id")), dict(r.payload or {})) for r in records]
+                yield [stored_point(r) for r in records]
             if offset is None:
                 return
 
@@ -249,12 +250,7 @@ class ClientStore:
             with_payload=True,
             with_vectors=with_vectors,
         )
-        by_id = {}
-        for r in records:
-            image, text = split_vectors(r.vector) if with_vectors else (None, None)
-            payload = dict(r.payload or {})
-            by_id[str(payload.get("id"))] = StoredPoint(str(payload.get("id")), payload, image, text)
-        return [by_id[str(i)] for i in product_ids if str(i) in by_id]
+        return in_request_order([stored_point(r) for r in records], product_ids)
 
     def count(self, filters: FilterSpec | None = None) -> int:
         result = self._call(
@@ -290,12 +286,7 @@ class ClientStore:
             with_payload=True,
             with_vectors=True,
         )
-        out = []
-        for h in response.points:
-            image, text = split_vectors(h.vector)
-            payload = dict(h.payload or {})
-            out.append(StoredPoint(str(payload.get("id")), payload, image, text, float(h.score)))
-        return out
+        return [stored_point(h) for h in response.points]
 
     def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
         response = self._call(

@@ -24,7 +24,8 @@ from indexer.store import (
     VERSION_FIELD,
     CollectionInfo,
     StoredPoint,
-    split_vectors,
+    in_request_order,
+    stored_point,
 )
 
 log = logging.getLogger(__name__)
@@ -184,12 +185,7 @@ class EdgeStore:
         records = self.shard.retrieve(
             [point_id(i) for i in product_ids], with_payload=True, with_vector=with_vectors
         )
-        by_id = {}
-        for r in records:
-            image, text = split_vectors(r.vector) if with_vectors else (None, None)
-            payload = dict(r.payload or {})
-            by_id[str(payload.get("id"))] = StoredPoint(str(payload.get("id")), payload, image, text)
-        return [by_id[str(i)] for i in product_ids if str(i) in by_id]
+        return in_request_order([stored_point(r) for r in records], product_ids)
 
     def count(self, filters: FilterSpec | None = None) -> int:
         return int(self.shard.count(qe.CountRequest(exact=True, filter=edge_filter(filters))))
@@ -222,12 +218,7 @@ class EdgeStore:
             with_vector=True,
         )
         hits = self.shard.query(request)
-        out = []
-        for h in hits:
-            image, text = split_vectors(h.vector)
-            payload = dict(h.payload or {})
-            out.append(StoredPoint(str(payload.get("id")), payload, image, text, float(h.score)))
-        return out
+        return [stored_point(h) for h in hits]
 
     def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
         offset = None
@@ -236,7 +227,7 @@ class EdgeStore:
                 qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=False)
             )
             if records:
-                yield [StoredPoint(str((r.payload or {}).get("id")), dict(r.payload or {})) for r in records]
+                yield [stored_point(r) for r in records]
             if offset is None:
                 return
 

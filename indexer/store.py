@@ -122,3 +122,17 @@ def split_vectors(vector: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
         None if image is None else np.asarray(image, dtype=np.float32),
         None if text is None else np.asarray(text, dtype=np.float32),
     )
+
+
+def stored_point(record: Any) -> StoredPoint:
+    """A record or scored point from either backend (``.payload``, ``.vector``, maybe ``.score``)."""
+    payload = dict(record.payload or {})
+    image, text = split_vectors(record.vector)
+    score = getattr(record, "score", None)
+    return StoredPoint(str(payload.get("id")), payload, image, text, None if score is None else float(score))
+
+
+def in_request_order(points: list[StoredPoint], product_ids: Sequence[str]) -> list[StoredPoint]:
+    """``points`` in the order of ``product_ids``, leaving out ids that were not found."""
+    by_id = {p.product_id: p for p in points}
+    return [by_id[str(i)] for i in product_ids if str(i) in by_id]

@@ -31,6 +31,7 @@ def connection() -> Iterator[redis.Redis]:
     conn.flushdb()
     yield conn
     conn.flushdb()
+    conn.close()
 
 
 @pytest.fixture

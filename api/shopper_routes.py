@@ -25,6 +25,7 @@ import redis
 from flask import Blueprint, Response, g, jsonify, request
 
 from api.auth import principal, require_scope
+from api.blueprints.search import read_search_body, sort_key
 from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized, UnsupportedMediaType
@@ -35,7 +36,7 @@ from api.products_json import public_product, publish_results
 from api.shopper import COOKIE, COOKIE_MAX_AGE_S, HEADER, ShopperStore, new_anonymous_id, valid_id
 from api.taste import POOL, TASTE_WEIGHT, Taste, apply_taste, build_taste
 from indexer import NotFoundError, Query, SearchResult
-from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT, Hit
+from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
 
 bp = Blueprint("shopper", __name__)
 T = TypeVar("T")
@@ -225,39 +226,6 @@ def clear_history() -> Any:
 
 # -- personalised search ---------------------------------------------------------------------
 
-def _read_search_body(max_upload: int) -> tuple[dict[str, Any], bytes | None, bool]:
-    """(fields, uploaded image bytes, whether it was a form), as POST /search reads them."""
-    if request.mimetype == "application/json":
-        return _json_object(), None, False
-    if request.mimetype == "multipart/form-data":
-        fields: dict[str, Any] = {}
-        for key in request.form:
-            values = request.form.getlist(key)
-            if len(values) > 1:
-                raise BadRequest(f"field {key} is given more than once")
-            fields[key] = values[0]
-        extra = sorted(set(request.files) - {"image"})
-        if extra:
-            raise BadRequest(f"unexpected file field(s) {', '.join(extra)}; send the photo as 'image'")
-        upload = request.files.get("image")
-        data = upload.stream.read(max_upload + 1) if upload is not None else None
-        if upload is not None and not upload.filename and not data:
-            data = None  # an empty file input is no image
-        return fields, data, True
-    raise UnsupportedMediaType("send application/json, or multipart/form-data with an 'image' file")
-
-
-def _sort(hits: list[Hit], sort: str) -> list[Hit]:
-    if sort == "relevance":
-        return hits
-    # Missing prices or years sort last whatever the direction.
-    if sort == "price_asc":
-        return sorted(hits, key=lambda h: (h.product.price is None, h.product.price or 0.0))
-    if sort == "price_desc":
-        return sorted(hits, key=lambda h: (h.product.price is None, -(h.product.price or 0.0)))
-    return sorted(hits, key=lambda h: (h.product.year is None, -(h.product.year or 0)))
-
-
 def _history_entry(
     params: SearchParams, has_image: bool, matching: int | None, returned: int
 ) -> dict[str, Any]:
@@ -276,7 +244,8 @@ def search() -> Any:
     """
     st = state()
     started = time.perf_counter()
-    raw, upload, form = _read_search_body(st.api.max_upload_bytes)
+    raw, upload = read_search_body(st.api.max_upload_bytes)
+    form = request.mimetype == "multipart/form-data"
     override = raw.pop("taste", None)
     params = parse_search(raw, MAX_K, MAX_OFFSET, MAX_TEXT, form=form)
     if params.exact:
@@ -306,7 +275,8 @@ def search() -> Any:
         t = time.perf_counter()
         hits = apply_taste(view.store, hits, taste)
         timings["taste_ms"] = (time.perf_counter() - t) * 1000
-    hits = _sort(hits, params.sort)
+    if params.sort != "relevance":
+        hits = sorted(hits, key=sort_key(params.sort))
     if pooled:
         hits = hits[params.offset : params.offset + params.k]
     body = publish_results(SearchResult(hits, result.candidates, result.timings, result.filters).to_json())

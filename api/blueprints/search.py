@@ -26,7 +26,7 @@ bp = Blueprint("search", __name__)
 SORT_POOL = MAX_K
 
 
-def _read_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
+def read_search_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
     """The search fields and the uploaded image bytes (if any), from JSON or multipart."""
     if request.mimetype == "application/json":
         body = json_body()
@@ -51,7 +51,7 @@ def _read_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
     raise UnsupportedMediaType("send application/json, or multipart/form-data with an 'image' file")
 
 
-def _sort_key(sort: str):  # type: ignore[no-untyped-def]
+def sort_key(sort: str):  # type: ignore[no-untyped-def]
     # Missing prices or years sort last whatever the direction.
     if sort == "price_asc":
         return lambda h: (h.product.price is None, h.product.price or 0.0)
@@ -73,7 +73,7 @@ def _run(view: IndexView, params: SearchParams, image: QueryImage | None) -> Sea
     result = view.searcher.search(query)
     if not sorted_pool:
         return result
-    hits = sorted(result.hits, key=_sort_key(params.sort))[params.offset : params.offset + params.k]
+    hits = sorted(result.hits, key=sort_key(params.sort))[params.offset : params.offset + params.k]
     return SearchResult(hits, result.candidates, result.timings, result.filters)
 
 
@@ -83,7 +83,7 @@ def search() -> Any:
     """Search the catalog; see the OpenAPI document for the request and response."""
     st = state()
     started = time.perf_counter()
-    raw, upload = _read_body(st.api.max_upload_bytes)
+    raw, upload = read_search_body(st.api.max_upload_bytes)
     params = parse_search(raw, MAX_K, MAX_OFFSET, MAX_TEXT, form=request.mimetype != "application/json")
     if params.exact and "admin" not in principal().scopes:
         # Brute force over the whole collection is a diagnostic, and a cheap way to load the server.

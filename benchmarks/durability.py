@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from benchmarks.durability_writer import COLLECTION
+from benchmarks.results import write_json
 from indexer import EdgeStore
 
 
@@ -97,9 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     result = run(args.rounds, args.batch, args.seed)
     print(json.dumps(result))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    write_json(args.json, result)
     return result
 
 

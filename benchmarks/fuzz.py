@@ -27,6 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.results import write_json
+
 TARGETS = ("image", "filters", "search")
 OURS = ["encoder", "indexer", "api", "workers"]  # instrument our code only: torch would take minutes
 REPO = Path(__file__).resolve().parents[1]
@@ -201,9 +203,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         print(f"| {r['target']} | {r['seconds']} | {r['runs']} | {r['crashes']} |")
         if r["crashes"]:
             print(r["detail"])
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
     return results
 
 

@@ -29,6 +29,8 @@ import jwt
 import redis
 from PIL import Image
 
+from benchmarks.results import write_json
+
 REPO = Path(__file__).resolve().parents[1]
 REDIS_URL = "redis://127.0.0.1:6379/10"
 SECRET = "hostile-" + "k" * 40
@@ -350,9 +352,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print("|---|---|")
     for row in result["auth"]:
         print(f"| {row['attack']} | {row['status']} |")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    write_json(args.json, result)
     return result
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import redis
 
+from benchmarks.results import write_json
 from indexer import EdgeStore, Product, read_catalog
 from workers import Ingestion, QueueSettings
 from workers.worker import HEARTBEAT_GRACE_S
@@ -215,9 +216,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"| {r['threads']} | {r['products']} | {r['seconds']} | {r['products_per_s']} | "
             f"{r['to_searchable_p50_s']} s | {r['to_searchable_p95_s']} s |"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
     return results
 
 

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.api_load import build_requests, run, start_server
+from benchmarks.results import write_json
 
 SENDERS = 64
 
@@ -230,9 +231,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"| {row['phase']} | {row['offered_rps']} | {row['answered_rps']} | {row['p50_ms']} | "
             f"{row['p95_ms']} | {row['p99_ms']} | {row['shed_rate']:.1%} | {row['error_rate']:.1%} |"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
     return results
 
 

@@ -12,7 +12,6 @@ the total and of each stage (encode, candidates, re-rank).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.results import write_json
 from encoder import load_encoder
 from indexer import EdgeStore, Query, Searcher, Settings, index_entries, read_catalog
 
@@ -107,9 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"| {kind} | {r['total_ms']['p50']} | {r['total_ms']['p95']} | {r['encode_ms']['p50']} | "
             f"{r['candidates_ms']['p50']} | {r['rerank_ms']['p50']} |"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
     return results
 
 

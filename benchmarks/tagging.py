@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import random
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks.results import write_json
 from encoder import load_encoder, load_image
 from indexer import Settings, read_catalog
 from indexer.pipeline import product_text
@@ -96,9 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"| {name} | {r['products']} | {r['accuracy']} | {r['balanced_accuracy']} | "
             f"{r['confident_half_accuracy']} |"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    write_json(args.json, results)
     return results
 
 

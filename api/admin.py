@@ -31,7 +31,7 @@ MAX_NAME = 100
 
 
 def analytics() -> Analytics:
-    return Analytics(state().guard)
+    return state().analytics
 
 
 def cache_counts() -> dict[str, Any]:

@@ -16,6 +16,7 @@ from flask_limiter import Limiter, RequestLimit
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.admission import register_admission
+from api.analytics import Analytics
 from api.auth import current_limit, rate_limit_key
 from api.blueprints import auth_bp, docs_bp, ops_bp, products_bp, search_bp
 from api.cache import CachedSearcher, EmbeddingCache
@@ -116,6 +117,7 @@ def create_app(
         ),
         limiter=limiter,
         facets=FacetCounter(api.facet_cache_ttl_s),
+        analytics=Analytics(guard),
     )
     app.extensions[EXTENSION] = state
     limiter.init_app(app)
@@ -144,7 +146,7 @@ def _load_encoder(settings: Settings, store: VectorStore) -> Encoder:
     if spec != settings.model:
         log.warning("the collection was built with model %s; serving with it instead of VITRINE_MODEL=%s",
                     spec, settings.model)
-    return Encoder.load(spec, settings.device)
+    return Encoder.load(spec, settings.device, settings.torch_threads)
 
 
 def _register_metrics(app: Flask, metrics: Metrics) -> None:

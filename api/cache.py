@@ -3,12 +3,17 @@
 Keys name the model, so vectors of one model are never served to another:
 ``vitrine:emb:<model id>:text:<sha256 of the normalised text>`` and
 ``vitrine:emb:<model id>:image:<sha256 of the re-encoded pixels>``.
+
+The most recent vectors are also kept in the process (LOCAL_ENTRIES, ~1 KB each): a query
+vector never changes for a given model, and popular queries then skip the Redis round trip.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -20,6 +25,7 @@ from encoder import Encoder, fuse
 from indexer import Query, Searcher, Settings, VectorStore
 
 PREFIX = "vitrine:emb"
+LOCAL_ENTRIES = 4096
 
 
 def normalise_text(text: str) -> str:
@@ -30,27 +36,49 @@ def normalise_text(text: str) -> str:
 class EmbeddingCache:
     """Query vectors in Redis with a TTL; every failure is a miss, never an error."""
 
-    def __init__(self, guard: RedisGuard, model_id: str, dim: int, ttl_s: int, metrics: Metrics) -> None:
+    def __init__(
+        self, guard: RedisGuard, model_id: str, dim: int, ttl_s: int, metrics: Metrics,
+        local_entries: int = LOCAL_ENTRIES,
+    ) -> None:
         self.guard = guard
         self.model_id = model_id
         self.dim = dim
         self.ttl_s = ttl_s
         self.metrics = metrics
+        self.local_entries = local_entries
+        self._local: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def key(self, kind: str, digest: str) -> str:
         return f"{PREFIX}:{self.model_id}:{kind}:{digest}"
 
     def get_or_compute(self, kind: str, digest: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         key = self.key(kind, digest)
+        with self._lock:
+            local = self._local.get(key)
+            if local is not None:
+                self._local.move_to_end(key)
+        if local is not None:
+            self.metrics.cache.labels(kind=kind, result="hit").inc()
+            return local.copy()
         raw = self.guard.call("cache_get", lambda r: r.get(key), None)
         # Anything but exactly one float32 vector of the model's size is treated as a miss.
         if isinstance(raw, bytes) and len(raw) == 4 * self.dim:
             self.metrics.cache.labels(kind=kind, result="hit").inc()
-            return np.frombuffer(raw, dtype=np.float32).copy()
-        self.metrics.cache.labels(kind=kind, result="miss").inc()
-        vector = np.asarray(compute(), dtype=np.float32)
-        self.guard.call("cache_set", lambda r: r.set(key, vector.tobytes(), ex=self.ttl_s), None)
+            vector = np.frombuffer(raw, dtype=np.float32).copy()
+        else:
+            self.metrics.cache.labels(kind=kind, result="miss").inc()
+            vector = np.asarray(compute(), dtype=np.float32)
+            self.guard.call("cache_set", lambda r: r.set(key, vector.tobytes(), ex=self.ttl_s), None)
+        self._remember(key, vector)
         return vector
+
+    def _remember(self, key: str, vector: np.ndarray) -> None:
+        with self._lock:
+            self._local[key] = vector.copy()
+            self._local.move_to_end(key)
+            while len(self._local) > self.local_entries:
+                self._local.popitem(last=False)
 
     def text(self, encoder: Encoder, text: str) -> np.ndarray:
         digest = hashlib.sha256(normalise_text(text).encode()).hexdigest()

@@ -8,6 +8,7 @@ import redis
 from flask import current_app
 from flask_limiter import Limiter
 
+from api.analytics import Analytics
 from api.facets import FacetCounter
 from api.fetch import FetchPolicy
 from api.metrics import Metrics
@@ -34,6 +35,7 @@ class AppState:
     fetch_policy: FetchPolicy
     limiter: Limiter
     facets: FacetCounter
+    analytics: Analytics
 
     def view(self) -> IndexView:
         """The encoder, store and searcher for one request: taken once, so a re-index that

@@ -94,7 +94,7 @@ def diagnose() -> Doctor:
         doctor.add("ok", "secrets", "VITRINE_JWT_SECRET is set")
 
     def model() -> str:
-        encoder = load_encoder(core.model, core.device)
+        encoder = load_encoder(core.model, core.device, core.torch_threads)
         loaded["encoder"] = encoder
         return f"{core.model} loads as {encoder.model_id} ({encoder.dim}-d, {encoder.device})"
 

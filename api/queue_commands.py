@@ -216,10 +216,10 @@ def reindex(settings: Settings, spec: str, queued: bool) -> None:
         click.echo(f"queued re-index job {job.id}; follow it with `vitrine jobs`")
         return
     try:
-        new_encoder = load_encoder(spec, settings.device)
+        new_encoder = load_encoder(spec, settings.device, settings.torch_threads)
         store = open_store(settings)
         info = store.info()
-        old_encoder = load_encoder(info.model_spec or settings.model, settings.device)
+        old_encoder = load_encoder(info.model_spec or settings.model, settings.device, settings.torch_threads)
         live = LiveIndex(settings, old_encoder, store, check_every_s=-1)
         with tqdm(total=info.points, unit="product", desc="re-indexing", file=sys.stderr) as bar:
             report = run_reindex(

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import redis
 from flask import Blueprint, Response, g, jsonify, request
 
+from api.analytics import note_search
 from api.auth import principal, require_scope
 from api.blueprints.search import read_search_body, sort_key
 from api.bodies import json_body
@@ -298,6 +299,8 @@ def search() -> Any:
     timings["total_ms"] = (time.perf_counter() - started) * 1000
     body["timings"] = {k: round(v, 3) for k, v in timings.items()}
     st.metrics.observe_timings(timings)
+    note_search(params.text, image is not None, params.offset,
+                total if total is not None else len(hits), timings)
     if params.offset == 0:
         entry = _history_entry(params, image is not None, total, len(hits))
         state().guard.call("shopper", lambda _r: _profile().add_history(entry), None)

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env(**({"model": args.model} if args.model else {}))
-    encoder = load_encoder(settings.model, settings.device)
+    encoder = load_encoder(settings.model, settings.device, settings.torch_threads)
     products = read_catalog(args.catalog).entries
     store = EdgeStore(args.data_dir, "latency")
     started = time.perf_counter()

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env(**({"model": args.model} if args.model else {}))
-    encoder = load_encoder(settings.model, settings.device)
+    encoder = load_encoder(settings.model, settings.device, settings.torch_threads)
     products = read_catalog(args.catalog).products
     if args.limit and len(products) > args.limit:
         products = random.Random(args.seed).sample(products, args.limit)

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
-    encoder = load_encoder(args.model or settings.model, settings.device)
+    encoder = load_encoder(args.model or settings.model, settings.device, settings.torch_threads)
     rng = random.Random(args.seed)
     entries = read_catalog(args.catalog).entries
     entries = rng.sample(entries, min(args.products, len(entries)))

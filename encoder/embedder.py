@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,10 +12,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from encoder.batching import MicroBatcher
 from encoder.errors import ModelNotFoundError
 from encoder.fusion import normalize
 from encoder.images import ImageSource, load_image
 from encoder.loading import RANDOM_SEED, ModelIdentity, resolve_spec
+from encoder.text_trim import encode_trimmed_text, trimmed_text_matches
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +29,24 @@ def pick_device(requested: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def cpu_threads(requested: int = 0) -> int:
+    """Torch's intra-op threads for CPU inference: ``requested``, or half the cores (at least 1).
+
+    Torch's default (every core) fights the request threads and Qdrant for the same cores: on
+    the 2-core reference machine a second thread cut a query's wall time by a fraction of a
+    millisecond but more than doubled the CPU it cost (docs/results/encode_batching.json), and
+    CPU is what a loaded server runs out of.
+    """
+    return requested if requested > 0 else max(1, (os.cpu_count() or 2) // 2)
+
+
 class Encoder:
     """Embeds images and texts into L2-normalised float32 vectors of one shared space.
 
     The model's own preprocessing and tokenizer are used, so any open_clip model
     (the shipped default, ViT-B-32 weights, Marqo-FashionSigLIP) plugs in unchanged.
-    Thread-safe: inference runs under a lock so one process can serve many requests.
+    Thread-safe: inference runs under a lock so one process can serve many requests, and
+    single queries (``embed_text``, ``embed_image``) arriving together are micro-batched.
     """
 
     def __init__(
@@ -51,10 +66,15 @@ class Encoder:
         with torch.no_grad():
             probe = self.tokenizer(["probe"]).to(device)
             self.dim = int(self.model.encode_text(probe).shape[-1])
+        self.trims_text = trimmed_text_matches(self.model, self.tokenizer, device)
+        self._text_batcher: MicroBatcher[str] = MicroBatcher(self._text_rows)
+        self._image_batcher: MicroBatcher[torch.Tensor] = MicroBatcher(self._image_rows)
 
     @classmethod
-    def load(cls, spec: str | None = None, device: str | None = None) -> Encoder:
+    def load(cls, spec: str | None = None, device: str | None = None, threads: int = 0) -> Encoder:
         """Load the model named by ``spec`` (see ``encoder.loading``) from local files.
+
+        ``threads`` sets torch's CPU threads for the process (0: see ``cpu_threads``).
 
         Raises:
             ModelNotFoundError: the weights are not on disk (the message says how to provide them).
@@ -64,6 +84,8 @@ class Encoder:
 
         resolved = resolve_spec(spec)
         torch_device = pick_device(device)
+        if torch_device.type == "cpu":
+            torch.set_num_threads(cpu_threads(threads))
         if not resolved.load_weights:
             torch.manual_seed(RANDOM_SEED)
         try:
@@ -100,34 +122,47 @@ class Encoder:
         out = []
         for start in range(0, len(images), batch_size):
             chunk = [self.preprocess(load_image(img)) for img in images[start : start + batch_size]]
-            batch = torch.stack(chunk).to(self.device)
-            with self._lock, torch.no_grad():
-                out.append(self.model.encode_image(batch).float().cpu().numpy())
+            out.append(self._image_rows(chunk))
         return normalize(np.concatenate(out))
 
     def embed_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         """Embed texts into an ``(n, dim)`` float32 array."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = []
-        for start in range(0, len(texts), batch_size):
-            tokens = self.tokenizer(list(texts[start : start + batch_size])).to(self.device)
-            with self._lock, torch.no_grad():
-                out.append(self.model.encode_text(tokens).float().cpu().numpy())
+        out = [self._text_rows(texts[start : start + batch_size])
+               for start in range(0, len(texts), batch_size)]
         return normalize(np.concatenate(out))
 
     def embed_image(self, image: ImageSource) -> np.ndarray:
-        """Embed one image into a ``(dim,)`` vector."""
-        return self.embed_images([image])[0]
+        """Embed one image into a ``(dim,)`` vector (batched with concurrent callers).
+
+        Raises:
+            ImageDecodeError: the image cannot be decoded.
+        """
+        # Decoding and resizing happen in the caller's thread, outside the model's lock.
+        pixels = self.preprocess(load_image(image))
+        return normalize(self._image_batcher.submit(pixels)[None, :])[0]
 
     def embed_text(self, text: str) -> np.ndarray:
-        """Embed one text into a ``(dim,)`` vector."""
-        return self.embed_texts([text])[0]
+        """Embed one text into a ``(dim,)`` vector (batched with concurrent callers)."""
+        return normalize(self._text_batcher.submit(text)[None, :])[0]
+
+    def _image_rows(self, pixels: Sequence[torch.Tensor]) -> np.ndarray:
+        batch = torch.stack(list(pixels)).to(self.device)
+        with self._lock, torch.inference_mode():
+            return self.model.encode_image(batch).float().cpu().numpy()
+
+    def _text_rows(self, texts: Sequence[str]) -> np.ndarray:
+        tokens = self.tokenizer(list(texts)).to(self.device)
+        with self._lock, torch.inference_mode():
+            if self.trims_text:
+                return encode_trimmed_text(self.model, tokens).float().cpu().numpy()
+            return self.model.encode_text(tokens).float().cpu().numpy()
 
 
-def load_encoder(spec: str | None = None, device: str | None = None) -> Encoder:
+def load_encoder(spec: str | None = None, device: str | None = None, threads: int = 0) -> Encoder:
     """Shorthand for ``Encoder.load``."""
-    return Encoder.load(spec, device)
+    return Encoder.load(spec, device, threads)
 
 
 def model_dir_exists(path: str | Path) -> bool:

@@ -267,6 +267,8 @@ class ClientStore:
         exact: bool = False,
         hnsw_ef: int | None = None,
         acorn: bool = False,
+        with_vectors: bool = True,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[StoredPoint]:
         flt = client_filter(filters)
         acorn_params = models.AcornSearchParams(enable=True, max_selectivity=1.0) if acorn and flt else None
@@ -283,8 +285,8 @@ class ClientStore:
             prefetch=prefetch,
             query=models.FusionQuery(fusion=models.Fusion.RRF),
             limit=2 * limit,
-            with_payload=True,
-            with_vectors=True,
+            with_payload=True if payload_fields is None else list(payload_fields),
+            with_vectors=with_vectors,
         )
         return [stored_point(h) for h in response.points]
 

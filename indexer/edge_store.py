@@ -199,6 +199,8 @@ class EdgeStore:
         exact: bool = False,
         hnsw_ef: int | None = None,
         acorn: bool = False,
+        with_vectors: bool = True,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[StoredPoint]:
         flt = edge_filter(filters)
         # max_selectivity 1.0: ACORN for any filter (Qdrant's default 0.4 skips the ~50% ones
@@ -214,8 +216,8 @@ class EdgeStore:
             limit=2 * limit,
             query=qe.Fusion.Rrf(k=RRF_K),
             prefetches=prefetches,
-            with_payload=True,
-            with_vector=True,
+            with_payload=True if payload_fields is None else list(payload_fields),
+            with_vector=with_vectors,
         )
         hits = self.shard.query(request)
         return [stored_point(h) for h in hits]

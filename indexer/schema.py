@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 FieldKind = Literal["keyword", "integer", "float"]
@@ -63,13 +63,15 @@ class Product:
 
     def to_payload(self) -> dict[str, Any]:
         """The product as a Qdrant payload (missing values are left out, not stored as null)."""
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        # Plain attribute reads: dataclasses.asdict deep-copies every value, which cost ~0.1 ms
+        # a product, twice per search result.
+        return {k: v for k in PRODUCT_FIELDS if (v := getattr(self, k)) is not None}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Product:
         """Rebuild a product from a stored payload, ignoring bookkeeping keys."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in payload.items() if k in names})
+        return cls(**{k: v for k, v in payload.items() if k in _PRODUCT_FIELD_SET})
 
 
 PRODUCT_FIELDS = tuple(f.name for f in fields(Product))
+_PRODUCT_FIELD_SET = frozenset(PRODUCT_FIELDS)

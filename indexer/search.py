@@ -17,6 +17,7 @@ from indexer.rerank import ranking, rerank
 from indexer.schema import KEYWORD_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS, Product
 from indexer.settings import Settings
 from indexer.store import StoredPoint, VectorStore
+from indexer.vector_cache import CONTENT_HASH, VectorCache
 
 MAX_K = 100
 MAX_OFFSET = 1000
@@ -82,6 +83,7 @@ class Searcher:
         self.settings = settings or Settings()
         self._values: dict[str, dict[str, str]] = {}
         self._values_lock = threading.Lock()
+        self.vectors = VectorCache(self.settings.vector_cache_mb * 1024 * 1024)
         info = store.info()
         if info.model is not None and info.model != encoder.model_id:
             raise ModelMismatchError(
@@ -211,7 +213,11 @@ class Searcher:
     ) -> SearchResult:
         s = self.settings
         limit = max(s.candidates, s.oversample * (k + offset))
-        points = self.store.candidates(vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn)
+        # Ids and content hashes only: vectors come from the cache, payloads only for the page.
+        points = self.store.candidates(
+            vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn,
+            with_vectors=False, payload_fields=("id", CONTENT_HASH),
+        )
         t2 = time.perf_counter()
         hits = self._explain(vector, points, filters, alpha, offset, k)
         t3 = time.perf_counter()
@@ -232,21 +238,32 @@ class Searcher:
         if not points:
             return []
         s = self.settings
-        images = np.stack([p.image for p in points])  # type: ignore[misc]
-        texts = np.stack([p.text for p in points])  # type: ignore[misc]
+        points, images, texts = self.vectors.vectors(self.store, points)
+        if not points:
+            return []
         scores = rerank(vector, images, texts, s.w_image, s.w_text)
-        hits = []
-        for idx in ranking(scores.score)[offset : offset + k]:
-            p = points[int(idx)]
-            breakdown = {
-                "s_image": round(float(scores.s_image[idx]), 6),
-                "s_text": round(float(scores.s_text[idx]), 6),
-                "alpha": alpha,
-                "weights": {"image": s.w_image, "text": s.w_text},
-                "formula": "score = w_image * s_image + w_text * s_text",
-                "candidate_rank": int(idx) + 1,
-                "matched_filters": filters.matched(p.payload),
-            }
-            product = Product.from_payload(p.payload)
-            hits.append(Hit(p.product_id, float(scores.score[idx]), breakdown, product))
+        order = ranking(scores.score)
+        hits: list[Hit] = []
+        start = offset
+        while len(hits) < k and start < len(order):
+            # The page's payloads, read now; a product deleted since the candidate search is
+            # skipped and the next one takes its place.
+            chunk = [int(i) for i in order[start : start + k - len(hits)]]
+            start += len(chunk)
+            stored = {p.product_id: p for p in self.store.get([points[i].product_id for i in chunk])}
+            for idx in chunk:
+                p = stored.get(points[idx].product_id)
+                if p is None:
+                    continue
+                breakdown = {
+                    "s_image": round(float(scores.s_image[idx]), 6),
+                    "s_text": round(float(scores.s_text[idx]), 6),
+                    "alpha": alpha,
+                    "weights": {"image": s.w_image, "text": s.w_text},
+                    "formula": "score = w_image * s_image + w_text * s_text",
+                    "candidate_rank": idx + 1,
+                    "matched_filters": filters.matched(p.payload),
+                }
+                product = Product.from_payload(p.payload)
+                hits.append(Hit(p.product_id, float(scores.score[idx]), breakdown, product))
         return hits

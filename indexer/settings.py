@@ -29,6 +29,10 @@ class Settings:
     """Model spec, see ``encoder.loading`` [VITRINE_MODEL]."""
     device: str | None = None
     """Torch device; empty picks CUDA when present, else CPU [VITRINE_DEVICE]."""
+    torch_threads: int = 0
+    """Torch CPU threads per process; 0 = half the cores (at least 1), leaving the rest to request
+    threads and Qdrant (benchmarks/encode_batching.py: on 2 cores a second thread doubled the CPU
+    a query costs) [VITRINE_TORCH_THREADS]."""
     batch_size: int = 64
     """Products embedded and upserted per batch while indexing [VITRINE_BATCH_SIZE]."""
     candidates: int = 100
@@ -50,6 +54,9 @@ class Settings:
     acorn: bool = True
     """ACORN filtered HNSW search: keeps recall when a filter removes about half the products
     [VITRINE_ACORN]."""
+    vector_cache_mb: int = 256
+    """Memory for candidates' vectors kept between searches, so the re-rank does not read them
+    back from Qdrant each time (2 KB per product with the default model) [VITRINE_VECTOR_CACHE_MB]."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -64,6 +71,7 @@ class Settings:
             "replication_factor": "VITRINE_REPLICATION_FACTOR",
             "model": "VITRINE_MODEL",
             "device": "VITRINE_DEVICE",
+            "torch_threads": "VITRINE_TORCH_THREADS",
             "batch_size": "VITRINE_BATCH_SIZE",
             "candidates": "VITRINE_CANDIDATES",
             "oversample": "VITRINE_OVERSAMPLE",
@@ -73,6 +81,7 @@ class Settings:
             "hnsw_ef": "VITRINE_HNSW_EF",
             "hnsw_m": "VITRINE_HNSW_M",
             "acorn": "VITRINE_ACORN",
+            "vector_cache_mb": "VITRINE_VECTOR_CACHE_MB",
         }
         return replace(cls(**read_env(cls, names, env)), **overrides)
 

@@ -82,9 +82,12 @@ class VectorStore(Protocol):
         exact: bool = False,
         hnsw_ef: int | None = None,
         acorn: bool = False,
+        with_vectors: bool = True,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[StoredPoint]:
         """Prefetch ``limit`` nearest on each named vector under ``filters``; return the union
-        with vectors and payloads (fused by reciprocal rank, best first)."""
+        (fused by reciprocal rank, best first) with vectors unless ``with_vectors`` is False, and
+        the whole payload or only ``payload_fields`` (which should include ``id``)."""
 
     def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
         """Value counts of a payload field over the points matching ``filters``."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from api.analytics import note_search
 from api.auth import principal, require_scope
 from api.bodies import json_body
 from api.context import state
@@ -120,4 +121,6 @@ def search() -> Any:
     timings["total_ms"] = (time.perf_counter() - started) * 1000
     body["timings"] = {k: round(v, 3) for k, v in timings.items()}
     st.metrics.observe_timings(timings)
+    note_search(params.text, image is not None, params.offset,
+                total if total is not None else returned, timings)
     return jsonify(body)

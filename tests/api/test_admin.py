@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +55,23 @@ def test_search_survives_redis_down(make_app: Callable[..., Flask]) -> None:
     analytics = Analytics(RedisGuard(dead))
     analytics.record(SearchEvent("x", 1, {}, 0.0))  # swallowed
     assert analytics.top_queries() == []
+
+
+def test_searches_are_written_in_batches_without_a_read(redis_client: redis.Redis) -> None:
+    analytics = Analytics(RedisGuard(redis_client), flush_s=0.2)
+    for i in range(30):
+        analytics.record(SearchEvent("blue jeans" if i % 3 else "", 0 if i == 1 else 4,
+                                     {"encode_ms": 2.0, "total_ms": 9.5}, 1_800_000_000.0 + i))
+    assert redis_client.hget("vitrine:an:total", "searches") is None  # still in the process
+    deadline = time.monotonic() + 5
+    while redis_client.hget("vitrine:an:total", "searches") is None:
+        assert time.monotonic() < deadline, "the buffered searches were never written"
+        time.sleep(0.05)
+    assert analytics.totals() == {"searches": 30, "zero_results": 1}
+    assert analytics.top_queries(now=1_800_000_000.0, days=1) == [{"query": "blue jeans", "searches": 20}]
+    assert analytics.zero_result_queries(now=1_800_000_000.0, days=1) == [
+        {"query": "blue jeans", "searches": 1}]
+    assert analytics.latency(["encode", "total"])["total"] == {"p50": 9.5, "p95": 9.5, "samples": 30}
 
 
 def test_client_management(client: FlaskClient, token: Callable[..., dict[str, Any]]) -> None:

@@ -101,13 +101,33 @@ def test_openapi_document_is_served(client: FlaskClient) -> None:
     assert response.json["openapi"].startswith("3.")
 
 
-def test_a_corrupt_cache_entry_is_a_miss(client: FlaskClient, redis_client: redis.Redis) -> None:
+def test_a_corrupt_cache_entry_is_a_miss(
+    client: FlaskClient, make_app: Callable[..., Flask], redis_client: redis.Redis
+) -> None:
     first = client.post("/api/v1/search", json={"text": "green bag", "k": 3}).json
     (key,) = list(redis_client.scan_iter("vitrine:emb:*"))
     redis_client.set(key, b"\x00\x01\x02")
-    second = client.post("/api/v1/search", json={"text": "green bag", "k": 3})
+    # Another process (a fresh app: its in-process cache is empty) reads the corrupt entry.
+    other = make_app().test_client()
+    second = other.post("/api/v1/search", json={"text": "green bag", "k": 3})
     assert second.status_code == 200
     assert [r["id"] for r in second.json["results"]] == [r["id"] for r in first["results"]]
+    metrics = other.get("/api/v1/metrics").get_data(as_text=True)
+    assert 'vitrine_embedding_cache_total{kind="text",result="miss"} 1.0' in metrics
+    assert redis_client.get(key) != b"\x00\x01\x02"  # rewritten with the real vector
+
+
+def test_repeated_queries_are_served_from_the_process_without_redis(
+    client: FlaskClient, redis_client: redis.Redis
+) -> None:
+    first = client.post("/api/v1/search", json={"text": "red scarf", "k": 3}).json
+    for key in redis_client.scan_iter("vitrine:emb:*"):
+        redis_client.delete(key)
+    second = client.post("/api/v1/search", json={"text": "Red  SCARF", "k": 3}).json
+    assert [r["id"] for r in second["results"]] == [r["id"] for r in first["results"]]
+    text = client.get("/api/v1/metrics").get_data(as_text=True)
+    assert 'vitrine_embedding_cache_total{kind="text",result="hit"} 1.0' in text
+    assert not list(redis_client.scan_iter("vitrine:emb:*"))  # the hit did not go to Redis
 
 
 def test_request_ids_are_echoed_or_made(client: FlaskClient) -> None:

@@ -1,0 +1,107 @@
+"""Query encoding under load: micro-batching of concurrent callers, and text without padding."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from encoder import Encoder
+from encoder.batching import MicroBatcher
+from encoder.text_trim import encode_trimmed_text, trimmed_text_matches
+
+TEXTS = ["black leather watch", "red", "women blue denim jeans for summer casual wear", "white sneakers",
+         "green kurta", "navy formal shirt for men", "x", "brown handbag"]
+
+
+def test_concurrent_single_queries_share_forward_passes_and_get_their_own_vectors() -> None:
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def run(items: Sequence[int]) -> np.ndarray:
+        calls.append(len(items))
+        if len(calls) == 1:
+            gate.wait(5)  # hold the first batch so that the others queue up behind it
+        return np.array([[float(i), float(i) * 2] for i in items], dtype=np.float32)
+
+    batcher: MicroBatcher[int] = MicroBatcher(run, max_batch=32)
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(batcher.submit, 0)]
+        _wait_for(lambda: len(calls) == 1)
+        futures += [pool.submit(batcher.submit, i) for i in range(1, 8)]
+        _wait_for(lambda: len(batcher._pending) == 7)
+        gate.set()
+        results = [f.result(timeout=10) for f in futures]
+    for i, row in enumerate(results):
+        np.testing.assert_array_equal(row, [i, 2 * i])
+    assert sum(calls) == 8 and len(calls) == 2  # one lone first pass, then the seven waiting together
+
+
+def test_a_failing_item_fails_alone() -> None:
+    calls: list[list[str]] = []
+    gate = threading.Event()
+
+    def run(items: Sequence[str]) -> np.ndarray:
+        calls.append(list(items))
+        if len(calls) == 1:
+            gate.wait(5)
+        if "poison" in items:
+            raise ValueError("cannot encode poison")
+        return np.ones((len(items), 3), dtype=np.float32)
+
+    batcher: MicroBatcher[str] = MicroBatcher(run)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(batcher.submit, "first")
+        _wait_for(lambda: len(calls) == 1)
+        futures = {item: pool.submit(batcher.submit, item) for item in ("a", "poison", "b")}
+        _wait_for(lambda: len(batcher._pending) == 3)
+        gate.set()
+        assert first.result(timeout=10).shape == (3,)
+        assert futures["a"].result(timeout=10).shape == (3,)
+        assert futures["b"].result(timeout=10).shape == (3,)
+        with pytest.raises(ValueError, match="poison"):
+            futures["poison"].result(timeout=10)
+    # the batch of three failed, then each was run alone
+    assert sorted(map(tuple, calls[1:])) == [("a",), ("a", "poison", "b"), ("b",), ("poison",)]
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_threads_get_the_vectors_a_batch_call_gives(encoder: Encoder, catalog_dir: Path) -> None:
+    expected = encoder.embed_texts(TEXTS)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(encoder.embed_text, TEXTS * 4))
+    np.testing.assert_allclose(np.stack(got), np.concatenate([expected] * 4), atol=1e-5)
+    images = sorted((catalog_dir / "images").glob("*.jpg"))[:6]
+    expected_images = encoder.embed_images(images)
+    with ThreadPoolExecutor(6) as pool:
+        got_images = list(pool.map(encoder.embed_image, images))
+    np.testing.assert_allclose(np.stack(got_images), expected_images, atol=1e-5)
+
+
+def test_trimmed_text_equals_the_padded_encoding(encoder: Encoder) -> None:
+    assert encoder.trims_text  # open_clip's CLIP with a causal text tower
+    tokens = encoder.tokenizer(TEXTS)
+    assert int((tokens != 0).sum(1).max()) < tokens.shape[1]  # there was padding to cut
+    with torch.no_grad():
+        padded = encoder.model.encode_text(tokens)
+        trimmed = encode_trimmed_text(encoder.model, tokens)
+    assert trimmed.shape == padded.shape
+    torch.testing.assert_close(trimmed, padded, atol=1e-5, rtol=1e-4)
+
+
+def test_a_bidirectional_text_tower_keeps_the_padding(tiny_model_dir: Path) -> None:
+    fresh = Encoder.load(str(tiny_model_dir), device="cpu")
+    fresh.model.attn_mask = None  # every position sees every other: padding changes the output
+    assert not trimmed_text_matches(fresh.model, fresh.tokenizer, fresh.device)

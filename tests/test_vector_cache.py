@@ -1,0 +1,77 @@
+"""The re-rank's in-memory vectors: the same scores as the stored vectors, and never stale."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from encoder import Encoder, normalize
+from indexer import EdgeStore, Query, Searcher, Settings, StoredPoint, index_entries
+from indexer.catalog import CatalogEntry
+from indexer.vector_cache import CONTENT_HASH, VectorCache
+
+
+def _scores_from_store(store: EdgeStore, query: np.ndarray, ids: list[str]) -> dict[str, float]:
+    stored = store.get(ids, with_vectors=True)
+    return {p.product_id: 0.5 * float(query @ p.image) + 0.5 * float(query @ p.text)  # type: ignore[operator]
+            for p in stored}
+
+
+def test_cached_vectors_give_the_stored_vectors_scores(encoder: Encoder, indexed_store: EdgeStore) -> None:
+    searcher = Searcher(encoder, indexed_store, Settings())
+    for _ in range(2):  # the first search fills the cache, the second reads it
+        result = searcher.search(Query(text="black leather watch", k=10))
+        query = encoder.embed_text("black leather watch")
+        expected = _scores_from_store(indexed_store, query, [h.id for h in result.hits])
+        for hit in result.hits:
+            assert abs(hit.score - expected[hit.id]) < 1e-5
+    assert searcher.vectors.hits > 0 and len(searcher.vectors) > 0
+
+
+def test_a_changed_product_is_read_again(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
+) -> None:
+    store = EdgeStore(tmp_path)
+    index_entries(encoder, store, catalog_entries[:40])
+    searcher = Searcher(encoder, store, Settings())
+    query = encoder.embed_text("red dress")
+    first = searcher.search(Query(text="red dress", k=40))
+    target = first.hits[-1]
+    # The product changes (new photo and title): new content hash, new vectors, stored anew.
+    old = store.get([target.id], with_vectors=True)[0]
+    new_image = normalize(query[None, :])[0]
+    store.upsert([StoredPoint(target.id, {**old.payload, CONTENT_HASH: "changed"}, new_image, new_image)])
+    second = searcher.search(Query(text="red dress", k=40))
+    moved = next(h for h in second.hits if h.id == target.id)
+    assert abs(moved.score - 1.0) < 1e-5  # its new vectors equal the query
+    assert second.hits[0].id == target.id
+    store.close()
+
+
+def test_a_product_deleted_after_the_candidate_search_is_left_out(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
+) -> None:
+    store = EdgeStore(tmp_path)
+    index_entries(encoder, store, catalog_entries[:30])
+    searcher = Searcher(encoder, store, Settings())
+    query = encoder.embed_text("shoes")
+    points = store.candidates(query, searcher.canonical_filters(Query().filters), 30,
+                              with_vectors=False, payload_fields=("id", CONTENT_HASH))
+    gone = points[3].product_id
+    store.delete([gone])
+    kept, images, texts = VectorCache(1 << 20).vectors(store, points)
+    assert gone not in {p.product_id for p in kept}
+    assert images.shape == texts.shape == (len(points) - 1, encoder.dim)
+    store.close()
+
+
+def test_memory_stays_within_the_budget(encoder: Encoder, indexed_store: EdgeStore) -> None:
+    row_bytes = 2 * encoder.dim * 4
+    cache = VectorCache(max_bytes=10 * row_bytes)
+    searcher = Searcher(encoder, indexed_store, replace(Settings(), vector_cache_mb=0))
+    searcher.vectors = cache
+    result = searcher.search(Query(text="blue shirt", k=10))
+    assert result.hits and len(cache) == 10
+    assert cache.misses >= 10

@@ -49,7 +49,9 @@ def median_ms(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default=None, help="model spec (default: the shipped model)")
     parser.add_argument("--catalog", type=Path, default=Path("../shared/catalog"))
     parser.add_argument("--repeats", type=int, default=200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import sys
 import time
 import uuid
 from dataclasses import replace
@@ -137,6 +138,11 @@ def create_app(
                               "retry after the time in Retry-After")
 
     return app
+
+
+def tune_server_process(api: ApiSettings) -> None:
+    """Process-wide settings for a serving process (not for apps built in tests or tools)."""
+    sys.setswitchinterval(api.gil_switch_ms / 1000)
 
 
 def _load_encoder(settings: Settings, store: VectorStore) -> Encoder:

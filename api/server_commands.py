@@ -53,9 +53,10 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int, 
         )
 
     def factory() -> Any:
-        from api.app import create_app
+        from api.app import create_app, tune_server_process
         from api.ingest import start_embedded_workers
 
+        tune_server_process(api)
         app = create_app(settings, api_settings=api)
         start_embedded_workers(app)  # the embedded store's owner works the ingestion queue too
         return app

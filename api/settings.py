@@ -58,6 +58,11 @@ class ApiSettings:
     VITRINE_ADMISSION_WAIT, then get 503 with Retry-After [VITRINE_MAX_IN_FLIGHT]."""
     admission_wait_s: float = 0.05
     """How long a request waits for a free slot before it is shed, seconds [VITRINE_ADMISSION_WAIT]."""
+    gil_switch_ms: float = 1.0
+    """How long a busy thread may hold Python's lock while another waits, ms (Python's default
+    is 5). Request threads return from Redis, Qdrant and the model many times per search, each
+    time waiting for the lock; shorter turns cut that wait under load
+    (benchmarks/api_load.py) [VITRINE_GIL_SWITCH_MS]."""
     trusted_proxies: int = 0
     """Reverse proxies in front of the API whose X-Forwarded-For is believed [VITRINE_TRUSTED_PROXIES]."""
 
@@ -88,6 +93,7 @@ class ApiSettings:
             "trusted_proxies": "VITRINE_TRUSTED_PROXIES",
             "max_in_flight": "VITRINE_MAX_IN_FLIGHT",
             "admission_wait_s": "VITRINE_ADMISSION_WAIT",
+            "gil_switch_ms": "VITRINE_GIL_SWITCH_MS",
         }
         settings = replace(cls(**read_env(cls, names, env)), **overrides)
         settings.validate()
@@ -106,7 +112,7 @@ class ApiSettings:
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes",
-                     "max_in_flight"):
+                     "max_in_flight", "gil_switch_ms"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         for origin in self.cors_origins:

@@ -7,8 +7,10 @@ when imported; nothing else imports it.
 
 from __future__ import annotations
 
-from api.app import create_app
+from api.app import create_app, tune_server_process
 from api.ingest import start_embedded_workers
+from api.settings import ApiSettings
 
+tune_server_process(ApiSettings.from_env())
 app = create_app()
 start_embedded_workers(app)

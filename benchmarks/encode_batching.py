@@ -9,12 +9,19 @@ For each torch thread count, times (median over repeats, side by side in one run
 - image batches of 1, 4, 8 catalog photos (preprocessed beforehand: the model's share only).
 Reports ms per batch and per query; the API's micro-batching and its CPU thread default
 (``encoder.embedder.cpu_threads``) rest on these numbers.
+
+With ``--contention N``, also times one text query and one photo while N threads spin in
+Python (as request threads do under load), for the eager towers and the TorchScript ones
+the encoder uses (``encoder/scripted.py``), at Python's default 5 ms lock switch interval
+and at the API's 1 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +32,7 @@ import torch
 from benchmarks.results import write_json
 from encoder import load_encoder
 from encoder.images import load_image
+from encoder.scripted import image_tower, text_tower
 from encoder.text_trim import encode_trimmed_text
 
 QUERIES = ["black leather watch", "red summer dress", "men navy formal shirt", "white sneakers",
@@ -56,6 +64,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--catalog", type=Path, default=Path("../shared/catalog"))
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--threads", default="1,2", help="torch CPU thread counts to compare")
+    parser.add_argument("--contention", type=int, default=0,
+                        help="also time single queries beside this many busy Python threads")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -88,9 +98,60 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         padded = "" if r["padded_ms"] is None else r["padded_ms"]
         print(f"| {r['threads']} | {r['input']} | {r['batch']} | {padded} | {r['trimmed_ms']} "
               f"| {r['per_query_ms']} | {r['cpu_per_query_ms']} |")
-    report = {"model": encoder.model_id, "repeats": args.repeats, "rows": rows}
+    report: dict[str, Any] = {"model": encoder.model_id, "repeats": args.repeats, "rows": rows}
+    if args.contention:
+        torch.set_num_threads(1)
+        report["contention"] = contention(encoder, pixels[0], args.contention)
+        print(f"\nOne query beside {args.contention} busy Python threads (median ms)\n")
+        print("| lock switch interval | eager text | compiled text | eager photo | compiled photo |")
+        print("|---|---|---|---|---|")
+        for r in report["contention"]:
+            print(f"| {r['switch_ms']} ms | {r['eager_text_ms']} | {r['compiled_text_ms']} "
+                  f"| {r['eager_image_ms']} | {r['compiled_image_ms']} |")
     write_json(args.json, report)
     return report
+
+
+def _spin(stop: threading.Event) -> None:
+    n = 0
+    while not stop.is_set():
+        n += 1
+
+
+def contention(encoder: Any, pixels: torch.Tensor, busy: int) -> list[dict[str, Any]]:
+    """Single-query latency of eager and compiled towers while ``busy`` threads run Python."""
+    model = encoder.model
+    tokens = encoder.tokenizer([QUERIES[0]])
+    photo = pixels[None]
+    compiled_text, _ = text_tower(model, encoder.tokenizer, encoder.device, True)
+    compiled_image, _ = image_tower(model, photo)
+    towers = {
+        "eager_text_ms": lambda: encode_trimmed_text(model, tokens),
+        "compiled_text_ms": lambda: compiled_text(tokens),
+        "eager_image_ms": lambda: model.encode_image(photo),
+        "compiled_image_ms": lambda: compiled_image(photo),
+    }
+    default = sys.getswitchinterval()
+    rows = []
+    for switch_ms in (5.0, 1.0):
+        sys.setswitchinterval(switch_ms / 1000)
+        stop = threading.Event()
+
+        spinners = [threading.Thread(target=_spin, args=(stop,)) for _ in range(busy)]
+        for t in spinners:
+            t.start()
+        try:
+            with torch.inference_mode():
+                row: dict[str, Any] = {"switch_ms": switch_ms, "busy_threads": busy}
+                for name, fn in towers.items():
+                    row[name] = median_ms(fn, 15)[0]
+        finally:
+            stop.set()
+            for t in spinners:
+                t.join()
+        rows.append(row)
+    sys.setswitchinterval(default)
+    return rows
 
 
 if __name__ == "__main__":

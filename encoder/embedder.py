@@ -11,13 +11,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from encoder.batching import MicroBatcher
 from encoder.errors import ModelNotFoundError
 from encoder.fusion import normalize
 from encoder.images import ImageSource, load_image
 from encoder.loading import RANDOM_SEED, ModelIdentity, resolve_spec
-from encoder.text_trim import encode_trimmed_text, trimmed_text_matches
+from encoder.scripted import image_tower, text_tower
+from encoder.text_trim import trimmed_text_matches
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,12 @@ class Encoder:
             probe = self.tokenizer(["probe"]).to(device)
             self.dim = int(self.model.encode_text(probe).shape[-1])
         self.trims_text = trimmed_text_matches(self.model, self.tokenizer, device)
+        # Compiled towers where they give the eager vectors (encoder/scripted.py says why).
+        self._text_tower, self.text_tower_kind = text_tower(
+            self.model, self.tokenizer, device, self.trims_text
+        )
+        probe = self.preprocess(_probe_image())[None].to(device)
+        self._image_tower, self.image_tower_kind = image_tower(self.model, probe)
         self._text_batcher: MicroBatcher[str] = MicroBatcher(self._text_rows)
         self._image_batcher: MicroBatcher[torch.Tensor] = MicroBatcher(self._image_rows)
 
@@ -150,14 +158,19 @@ class Encoder:
     def _image_rows(self, pixels: Sequence[torch.Tensor]) -> np.ndarray:
         batch = torch.stack(list(pixels)).to(self.device)
         with self._lock, torch.inference_mode():
-            return self.model.encode_image(batch).float().cpu().numpy()
+            return self._image_tower(batch).float().cpu().numpy()
 
     def _text_rows(self, texts: Sequence[str]) -> np.ndarray:
         tokens = self.tokenizer(list(texts)).to(self.device)
         with self._lock, torch.inference_mode():
-            if self.trims_text:
-                return encode_trimmed_text(self.model, tokens).float().cpu().numpy()
-            return self.model.encode_text(tokens).float().cpu().numpy()
+            return self._text_tower(tokens).float().cpu().numpy()
+
+
+def _probe_image() -> Image.Image:
+    """A small gradient picture, to check a compiled image tower against the eager one."""
+    ramp = np.linspace(0, 255, 96, dtype=np.uint8)
+    return Image.fromarray(np.stack([np.add.outer(ramp, ramp[::-1]) // 2, np.tile(ramp, (96, 1)),
+                                     np.tile(ramp[:, None], (1, 96))], axis=-1))
 
 
 def load_encoder(spec: str | None = None, device: str | None = None, threads: int = 0) -> Encoder:

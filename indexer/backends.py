@@ -15,4 +15,5 @@ def open_store(settings: Settings) -> VectorStore:
             settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.collection,
             shards=settings.shards, replication_factor=settings.replication_factor, hnsw_m=settings.hnsw_m,
         )
-    return EdgeStore(settings.data_dir, settings.collection, hnsw_m=settings.hnsw_m)
+    return EdgeStore(settings.data_dir, settings.collection, hnsw_m=settings.hnsw_m,
+                     search_threads=settings.search_threads)

@@ -51,6 +51,9 @@ class Settings:
     hnsw_m: int = 32
     """HNSW graph degree of a new collection; with ACORN, m 32 / ef 512 kept recall@10 >= 0.978 under
     every filter at 100k products (docs/benchmarks) [VITRINE_HNSW_M]."""
+    search_threads: int = 0
+    """Search threads of the embedded Qdrant Edge shard; 0 = half the cores (at least 1)
+    [VITRINE_SEARCH_THREADS]."""
     acorn: bool = True
     """ACORN filtered HNSW search: keeps recall when a filter removes about half the products
     [VITRINE_ACORN]."""
@@ -81,6 +84,7 @@ class Settings:
             "hnsw_ef": "VITRINE_HNSW_EF",
             "hnsw_m": "VITRINE_HNSW_M",
             "acorn": "VITRINE_ACORN",
+            "search_threads": "VITRINE_SEARCH_THREADS",
             "vector_cache_mb": "VITRINE_VECTOR_CACHE_MB",
         }
         return replace(cls(**read_env(cls, names, env)), **overrides)

@@ -401,6 +401,16 @@ def start_server(
     raise SystemExit("vitrine serve did not become ready in 180 s")
 
 
+def machine_speed() -> float:
+    """Seconds for a 20-million-step Python loop: how fast this (shared, noisy) machine is right
+    now, printed with the results so that runs can be compared."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return round(time.perf_counter() - start, 2)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -428,6 +438,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--markdown", action="store_true", help="also print README tables")
     args = parser.parse_args(argv)
 
+    speed_before = machine_speed()
     per_run = args.requests + args.saturation_requests
     plans = build_plans(args.catalog, args.warmup + args.repeats * per_run, args.seed, not args.no_facets)
     requests = {k: [p.request for p in v] for k, v in plans.items()}
@@ -474,6 +485,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     saturation_results = [median_of(runs[("saturation", n)]) for n in SCENARIOS if ("saturation", n) in runs]
     report = {
         "clients": args.clients, "rate": args.rate, "repeats": args.repeats,
+        "python_loop_s": {"before": speed_before, "after": machine_speed()},
         "requests_per_phase": {"sustained": args.requests, "saturation": args.saturation_requests},
         "in_process": baseline, "sustained": sustained_results, "saturation": saturation_results,
     }

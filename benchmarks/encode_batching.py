@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                              "trimmed_ms": ms, "cpu_ms": cpu, "per_query_ms": round(ms / n, 3),
                              "cpu_per_query_ms": round(cpu / n, 3)})
     print(f"Query encoding, model {encoder.model_id}, median of {args.repeats} (ms)\n")
-    print("| torch threads | input | batch | padded text ms | as served ms | per query ms "
+    print("| torch threads | input | batch | padded text ms | trimmed ms | per query ms "
           "| CPU ms per query |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:

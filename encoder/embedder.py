@@ -35,9 +35,9 @@ def cpu_threads(requested: int = 0) -> int:
     """Torch's intra-op threads for CPU inference: ``requested``, or half the cores (at least 1).
 
     Torch's default (every core) fights the request threads and Qdrant for the same cores: on
-    the 2-core reference machine a second thread cut a query's wall time by a fraction of a
-    millisecond but more than doubled the CPU it cost (docs/results/encode_batching.json), and
-    CPU is what a loaded server runs out of.
+    the 2-core reference machine a second thread cut a query's wall time by about a millisecond
+    but raised the CPU it cost (text 2.2 -> 2.8 ms, photo 4.7 -> 7.5 ms in
+    docs/results/encode_batching.json), and CPU is what a loaded server runs out of.
     """
     return requested if requested > 0 else max(1, (os.cpu_count() or 2) // 2)
 

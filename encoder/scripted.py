@@ -2,8 +2,8 @@
 
 An eager forward pass is a few hundred small operators, and between any two of them the
 thread gives up Python's global lock and must win it back. Under load, with request threads
-busy in Python, every win-back waits for the lock's switch interval: with three busy threads
-a 1.8 ms text encoding took 2 s eager and 34 ms compiled (benchmarks/encode_batching.py
+busy in Python, every win-back waits for the lock's switch interval: beside three busy
+threads a text query took 1,960 ms eager and 42 ms compiled (benchmarks/encode_batching.py
 --contention), because a compiled module runs the whole graph in C++ and takes the lock
 back once. Compilation is checked against the eager model on probe inputs; a tower that
 does not compile, or does not give the same vectors, stays eager.

@@ -76,9 +76,9 @@ class EdgeStore:
         hnsw_m: int = 32, search_threads: int = 0,
     ) -> None:
         self.hnsw_m = hnsw_m
-        # Qdrant's default pool (one thread per core) searches segments in parallel; with the
-        # few segments of a catalog-sized shard, a one-thread pool cost a third less CPU per
-        # query on 2 cores and left the other core to the request threads.
+        # Qdrant's default pool (one thread per core) searches segments in parallel; a
+        # catalog-sized shard has one or two segments, so the extra threads mostly cost CPU
+        # that the request threads on the other core need.
         self.search_threads = cpu_threads(search_threads)
         self.data_dir = Path(data_dir)
         self.name = collection

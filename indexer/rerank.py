@@ -21,8 +21,8 @@ def _inner_products(query: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """cos(query, each vector) for unit vectors, through a FAISS flat inner-product index."""
     # One OpenMP thread, set in the calling thread (OpenMP's thread count is per thread, so a
     # process-wide call at start-up does not reach request threads): a few hundred dot
-    # products gain nothing from a second thread, whose spin-waiting after every call doubled
-    # the CPU a search cost under gunicorn.
+    # products gain nothing from a second thread, which spin-waits after every call and so
+    # burns a core the request threads need.
     faiss.omp_set_num_threads(1)
     n = vectors.shape[0]
     index = faiss.IndexFlatIP(vectors.shape[1])

@@ -31,8 +31,8 @@ class Settings:
     """Torch device; empty picks CUDA when present, else CPU [VITRINE_DEVICE]."""
     torch_threads: int = 0
     """Torch CPU threads per process; 0 = half the cores (at least 1), leaving the rest to request
-    threads and Qdrant (benchmarks/encode_batching.py: on 2 cores a second thread doubled the CPU
-    a query costs) [VITRINE_TORCH_THREADS]."""
+    threads and Qdrant (benchmarks/encode_batching.py: on 2 cores a second thread raised the CPU a
+    query costs) [VITRINE_TORCH_THREADS]."""
     batch_size: int = 64
     """Products embedded and upserted per batch while indexing [VITRINE_BATCH_SIZE]."""
     candidates: int = 100

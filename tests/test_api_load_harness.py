@@ -1,0 +1,82 @@
+"""The HTTP load harness itself: open-loop latency counts from the due time, and medians."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from benchmarks.api_load import median_of, paced, run, summarise
+
+
+class _SlowSearch(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body in one segment, sent at once: like gunicorn, unlike http.server's
+    # defaults, whose separate small writes meet delayed ACKs and stall ~40 ms.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+    delay_s = 0.0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(self.delay_s)
+        body = json.dumps({"timings": {"encode_ms": 1.0, "candidates_ms": 2.0, "rerank_ms": 1.0,
+                                       "total_ms": 4.0}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, type[_SlowSearch]]]:
+    handler = type("Handler", (_SlowSearch,), {})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+REQUEST = ("/api/v1/search", b'{"text": "x"}', "application/json")
+
+
+def test_a_server_that_keeps_up_is_measured_at_its_own_speed(server: tuple[str, type]) -> None:
+    base, handler = server
+    handler.delay_s = 0.005
+    outcome = paced(base, [REQUEST] * 40, clients=4, rate=100)
+    result = summarise("text", outcome)
+    assert result["errors"] == 0 and result["late"] <= 2  # a stall of the machine itself, at most
+    assert 5 <= result["p50_ms"] < 40
+    assert 80 <= result["rps"] <= 101  # the offered rate, not more
+
+
+def test_a_server_that_falls_behind_shows_the_queue(server: tuple[str, type]) -> None:
+    base, handler = server
+    handler.delay_s = 0.05  # 4 clients x 20/s = 80/s at most, 200/s offered
+    outcome = paced(base, [REQUEST] * 40, clients=4, rate=200)
+    result = summarise("text", outcome)
+    assert result["late"] > 20
+    # counted from the due time: the last requests waited for the ones before them
+    assert result["p95_ms"] > 200 and result["rps"] < 100
+    closed = summarise("text", run(base, [REQUEST] * 20, clients=4))
+    assert closed["p50_ms"] < 100  # a closed loop never sees the queue
+
+
+def test_medians_over_repeats_sum_errors() -> None:
+    runs = [{"scenario": "text", "requests": 10, "errors": e, "late": 1, "p50_ms": p, "rps": 9.0,
+             "first_errors": [], "stage_share": {"encode": s}, "server_cpu_ms_per_request": None}
+            for e, p, s in ((0, 5.0, 0.5), (2, 9.0, 0.7), (0, 6.0, 0.6))]
+    merged = median_of(runs)
+    assert merged["p50_ms"] == 6.0 and merged["errors"] == 2 and merged["late"] == 3
+    assert merged["stage_share"] == {"encode": 0.6} and merged["repeats"] == 3
+    assert merged["server_cpu_ms_per_request"] is None

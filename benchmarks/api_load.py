@@ -164,38 +164,61 @@ def _record(outcome: Outcome, lock: threading.Lock, status: int, data: bytes, ms
         outcome.server.append(timings)
 
 
-def run(base: str, requests: list[Request], clients: int) -> Outcome:
-    """Closed loop: ``clients`` threads, each on its own keep-alive connection, each sending
-    its next request as soon as the previous answer arrives."""
-    parts = urlsplit(base)
-    outcome = Outcome()
-    lock = threading.Lock()
-    queue = list(reversed(requests))
-
-    def worker() -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                request = queue.pop()
-            t = time.perf_counter()
-            try:
-                status, data = _send(conn, request)
-                _record(outcome, lock, status, data, (time.perf_counter() - t) * 1000)
-            except (OSError, http.client.HTTPException, ValueError) as e:
-                with lock:
-                    outcome.errors.append(repr(e))
-                conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+def _attempt(
+    conn: http.client.HTTPConnection, request: Request, since: float, outcome: Outcome, lock: threading.Lock
+) -> http.client.HTTPConnection:
+    """Send one request and record it (latency from ``since``); after a failure, the connection
+    to use next is a new one."""
+    try:
+        status, data = _send(conn, request)
+        _record(outcome, lock, status, data, (time.perf_counter() - since) * 1000)
+        return conn
+    except (OSError, http.client.HTTPException, ValueError) as e:
+        with lock:
+            outcome.errors.append(repr(e))
         conn.close()
+        return http.client.HTTPConnection(conn.host, conn.port, timeout=30)
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    started = time.perf_counter()
+
+Work = Callable[[int, http.client.HTTPConnection], http.client.HTTPConnection]
+
+
+def _clients(base: str, count: int, work: Work) -> None:
+    """Run ``work(k, connection)`` in ``count`` threads, each with its own keep-alive connection
+    (``work`` returns the connection it ended with, a new one after a failure)."""
+    parts = urlsplit(base)
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            conn = work(k, conn)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(count)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
+
+
+def run(base: str, requests: list[Request], clients: int) -> Outcome:
+    """Closed loop: ``clients`` threads, each on its own keep-alive connection, each sending
+    its next request as soon as the previous answer arrives."""
+    outcome = Outcome()
+    lock = threading.Lock()
+    queue = list(reversed(requests))
+
+    def work(_k: int, conn: http.client.HTTPConnection) -> http.client.HTTPConnection:
+        while True:
+            with lock:
+                if not queue:
+                    return conn
+                request = queue.pop()
+            conn = _attempt(conn, request, time.perf_counter(), outcome, lock)
+
+    started = time.perf_counter()
+    _clients(base, clients, work)
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -203,13 +226,11 @@ def run(base: str, requests: list[Request], clients: int) -> Outcome:
 def paced(base: str, requests: list[Request], clients: int, rate: float) -> Outcome:
     """Open loop: request i is due at ``i / rate`` seconds and is sent by client ``i % clients``
     at that time (or as soon as that client is free); latency counts from the due time."""
-    parts = urlsplit(base)
     outcome = Outcome()
     lock = threading.Lock()
     start = time.perf_counter() + 0.1
 
-    def worker(k: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    def work(k: int, conn: http.client.HTTPConnection) -> http.client.HTTPConnection:
         for i in range(k, len(requests), clients):
             due = start + i / rate
             delay = due - time.perf_counter()
@@ -218,21 +239,10 @@ def paced(base: str, requests: list[Request], clients: int, rate: float) -> Outc
             elif -delay * 1000 > LATE_MS:
                 with lock:
                     outcome.late += 1
-            try:
-                status, data = _send(conn, requests[i])
-                _record(outcome, lock, status, data, (time.perf_counter() - due) * 1000)
-            except (OSError, http.client.HTTPException, ValueError) as e:
-                with lock:
-                    outcome.errors.append(repr(e))
-                conn.close()
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        conn.close()
+            conn = _attempt(conn, requests[i], due, outcome, lock)
+        return conn
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    _clients(base, clients, work)
     outcome.seconds = time.perf_counter() - start
     return outcome
 

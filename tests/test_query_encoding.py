@@ -14,6 +14,8 @@ import torch
 
 from encoder import Encoder
 from encoder.batching import MicroBatcher
+from encoder.images import load_image
+from encoder.scripted import text_tower
 from encoder.text_trim import encode_trimmed_text, trimmed_text_matches
 
 TEXTS = ["black leather watch", "red", "women blue denim jeans for summer casual wear", "white sneakers",
@@ -105,3 +107,25 @@ def test_a_bidirectional_text_tower_keeps_the_padding(tiny_model_dir: Path) -> N
     fresh = Encoder.load(str(tiny_model_dir), device="cpu")
     fresh.model.attn_mask = None  # every position sees every other: padding changes the output
     assert not trimmed_text_matches(fresh.model, fresh.tokenizer, fresh.device)
+
+
+def test_compiled_towers_give_the_eager_vectors(encoder: Encoder, catalog_dir: Path) -> None:
+    assert (encoder.text_tower_kind, encoder.image_tower_kind) == ("torchscript", "torchscript")
+    tokens = encoder.tokenizer(TEXTS)
+    photos = sorted((catalog_dir / "images").glob("*.jpg"))[:4]
+    pixels = torch.stack([encoder.preprocess(load_image(p)) for p in photos])
+    with torch.inference_mode():
+        torch.testing.assert_close(encoder._text_tower(tokens), encoder.model.encode_text(tokens),
+                                   atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(encoder._image_tower(pixels), encoder.model.encode_image(pixels),
+                                   atol=1e-5, rtol=1e-4)
+
+
+def test_a_tower_that_does_not_compile_stays_eager(tiny_model_dir: Path) -> None:
+    fresh = Encoder.load(str(tiny_model_dir), device="cpu")
+    fresh.model.text_pool_type = "last"  # a pooling the compiled module does not implement
+    tower, kind = text_tower(fresh.model, fresh.tokenizer, fresh.device, trims=True)
+    assert kind == "eager"
+    tokens = fresh.tokenizer(TEXTS)
+    with torch.inference_mode():
+        torch.testing.assert_close(tower(tokens), encode_trimmed_text(fresh.model, tokens))

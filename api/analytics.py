@@ -1,11 +1,10 @@
 """Search analytics in Redis: searches per minute, top and zero-result queries, stage latencies.
 
-Searches are buffered in the process and written in one pipeline every FLUSH_S seconds
-(and before the dashboard reads), not one pipeline per search: a Redis round trip per
-search cost more than a tenth of a cached search's time. Writes go through RedisGuard:
-with Redis down the search answers as usual and the numbers simply miss those searches;
-a process that dies loses at most its last FLUSH_S seconds of counts. Unlike the
-Prometheus counters (per process), these are shared by every API process.
+Searches are written in batches after the fact (``api.deferred``, within FLUSH_S seconds,
+and before the dashboard reads), not one pipeline per search. Writes go through
+RedisGuard: with Redis down the search answers as usual and the numbers simply miss those
+searches. Unlike the Prometheus counters (per process), these are shared by every API
+process.
 
 Keys:
     vitrine:an:spm:{epoch minute}    searches that minute (expires after two days)
@@ -18,16 +17,16 @@ Keys:
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 from flask import g
 
+from api.deferred import DeferredWrites
 from api.redis_guard import RedisGuard
 
 PREFIX = "vitrine:an:"
@@ -36,8 +35,6 @@ DAY_TTL_S = 35 * 24 * 3600
 LATENCY_SAMPLES = 1000
 MAX_QUERY = 100
 FLUSH_S = 0.5
-MAX_BUFFER = 500
-"""Searches kept in the process before a write is forced."""
 IMAGE_QUERY = "[image]"
 """How a search by photo alone shows in the top queries."""
 
@@ -78,32 +75,15 @@ class Analytics:
 
     def __init__(self, guard: RedisGuard, flush_s: float = FLUSH_S) -> None:
         self.guard = guard
-        self.flush_s = flush_s
-        self._buffer: list[SearchEvent] = []
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._pending: DeferredWrites[SearchEvent] = DeferredWrites(guard, "analytics", _write, flush_s)
 
     def record(self, event: SearchEvent) -> None:
         """Count one search (written within ``flush_s``); never raises on a Redis failure."""
-        with self._lock:
-            self._buffer.append(event)
-            full = len(self._buffer) >= MAX_BUFFER
-            if not full and self._timer is None:
-                self._timer = threading.Timer(self.flush_s, self.flush)
-                self._timer.daemon = True
-                self._timer.start()
-        if full:
-            self.flush()
+        self._pending.add(event)
 
     def flush(self) -> None:
-        """Write the buffered searches in one pipeline."""
-        with self._lock:
-            events, self._buffer = self._buffer, []
-            timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-        if events:
-            self.guard.call("analytics", lambda r: _write(r, events), None)
+        """Write the searches recorded so far."""
+        self._pending.flush()
 
     def per_minute(self, minutes: int = 60, now: float | None = None) -> list[dict[str, Any]]:
         """Searches in each of the last ``minutes`` minutes, oldest first (this minute last)."""
@@ -172,7 +152,7 @@ def note_search(text: str | None, has_image: bool, offset: int, results: int,
                                              timings=dict(timings), at=time.time())
 
 
-def _write(r: redis.Redis, events: list[SearchEvent]) -> None:
+def _write(r: redis.Redis, events: Sequence[SearchEvent]) -> None:
     """Many searches' counts as one pipeline: sums per key, latency samples pushed together."""
     per_minute = Counter(int(e.at // 60) for e in events)
     top: dict[str, Counter[str]] = {}

@@ -6,6 +6,7 @@ Keys name the model, so vectors of one model are never served to another:
 
 The most recent vectors are also kept in the process (LOCAL_ENTRIES, ~1 KB each): a query
 vector never changes for a given model, and popular queries then skip the Redis round trip.
+New vectors are written to Redis after the response, in batches (``api.deferred``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import hashlib
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
+import redis
 
+from api.deferred import DeferredWrites
 from api.images import QueryImage
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
@@ -48,6 +51,8 @@ class EmbeddingCache:
         self.local_entries = local_entries
         self._local: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._fills: DeferredWrites[tuple[str, bytes]] = DeferredWrites(
+            guard, "cache_set", self._write, flush_s=0.05)
 
     def key(self, kind: str, digest: str) -> str:
         return f"{PREFIX}:{self.model_id}:{kind}:{digest}"
@@ -69,9 +74,19 @@ class EmbeddingCache:
         else:
             self.metrics.cache.labels(kind=kind, result="miss").inc()
             vector = np.asarray(compute(), dtype=np.float32)
-            self.guard.call("cache_set", lambda r: r.set(key, vector.tobytes(), ex=self.ttl_s), None)
+            self._fills.add((key, vector.tobytes()))
         self._remember(key, vector)
         return vector
+
+    def flush(self) -> None:
+        """Write the vectors computed so far to Redis now."""
+        self._fills.flush()
+
+    def _write(self, r: redis.Redis, fills: Sequence[tuple[str, bytes]]) -> None:
+        pipe = r.pipeline(transaction=False)
+        for key, raw in fills:
+            pipe.set(key, raw, ex=self.ttl_s)
+        pipe.execute()
 
     def _remember(self, key: str, vector: np.ndarray) -> None:
         with self._lock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.analytics import Analytics, SearchEvent, percentile
+from api.deferred import DeferredWrites
 from api.redis_guard import RedisGuard
 
 
@@ -72,6 +73,24 @@ def test_searches_are_written_in_batches_without_a_read(redis_client: redis.Redi
     assert analytics.zero_result_queries(now=1_800_000_000.0, days=1) == [
         {"query": "blue jeans", "searches": 1}]
     assert analytics.latency(["encode", "total"])["total"] == {"p50": 9.5, "p95": 9.5, "samples": 30}
+
+
+def test_deferred_writes_flush_when_full_and_drop_quietly_without_redis(redis_client: redis.Redis) -> None:
+    def write(r: redis.Redis, items: Sequence[int]) -> None:
+        r.rpush("deferred-test", *items)
+
+    pending: DeferredWrites[int] = DeferredWrites(RedisGuard(redis_client), "test", write,
+                                                  flush_s=60, max_items=3)
+    pending.add(1)
+    pending.add(2)
+    assert redis_client.lrange("deferred-test", 0, -1) == []
+    pending.add(3)  # full: written now, not in a minute
+    assert redis_client.lrange("deferred-test", 0, -1) == [b"1", b"2", b"3"]
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.05, socket_timeout=0.05)
+    lost: DeferredWrites[int] = DeferredWrites(RedisGuard(dead), "test", write, flush_s=60, max_items=2)
+    lost.add(1)
+    lost.add(2)  # the write fails inside the guard; the caller never sees it
+    lost.flush()
 
 
 def test_client_management(client: FlaskClient, token: Callable[..., dict[str, Any]]) -> None:

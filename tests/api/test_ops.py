@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -45,9 +46,18 @@ def test_metrics_count_requests_stages_and_cache(client: FlaskClient) -> None:
     assert 'vitrine_http_request_seconds_bucket{endpoint="search.search",le=' in text
 
 
+def _cached_keys(redis_client: redis.Redis, count: int = 1) -> list[bytes]:
+    """The embedding-cache keys, once the background writer has written ``count`` of them."""
+    deadline = time.monotonic() + 5
+    while len(keys := list(redis_client.scan_iter("vitrine:emb:*"))) < count:
+        assert time.monotonic() < deadline, "the query vector was never written to Redis"
+        time.sleep(0.01)
+    return keys
+
+
 def test_query_embeddings_are_cached_with_a_day_ttl(client: FlaskClient, redis_client: redis.Redis) -> None:
     assert client.post("/api/v1/search", json={"text": "Blue Jeans"}).status_code == 200
-    keys = [k for k in redis_client.keys("vitrine:emb:*")]
+    keys = _cached_keys(redis_client)
     assert len(keys) == 1 and b":text:" in keys[0]
     assert 86_000 < redis_client.ttl(keys[0]) <= 86_400
     assert normalise_text("  Blue\tJEANS ") == "blue jeans"
@@ -105,7 +115,7 @@ def test_a_corrupt_cache_entry_is_a_miss(
     client: FlaskClient, make_app: Callable[..., Flask], redis_client: redis.Redis
 ) -> None:
     first = client.post("/api/v1/search", json={"text": "green bag", "k": 3}).json
-    (key,) = list(redis_client.scan_iter("vitrine:emb:*"))
+    (key,) = _cached_keys(redis_client)
     redis_client.set(key, b"\x00\x01\x02")
     # Another process (a fresh app: its in-process cache is empty) reads the corrupt entry.
     other = make_app().test_client()
@@ -114,14 +124,17 @@ def test_a_corrupt_cache_entry_is_a_miss(
     assert [r["id"] for r in second.json["results"]] == [r["id"] for r in first["results"]]
     metrics = other.get("/api/v1/metrics").get_data(as_text=True)
     assert 'vitrine_embedding_cache_total{kind="text",result="miss"} 1.0' in metrics
-    assert redis_client.get(key) != b"\x00\x01\x02"  # rewritten with the real vector
+    deadline = time.monotonic() + 5
+    while redis_client.get(key) == b"\x00\x01\x02":  # rewritten with the real vector
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
 
 
 def test_repeated_queries_are_served_from_the_process_without_redis(
     client: FlaskClient, redis_client: redis.Redis
 ) -> None:
     first = client.post("/api/v1/search", json={"text": "red scarf", "k": 3}).json
-    for key in redis_client.scan_iter("vitrine:emb:*"):
+    for key in _cached_keys(redis_client):
         redis_client.delete(key)
     second = client.post("/api/v1/search", json={"text": "Red  SCARF", "k": 3}).json
     assert [r["id"] for r in second["results"]] == [r["id"] for r in first["results"]]

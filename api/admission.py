@@ -9,6 +9,7 @@ and Retry-After, and the client tries again later. Probes, docs and metrics neve
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -47,7 +48,9 @@ class Admission:
 
 
 def register_admission(app: Flask, max_in_flight: int, wait_s: float, registry: Any) -> Admission:
-    """Guard the heavy endpoints of ``app`` with an ``Admission`` of ``max_in_flight`` slots."""
+    """Guard the heavy endpoints of ``app`` with an ``Admission`` of ``max_in_flight`` slots
+    (0: one per core)."""
+    max_in_flight = max_in_flight or os.cpu_count() or 1
     admission = Admission(max_in_flight, wait_s, registry)
     app.extensions["vitrine.admission"] = admission
 

@@ -86,6 +86,7 @@ class Outcome:
     latencies_ms: list[float] = field(default_factory=list)
     server: list[dict[str, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    shed: int = 0  # 503 (admission control) or 429 with Retry-After: the server said "later"
     seconds: float = 0.0
     late: int = 0  # sustained phase: requests sent more than LATE_MS after their scheduled time
     server_cpu_s: float | None = None
@@ -154,6 +155,10 @@ def _send(conn: http.client.HTTPConnection, request: Request) -> tuple[int, byte
 
 
 def _record(outcome: Outcome, lock: threading.Lock, status: int, data: bytes, ms: float) -> None:
+    if status in (429, 503):
+        with lock:
+            outcome.shed += 1
+        return
     if status != 200:
         with lock:
             outcome.errors.append(f"{status}: {data[:200]!r}")
@@ -257,8 +262,9 @@ def summarise(name: str, outcome: Outcome) -> dict[str, Any]:
     answered = len(outcome.latencies_ms)
     return {
         "scenario": name,
-        "requests": answered + len(outcome.errors),
+        "requests": answered + len(outcome.errors) + outcome.shed,
         "errors": len(outcome.errors),
+        "shed": outcome.shed,
         "first_errors": outcome.errors[:3],
         "rps": round(answered / outcome.seconds, 1) if outcome.seconds else 0.0,
         "late": outcome.late,
@@ -278,7 +284,7 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-field medians over repeats of one scenario (errors and late requests are summed)."""
     out = dict(runs[0])
     for key, value in runs[0].items():
-        if key in ("errors", "late", "requests"):
+        if key in ("errors", "shed", "late", "requests"):
             out[key] = sum(r[key] for r in runs)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             values = [r[key] for r in runs if r[key] is not None]
@@ -324,7 +330,8 @@ def verdicts(sustained: list[dict[str, Any]], saturation: list[dict[str, Any]], 
     lines = []
     for r in sustained:
         p50, p95 = TARGETS.get(r["scenario"], (None, None))
-        checks = [("errors", r["errors"] == 0, f"{r['errors']} == 0")]
+        checks = [("errors", r["errors"] == 0 and r["shed"] == 0,
+                   f"{r['errors']} errors, {r['shed']} shed (503/429) == 0")]
         if p50 is not None:
             checks.append(("p50", r["p50_ms"] <= p50, f"{r['p50_ms']} <= {p50} ms at {rate:g}/s"))
         if p95 is not None:
@@ -337,7 +344,7 @@ def verdicts(sustained: list[dict[str, Any]], saturation: list[dict[str, Any]], 
             lines.append(f"{'PASS' if ok else 'FAIL'}  {r['scenario']:<14} {what:<6} {detail}")
     for r in saturation:
         if r["scenario"] == "text":
-            ok = r["rps"] >= MIN_RPS and r["errors"] == 0
+            ok = r["rps"] >= MIN_RPS and r["errors"] == 0 and r["shed"] == 0
             lines.append(f"{'PASS' if ok else 'FAIL'}  text (saturation) rps    {r['rps']} >= {MIN_RPS}/s")
     return lines
 
@@ -347,8 +354,9 @@ def markdown(report: dict[str, Any]) -> str:
     clients, rate = report["clients"], report["rate"]
     base = report.get("in_process") or {}
     lines = [
-        f"| scenario | sustained {rate:g}/s: p50 ms | p95 ms | answered/s | errors | in-process p50 ms "
-        f"| server CPU ms/request | time per stage | saturation ({clients} clients): req/s | p50 ms |",
+        f"| scenario | sustained {rate:g}/s: p50 ms | p95 ms | answered/s | errors / shed "
+        f"| in-process p50 ms | server CPU ms/request | time per stage "
+        f"| saturation ({clients} clients): req/s | p50 ms |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     saturation = {r["scenario"]: r for r in report["saturation"]}
@@ -357,7 +365,8 @@ def markdown(report: dict[str, Any]) -> str:
         shares = ", ".join(f"{k} {v:.0%}" for k, v in r["stage_share"].items() if v >= 0.005)
         own = (base.get(r["scenario"]) or {}).get("p50_ms", "")
         lines.append(
-            f"| {r['scenario']} | {r['p50_ms']} | {r['p95_ms']} | {r['rps']} | {r['errors']} | {own} "
+            f"| {r['scenario']} | {r['p50_ms']} | {r['p95_ms']} | {r['rps']} "
+            f"| {r['errors']} / {r['shed']} | {own} "
             f"| {r['server_cpu_ms_per_request']} | {shares} | {sat.get('rps', '')} "
             f"| {sat.get('p50_ms', '')} |"
         )

@@ -73,10 +73,10 @@ def test_a_server_that_falls_behind_shows_the_queue(server: tuple[str, type]) ->
 
 
 def test_medians_over_repeats_sum_errors() -> None:
-    runs = [{"scenario": "text", "requests": 10, "errors": e, "late": 1, "p50_ms": p, "rps": 9.0,
+    runs = [{"scenario": "text", "requests": 10, "errors": e, "shed": 1, "late": 1, "p50_ms": p, "rps": 9.0,
              "first_errors": [], "stage_share": {"encode": s}, "server_cpu_ms_per_request": None}
             for e, p, s in ((0, 5.0, 0.5), (2, 9.0, 0.7), (0, 6.0, 0.6))]
     merged = median_of(runs)
-    assert merged["p50_ms"] == 6.0 and merged["errors"] == 2 and merged["late"] == 3
+    assert merged["p50_ms"] == 6.0 and merged["errors"] == 2 and merged["late"] == merged["shed"] == 3
     assert merged["stage_share"] == {"encode": 0.6} and merged["repeats"] == 3
     assert merged["server_cpu_ms_per_request"] is None

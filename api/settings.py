@@ -59,9 +59,10 @@ class ApiSettings:
     at once only makes them fight over Python's lock: on 2 cores, 2 at a time answered 6% more
     new and 15% more cached searches per second than 8, for less CPU each
     (benchmarks/admission_ab.py) [VITRINE_MAX_IN_FLIGHT]."""
-    admission_wait_s: float = 0.25
-    """How long a request waits for a free slot before it is shed, seconds: long enough to
-    queue a burst of concurrent searches, short enough that overload is answered quickly
+    admission_wait_s: float = 0.1
+    """How long a request waits for a free slot before it is shed, seconds: long enough for a
+    burst of 8 concurrent searches to take turns, short enough that overload is answered at once
+    (a 0.25 s queue quadrupled p50 at twice the capacity in benchmarks/overload.py)
     [VITRINE_ADMISSION_WAIT]."""
     gil_switch_ms: float = 1.0
     """How long a busy thread may hold Python's lock while another waits, ms (Python's default

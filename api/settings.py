@@ -53,17 +53,13 @@ class ApiSettings:
     facet_cache_ttl_s: float = 10.0
     """How long facet counts for one filter combination are reused; 0 computes them on every
     search [VITRINE_FACET_CACHE_TTL]."""
-    max_in_flight: int = 0
-    """Searches (and other heavy requests) served at once per process, 0 = one per core; more
-    wait their turn up to VITRINE_ADMISSION_WAIT, then get 503 with Retry-After. Running more
-    at once only makes them fight over Python's lock: on 2 cores, 2 at a time answered 6% more
-    new and 15% more cached searches per second than 8, for less CPU each
-    (benchmarks/admission_ab.py) [VITRINE_MAX_IN_FLIGHT]."""
-    admission_wait_s: float = 0.1
-    """How long a request waits for a free slot before it is shed, seconds: long enough for a
-    burst of 8 concurrent searches to take turns, short enough that overload is answered at once
-    (a 0.25 s queue quadrupled p50 at twice the capacity in benchmarks/overload.py)
-    [VITRINE_ADMISSION_WAIT]."""
+    max_in_flight: int = 8
+    """Searches (and other heavy requests) served at once per process (0: one per core); more
+    wait up to VITRINE_ADMISSION_WAIT, then get 503 with Retry-After. One per core answered
+    6-15% more searches per second on 2 cores (benchmarks/admission_ab.py) but shed requests
+    near capacity that 8 serves, so 8 stays the default [VITRINE_MAX_IN_FLIGHT]."""
+    admission_wait_s: float = 0.05
+    """How long a request waits for a free slot before it is shed, seconds [VITRINE_ADMISSION_WAIT]."""
     gil_switch_ms: float = 1.0
     """How long a busy thread may hold Python's lock while another waits, ms (Python's default
     is 5). Request threads return from Redis, Qdrant and the model many times per search, each

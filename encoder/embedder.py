@@ -168,9 +168,10 @@ class Encoder:
 
 def _probe_image() -> Image.Image:
     """A small gradient picture, to check a compiled image tower against the eager one."""
-    ramp = np.linspace(0, 255, 96, dtype=np.uint8)
-    return Image.fromarray(np.stack([np.add.outer(ramp, ramp[::-1]) // 2, np.tile(ramp, (96, 1)),
-                                     np.tile(ramp[:, None], (1, 96))], axis=-1))
+    ramp = np.linspace(0, 255, 96).astype(np.uint16)
+    diagonal = (np.add.outer(ramp, ramp[::-1]) // 2).astype(np.uint8)
+    return Image.fromarray(np.stack([diagonal, np.tile(ramp.astype(np.uint8), (96, 1)),
+                                     np.tile(ramp.astype(np.uint8)[:, None], (1, 96))], axis=-1))
 
 
 def load_encoder(spec: str | None = None, device: str | None = None, threads: int = 0) -> Encoder:

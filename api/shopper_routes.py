@@ -26,13 +26,14 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from api.analytics import note_search
 from api.auth import principal, require_scope
+from api.blueprints.products import similar_params
 from api.blueprints.search import read_search_body, sort_key
 from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized, UnsupportedMediaType
 from api.fetch import fetch_image_bytes
 from api.images import accept_image
-from api.params import SearchParams, as_bool, as_filters, as_int, parse_search
+from api.params import SearchParams, as_bool, parse_search
 from api.products_json import public_product, publish_results
 from api.shopper import COOKIE, COOKIE_MAX_AGE_S, HEADER, ShopperStore, new_anonymous_id, valid_id
 from api.taste import POOL, TASTE_WEIGHT, Taste, apply_taste, build_taste
@@ -43,7 +44,6 @@ bp = Blueprint("shopper", __name__)
 T = TypeVar("T")
 
 MAX_ID = 100
-SIMILAR_BY = ("image", "text", "both")
 ANON_ID_LEN = (16, 64)
 
 
@@ -311,17 +311,7 @@ def search() -> Any:
 @require_scope("search", anonymous_ok=True)
 def similar(product_id: str) -> Any:
     """Products like this one (by image, text or both), with the shopper's taste term."""
-    allowed = ("by", "k", "offset", "filters", "taste")
-    unknown = sorted(set(request.args) - set(allowed))
-    if unknown:
-        raise BadRequest(f"unknown parameter(s) {', '.join(unknown)}; "
-                         f"this endpoint takes {', '.join(allowed)}")
-    by = request.args.get("by", "image")
-    if by not in SIMILAR_BY:
-        raise BadRequest(f"by must be one of {', '.join(SIMILAR_BY)}, got {by!r}")
-    k = as_int("k", request.args.get("k", "10"), 1, MAX_K)
-    offset = as_int("offset", request.args.get("offset", "0"), 0, MAX_OFFSET)
-    filters = as_filters(request.args.get("filters"))
+    by, k, offset, filters = similar_params(("taste",))
     wanted, taste = _taste(_read(lambda p: p.taste_enabled(), True), request.args.get("taste"))
     if taste is not None and offset + k > POOL:
         raise BadRequest(f"personalised results are the {POOL} most similar; "

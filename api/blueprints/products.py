@@ -14,7 +14,7 @@ from api.images import sniff
 from api.outfits import complete_the_look
 from api.params import as_filters, as_int
 from api.products_json import is_remote, public_product, publish_results
-from indexer import NotFoundError
+from indexer import FilterSpec, NotFoundError
 from indexer.search import MAX_K, MAX_OFFSET
 
 bp = Blueprint("products", __name__)
@@ -47,17 +47,23 @@ def get_product(product_id: str) -> Any:
     return jsonify({"product": public_product(found[0].payload)})
 
 
-@bp.get("/products/<product_id>/similar")
-@require_scope("search", anonymous_ok=True)
-def similar(product_id: str) -> Any:
-    """Products like this one by image, text or both, honouring filters."""
-    _only(("by", "k", "offset", "filters"))
+def similar_params(extra: tuple[str, ...] = ()) -> tuple[str, int, int, FilterSpec]:
+    """(by, k, offset, filters) of a similar-items request; ``extra`` names other parameters
+    the endpoint takes (read by the caller)."""
+    _only(("by", "k", "offset", "filters", *extra))
     by = request.args.get("by", "image")
     if by not in SIMILAR_BY:
         raise BadRequest(f"by must be one of {', '.join(SIMILAR_BY)}, got {by!r}")
     k = as_int("k", request.args.get("k", "10"), 1, MAX_K)
     offset = as_int("offset", request.args.get("offset", "0"), 0, MAX_OFFSET)
-    filters = as_filters(request.args.get("filters"))
+    return by, k, offset, as_filters(request.args.get("filters"))
+
+
+@bp.get("/products/<product_id>/similar")
+@require_scope("search", anonymous_ok=True)
+def similar(product_id: str) -> Any:
+    """Products like this one by image, text or both, honouring filters."""
+    by, k, offset, filters = similar_params()
     st = state()
     result = st.view().searcher.similar(_check_id(product_id), by=by, filters=filters, k=k, offset=offset)  # type: ignore[arg-type]
     st.metrics.observe_timings(result.timings)

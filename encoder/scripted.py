@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from encoder.text_trim import PROBES, TOLERANCE, encode_trimmed_text
+from encoder.text_trim import PROBES, encode_trimmed_text, same_vectors
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,6 @@ def _script(module: nn.Module) -> torch.jit.ScriptModule:
         return torch.jit.script(module.eval())
 
 
-def _same(fast: Tower, slow: Tower, sample: torch.Tensor) -> bool:
-    with torch.inference_mode():
-        a, b = fast(sample).float(), slow(sample).float()
-    return bool(a.shape == b.shape and (a - b).abs().max() <= TOLERANCE)
-
-
 def text_tower(model: nn.Module, tokenizer: object, device: torch.device, trims: bool) -> tuple[Tower, str]:
     """The fastest correct text tower: (callable on token ids, which one it is)."""
     eager: Tower = (lambda t: encode_trimmed_text(model, t)) if trims else model.encode_text
@@ -71,7 +65,7 @@ def text_tower(model: nn.Module, tokenizer: object, device: torch.device, trims:
     try:
         compiled = _script(TrimmedText(model))
         sample = tokenizer(list(PROBES)).to(device)  # type: ignore[operator]
-        if _same(compiled, eager, sample):
+        if same_vectors(compiled, eager, sample):
             return compiled, "torchscript"
         log.info("compiled text tower differs from the eager one; using eager")
     except Exception as e:  # a layout TorchScript cannot compile: stay eager
@@ -87,7 +81,7 @@ def image_tower(model: nn.Module, sample: torch.Tensor) -> tuple[Tower, str]:
         return eager, "eager"
     try:
         compiled = _script(visual)
-        if _same(compiled, eager, sample):
+        if same_vectors(compiled, eager, sample):
             return compiled, "torchscript"
         log.info("compiled image tower differs from the eager one; using eager")
     except Exception as e:

@@ -14,6 +14,7 @@ it does not hold for (bidirectional towers, HF text towers) keep the padded path
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import torch
 
@@ -54,10 +55,18 @@ def trimmed_text_matches(model: torch.nn.Module, tokenizer: object, device: torc
         return False
     try:
         tokens = tokenizer(list(PROBES)).to(device)  # type: ignore[operator]
-        with torch.no_grad():
-            full = model.encode_text(tokens).float()
-            trimmed = encode_trimmed_text(model, tokens).float()
+        return same_vectors(lambda t: encode_trimmed_text(model, t), model.encode_text, tokens)
     except Exception as e:  # any surprise in a model's layout: keep the padded path
         log.info("text trimming not used for this model: %s", e)
         return False
-    return bool(full.shape == trimmed.shape and (full - trimmed).abs().max() <= TOLERANCE)
+
+
+def same_vectors(
+    fast: Callable[[torch.Tensor], torch.Tensor], slow: Callable[[torch.Tensor], torch.Tensor],
+    sample: torch.Tensor,
+) -> bool:
+    """Whether a faster way of encoding ``sample`` gives the model's own vectors (within
+    ``TOLERANCE``)."""
+    with torch.inference_mode():
+        a, b = fast(sample).float(), slow(sample).float()
+    return bool(a.shape == b.shape and (a - b).abs().max() <= TOLERANCE)

@@ -15,7 +15,8 @@ import redis
 from api.cli import cli
 from api.clients import create_client, delete_client, list_clients, parse_scopes
 from api.settings import ApiSettings
-from indexer import Settings
+from indexer import Settings, StoreError
+from indexer.host_process import HostProcess
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ def _api_settings() -> ApiSettings:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes; more than one needs a Qdrant server (QDRANT_URL).")
+              help="Worker processes. With the embedded store and more than one, a store host "
+                   "process owns the shard and the workers search it over a local socket.")
 @click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 256),
               help="Threads per worker (the model and store are shared between them).")
 @click.option("--timeout", default=30, show_default=True, type=click.IntRange(1, 3600),
@@ -46,19 +48,33 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int, 
         # Made once here, before workers start, so every worker signs with the same key.
         click.echo("warning: VITRINE_JWT_SECRET is not set; tokens end when this server stops", err=True)
         api = replace(api, jwt_secret=secrets.token_urlsafe(48))
-    if workers > 1 and not settings.qdrant_url:
-        raise click.UsageError(
-            "the embedded store belongs to one process: use --workers 1 (with --threads), "
-            "or set QDRANT_URL to serve from a Qdrant server with several workers"
-        )
+    store_host: HostProcess | None = None
+    if workers > 1 and not settings.qdrant_url and not settings.store_socket:
+        # The embedded shard belongs to one process: a store host owns it, the workers reach it.
+        try:
+            store_host = HostProcess(settings).start()
+        except StoreError as e:
+            raise click.ClickException(f"cannot start the store host: {e}") from e
+        settings = replace(settings, store_socket=str(store_host.socket_path))
+    try:
+        _run_server(settings, api, host=host, port=port, workers=workers, threads=threads,
+                    timeout=timeout, debug=debug)
+    finally:
+        if store_host is not None:
+            store_host.stop()
 
+
+def _run_server(settings: Settings, api: ApiSettings, *, host: str, port: int, workers: int,
+                threads: int, timeout: int, debug: bool) -> None:
     def factory() -> Any:
         from api.app import create_app, tune_server_process
         from api.ingest import start_embedded_workers
 
         tune_server_process(api)
         app = create_app(settings, api_settings=api)
-        start_embedded_workers(app)  # the embedded store's owner works the ingestion queue too
+        # With the embedded store (owned here, or by the store host), every worker also works the
+        # ingestion queue; with a Qdrant server, `vitrine worker` processes do.
+        start_embedded_workers(app)
         return app
 
     if debug:

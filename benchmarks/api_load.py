@@ -380,19 +380,27 @@ def _free_port() -> int:
 
 
 def server_cpu_seconds(proc: subprocess.Popen | None) -> float | None:
-    """User + system CPU of the gunicorn worker (the master's child), Linux only."""
+    """User + system CPU of the server's processes below ``proc`` (gunicorn's workers, and the
+    store host when there is one; the master only waits), Linux only."""
     if proc is None:
         return None
-    try:
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        fields = Path(f"/proc/{children[0]}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total, pending, seen = 0.0, [proc.pid], 0
+    while pending:
+        pid = pending.pop()
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            if pid != proc.pid:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                seen += 1
+        except (OSError, IndexError):
+            continue
+        pending.extend(int(c) for c in children)
+    return total if seen else None
 
 
 def start_server(
-    data_dir: Path, model: str | None, redis_url: str, threads: int
+    data_dir: Path, model: str | None, redis_url: str, threads: int, workers: int = 1
 ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "VITRINE_DATA_DIR": str(data_dir), "VITRINE_REDIS_URL": redis_url,
@@ -401,7 +409,7 @@ def start_server(
     if model:
         env["VITRINE_MODEL"] = model
     cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port),
-           "--threads", str(threads)]
+           "--threads", str(threads), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -443,6 +451,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="Redis for the started server (its embedding cache is cleared)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads of the started server")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="gunicorn workers of the started server (more than 1: with a store host)")
     parser.add_argument("--rate", type=float, default=MIN_RPS, help="sustained phase: requests/s offered")
     parser.add_argument("--requests", type=int, default=1000, help="sustained phase: requests per scenario")
     parser.add_argument("--saturation-requests", type=int, default=400,
@@ -468,7 +478,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     proc = None
     base = args.url
     if base is None:
-        proc, base = start_server(args.data_dir, args.model, args.redis_url, args.threads)
+        proc, base = start_server(args.data_dir, args.model, args.redis_url, args.threads,
+                                  args.workers)
     clear: Callable[[], None] = lambda: None  # noqa: E731
     if args.url is None:
         r = redis.Redis.from_url(args.redis_url)
@@ -503,7 +514,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sustained_results = [median_of(runs[("sustained", n)]) for n in SCENARIOS]
     saturation_results = [median_of(runs[("saturation", n)]) for n in SCENARIOS if ("saturation", n) in runs]
     report = {
-        "clients": args.clients, "rate": args.rate, "repeats": args.repeats,
+        "clients": args.clients, "rate": args.rate, "repeats": args.repeats, "workers": args.workers,
         "python_loop_s": {"before": speed_before, "after": machine_speed()},
         "requests_per_phase": {"sustained": args.requests, "saturation": args.saturation_requests},
         "in_process": baseline, "sustained": sustained_results, "saturation": saturation_results,

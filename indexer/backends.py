@@ -1,9 +1,11 @@
-"""Choosing the backend: Qdrant Edge by default, a Qdrant server when QDRANT_URL is set."""
+"""Choosing the backend: Qdrant Edge by default, a Qdrant server when QDRANT_URL is set, and the
+embedded store through its host when VITRINE_STORE_SOCKET is set."""
 
 from __future__ import annotations
 
 from indexer.client_store import ClientStore
 from indexer.edge_store import EdgeStore
+from indexer.remote_store import RemoteStore
 from indexer.settings import Settings
 from indexer.store import VectorStore
 
@@ -15,5 +17,7 @@ def open_store(settings: Settings) -> VectorStore:
             settings.qdrant_url, api_key=settings.qdrant_api_key, collection=settings.collection,
             shards=settings.shards, replication_factor=settings.replication_factor, hnsw_m=settings.hnsw_m,
         )
+    if settings.store_socket:
+        return RemoteStore(settings.store_socket, settings.collection)
     return EdgeStore(settings.data_dir, settings.collection, hnsw_m=settings.hnsw_m,
                      search_threads=settings.search_threads)

@@ -17,6 +17,9 @@ class Settings:
     """Where the embedded Qdrant Edge store and other local state live [VITRINE_DATA_DIR]."""
     qdrant_url: str | None = None
     """Qdrant server URL; when set, the server is used instead of the embedded store [QDRANT_URL]."""
+    store_socket: str | None = None
+    """Unix socket of a store host that owns the embedded store; set by ``vitrine serve --workers N``
+    for its workers, so that several processes can search one embedded store [VITRINE_STORE_SOCKET]."""
     qdrant_api_key: str | None = None
     """API key for the Qdrant server [QDRANT_API_KEY]."""
     shards: int = 1
@@ -69,6 +72,7 @@ class Settings:
             "data_dir": "VITRINE_DATA_DIR",
             "qdrant_url": "QDRANT_URL",
             "qdrant_api_key": "QDRANT_API_KEY",
+            "store_socket": "VITRINE_STORE_SOCKET",
             "collection": "VITRINE_COLLECTION",
             "shards": "VITRINE_SHARDS",
             "replication_factor": "VITRINE_REPLICATION_FACTOR",

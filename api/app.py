@@ -6,6 +6,7 @@ import logging
 import re
 import secrets
 import sys
+import threading
 import time
 import uuid
 from dataclasses import replace
@@ -33,7 +34,7 @@ from api.security import register_security_headers
 from api.settings import ApiSettings
 from api.tokens import TokenIssuer
 from encoder import Encoder
-from indexer import Searcher, Settings, VectorStore, open_store
+from indexer import IndexerError, Searcher, Settings, VectorStore, open_store
 from indexer.live import LiveIndex
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,28 @@ def create_app(
 def tune_server_process(api: ApiSettings) -> None:
     """Process-wide settings for a serving process (not for apps built in tests or tools)."""
     sys.setswitchinterval(api.gil_switch_ms / 1000)
+
+
+def warm_vector_cache(app: Flask) -> threading.Thread | None:
+    """Fill the re-rank's vector cache from the store in the background (VITRINE_VECTOR_CACHE_WARM);
+    searches run meanwhile and fill it themselves where they get there first."""
+    st: AppState = app.extensions[EXTENSION]
+    if not st.settings.vector_cache_warm:
+        return None
+    view = st.live.current()
+
+    def warm() -> None:
+        started = time.perf_counter()
+        try:
+            added = view.searcher.vectors.warm(view.store)
+        except IndexerError as e:  # a store that cannot be read now: searches fill the cache instead
+            log.warning("vector cache warm-up stopped: %s", e)
+            return
+        log.info("vector cache: %d products' vectors read in %.1f s", added, time.perf_counter() - started)
+
+    thread = threading.Thread(target=warm, name="vector-cache-warmup", daemon=True)
+    thread.start()
+    return thread
 
 
 def _load_encoder(settings: Settings, store: VectorStore) -> Encoder:

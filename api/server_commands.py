@@ -67,11 +67,12 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int, 
 def _run_server(settings: Settings, api: ApiSettings, *, host: str, port: int, workers: int,
                 threads: int, timeout: int, debug: bool) -> None:
     def factory() -> Any:
-        from api.app import create_app, tune_server_process
+        from api.app import create_app, tune_server_process, warm_vector_cache
         from api.ingest import start_embedded_workers
 
         tune_server_process(api)
         app = create_app(settings, api_settings=api)
+        warm_vector_cache(app)
         # With the embedded store (owned here, or by the store host), every worker also works the
         # ingestion queue; with a Qdrant server, `vitrine worker` processes do.
         start_embedded_workers(app)

@@ -7,10 +7,11 @@ when imported; nothing else imports it.
 
 from __future__ import annotations
 
-from api.app import create_app, tune_server_process
+from api.app import create_app, tune_server_process, warm_vector_cache
 from api.ingest import start_embedded_workers
 from api.settings import ApiSettings
 
 tune_server_process(ApiSettings.from_env())
 app = create_app()
+warm_vector_cache(app)
 start_embedded_workers(app)

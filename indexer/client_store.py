@@ -126,12 +126,12 @@ class ClientStore:
             replication_factor=self.replication_factor, hnsw_m=self.hnsw_m,
         )
 
-    def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
+    def scroll(self, batch_size: int = 256, with_vectors: bool = False) -> Iterator[list[StoredPoint]]:
         offset = None
         while True:
             records, offset = self._call(
                 "scroll", self.client.scroll, self.collection, limit=batch_size, offset=offset,
-                with_payload=True, with_vectors=False,
+                with_payload=True, with_vectors=with_vectors,
             )
             if records:
                 yield [stored_point(r) for r in records]

@@ -229,11 +229,11 @@ class EdgeStore:
         hits = self.shard.query(request)
         return [stored_point(h) for h in hits]
 
-    def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
+    def scroll(self, batch_size: int = 256, with_vectors: bool = False) -> Iterator[list[StoredPoint]]:
         offset = None
         while True:
             records, offset = self.shard.scroll(
-                qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=False)
+                qe.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=with_vectors)
             )
             if records:
                 yield [stored_point(r) for r in records]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,25 +28,42 @@ class HostConnection:
     def __init__(self, socket_path: str | Path) -> None:
         self.socket_path = str(socket_path)
         self._local = threading.local()
+        self._open: set[socket.socket] = set()  # every thread's, so that close() ends them all
+        self._open_lock = threading.Lock()
 
     def _socket(self) -> socket.socket:
         sock = getattr(self._local, "sock", None)
         if sock is None:
+            sock = self._connect()
+            sock.settimeout(CALL_TIMEOUT_S)
+            self._local.sock = sock
+            with self._open_lock:
+                self._open.add(sock)
+        return sock
+
+    def _connect(self) -> socket.socket:
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        while True:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(CONNECT_TIMEOUT_S)
             try:
                 sock.connect(self.socket_path)
+                return sock
+            except BlockingIOError as e:  # the host's backlog is full for a moment: try again
+                sock.close()
+                if time.monotonic() > deadline:
+                    raise StoreError(f"the store host at {self.socket_path} is not answering: {e}") from e
+                time.sleep(0.01)
             except OSError as e:
                 sock.close()
                 raise StoreError(f"the store host at {self.socket_path} is not answering: {e}") from e
-            sock.settimeout(CALL_TIMEOUT_S)
-            self._local.sock = sock
-        return sock
 
     def _drop(self) -> None:
         sock = getattr(self._local, "sock", None)
         self._local.sock = None
         if sock is not None:
+            with self._open_lock:
+                self._open.discard(sock)
             sock.close()
 
     def call(self, request: tuple[Any, ...]) -> Any:
@@ -71,7 +89,12 @@ class HostConnection:
         return value
 
     def close(self) -> None:
-        self._drop()
+        """Close every thread's connection (a thread that calls again reconnects)."""
+        with self._open_lock:
+            sockets, self._open = self._open, set()
+        for sock in sockets:
+            sock.close()
+        self._local = threading.local()
 
 
 class RemoteStore:
@@ -80,12 +103,16 @@ class RemoteStore:
     backend = "qdrant-edge"
 
     def __init__(self, socket_path: str | Path, collection: str = "products", *,
-                 physical: str | None = None, connection: HostConnection | None = None) -> None:
+                 physical: str | None = None) -> None:
         self.socket_path = Path(socket_path)
         self.name = collection
-        self._conn = connection or HostConnection(socket_path)
+        self._conn = HostConnection(socket_path)
         # Resolved by the host once, like EdgeStore pins its physical shard when opened.
-        self.physical = physical or str(self._call(OPEN))
+        try:
+            self.physical = physical or str(self._call(OPEN))
+        except StoreError:
+            self._conn.close()
+            raise
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         physical = getattr(self, "physical", None)
@@ -143,9 +170,9 @@ class RemoteStore:
     def optimize(self) -> None:
         self._call("optimize")
 
-    def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
+    def scroll(self, batch_size: int = 256, with_vectors: bool = False) -> Iterator[list[StoredPoint]]:
         # The host keeps the cursor on this thread's connection; pages come one call at a time.
-        handle = self._call(SCROLL, batch_size)
+        handle = self._call(SCROLL, batch_size, with_vectors)
         while True:
             batch = self._call(NEXT, handle)
             if batch is None:
@@ -153,7 +180,7 @@ class RemoteStore:
             yield unpack_points(batch)
 
     def sibling(self, physical: str) -> RemoteStore:
-        return RemoteStore(self.socket_path, self.name, physical=physical, connection=self._conn)
+        return RemoteStore(self.socket_path, self.name, physical=physical)
 
     def current_target(self) -> str:
         return str(self._call("current_target"))
@@ -165,5 +192,6 @@ class RemoteStore:
         self._call("drop")
 
     def close(self) -> None:
-        # The shard stays open in the host: other workers may still be searching it.
+        # Only this client's connections: the shard stays open in the host, where other workers
+        # may still be searching it.
         self._conn.close()

@@ -97,8 +97,8 @@ class VectorStore(Protocol):
     def optimize(self) -> None:
         """Build indexes after a bulk load (no-op where the server does it itself)."""
 
-    def scroll(self, batch_size: int = 256) -> Iterator[list[StoredPoint]]:
-        """Every point's payload, in batches (no vectors)."""
+    def scroll(self, batch_size: int = 256, with_vectors: bool = False) -> Iterator[list[StoredPoint]]:
+        """Every point's payload, in batches (and its vectors when ``with_vectors``)."""
 
     def sibling(self, physical: str) -> VectorStore:
         """The same backend, opened on another physical collection."""

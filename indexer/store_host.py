@@ -14,6 +14,7 @@ Each request is ``(physical, method, args, kwargs)``; the answer is ``("ok", val
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import logging
 import os
@@ -42,6 +43,12 @@ POINTS_OUT = frozenset({"candidates", "get"})
 HOST_OPS = frozenset({OPEN, SCROLL, NEXT, PING, "current_target", "switch_alias"})
 
 
+class _Server(socketserver.ThreadingUnixStreamServer):
+    # Every gunicorn thread of every worker connects when it first searches, all at once after
+    # a start: socketserver's default backlog of 5 refused some of them (EAGAIN).
+    request_queue_size = 1024
+
+
 class StoreHost:
     """Serves the collections of one data directory on a Unix socket until ``close``."""
 
@@ -52,6 +59,8 @@ class StoreHost:
         self.hnsw_m = hnsw_m
         self.search_threads = search_threads
         self._stores: dict[str, EdgeStore] = {}
+        self._connections: set[socket.socket] = set()
+        self._closed = False
         self._lock = threading.Lock()
         if self.socket_path.exists():
             self.socket_path.unlink()  # a previous host's leftover; a live one would hold the shards
@@ -61,7 +70,7 @@ class StoreHost:
             def handle(self) -> None:
                 host._serve_connection(self.request)
 
-        self._server = socketserver.ThreadingUnixStreamServer(str(self.socket_path), Handler)
+        self._server = _Server(str(self.socket_path), Handler)
         self._server.daemon_threads = True
         os.chmod(self.socket_path, 0o600)
 
@@ -79,9 +88,16 @@ class StoreHost:
         self._server.shutdown()
 
     def close(self) -> None:
-        """Stop serving and flush every open shard."""
+        """Stop serving, end every client's connection (clients see a StoreError, then reconnect
+        to whichever host serves the socket next) and flush every open shard."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, set()
         self._server.shutdown()
         self._server.server_close()
+        for sock in connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         with self._lock:
             for store in self._stores.values():
                 store.close()
@@ -93,6 +109,8 @@ class StoreHost:
         client: a shard must be opened once)."""
         physical = physical or resolve_edge_alias(self.data_dir, name)
         with self._lock:
+            if self._closed:
+                raise StoreError("the store host is stopping")
             found = self._stores.get(physical)
             if found is None:
                 found = EdgeStore(self.data_dir, name, physical=physical, hnsw_m=self.hnsw_m,
@@ -101,6 +119,10 @@ class StoreHost:
             return found
 
     def _serve_connection(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._connections.add(sock)
         scrolls: dict[int, Iterator[Any]] = {}
         handles = itertools.count(1)
         while True:

@@ -78,6 +78,28 @@ class VectorCache:
         dim = matrix.shape[1] // 2
         return [points[i] for i in kept], matrix[:, :dim], matrix[:, dim:]
 
+    def warm(self, store: VectorStore, batch_size: int = 512) -> int:
+        """Read stored vectors until the cache is full, so that the first searches after a start
+        do not each read their candidates' vectors (with several workers, each has its own
+        cache to fill). Never evicts; returns the number of products added."""
+        added = 0
+        for batch in store.scroll(batch_size, with_vectors=True):
+            for p in batch:
+                digest = p.payload.get(CONTENT_HASH)
+                if p.image is None or p.text is None or not isinstance(digest, str) or not digest:
+                    continue
+                row = np.concatenate([p.image, p.text]).astype(np.float32, copy=False)
+                with self._lock:
+                    if self._bytes + row.nbytes > self.max_bytes:
+                        return added
+                    if p.product_id in self._rows:
+                        continue  # a search put it there already, maybe with newer content
+                    self._rows[p.product_id] = (digest, row)
+                    self._rows.move_to_end(p.product_id, last=False)  # the coldest end
+                    self._bytes += row.nbytes
+                    added += 1
+        return added
+
     def _put(self, product_id: str, digest: object, row: np.ndarray) -> None:
         if not isinstance(digest, str) or not digest:
             return  # no content identity: the vectors could change without us knowing

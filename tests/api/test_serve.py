@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from api_test_helpers import REDIS_URL, SECRET
+from flask import Flask
+
+from api.app import create_app
+from api.settings import ApiSettings
+from encoder import Encoder
+from indexer import EdgeStore, Settings
+from indexer.remote_store import RemoteStore
+from indexer.store_host import StoreHost
 
 START_TIMEOUT_S = 90
 
@@ -41,12 +52,17 @@ def _call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, 
 
 @pytest.fixture
 def server(tiny_model_dir: Path, indexed_data_dir: Path, redis_client: redis.Redis) -> Iterator[str]:
+    with _serving(tiny_model_dir, indexed_data_dir, "--threads", "4") as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def _serving(model_dir: Path, data_dir: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
-    env = {**os.environ, "VITRINE_MODEL": str(tiny_model_dir), "VITRINE_DATA_DIR": str(indexed_data_dir),
+    env = {**os.environ, "VITRINE_MODEL": str(model_dir), "VITRINE_DATA_DIR": str(data_dir),
            "VITRINE_REDIS_URL": REDIS_URL, "VITRINE_JWT_SECRET": SECRET, "VITRINE_DEVICE": "cpu",
            "VITRINE_ANON_RATE_LIMIT": "5/minute"}
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port),
-           "--threads", "4"]
+    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port), *options]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -62,7 +78,7 @@ def server(tiny_model_dir: Path, indexed_data_dir: Path, redis_client: redis.Red
             if time.monotonic() > deadline:
                 pytest.fail("vitrine serve did not start in time")
             time.sleep(0.5)
-        yield base
+        yield base, proc
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -87,3 +103,75 @@ def test_gunicorn_serves_search_limits_and_readiness(server: str) -> None:
     assert status == 429
     assert body["error"] == "rate_limited"
     assert int(headers["Retry-After"]) > 0
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    pending = [pid]
+    while pending:
+        try:
+            children = Path(f"/proc/{pending.pop()}/task").glob("*/children")
+            for path in children:
+                found.update(int(c) for c in path.read_text().split())
+                pending.extend(int(c) for c in path.read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_several_workers_search_one_embedded_store_through_its_host(
+    tiny_model_dir: Path, indexed_data_dir: Path, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(indexed_data_dir, data_dir)
+    with _serving(tiny_model_dir, data_dir, "--workers", "2", "--threads", "2") as (base, proc):
+        processes = _descendants(proc.pid)
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in processes]
+        assert sum(b"indexer.store_host" in c for c in commands) == 1, commands
+        assert len(processes) == 3  # the host and two gunicorn workers
+        status, _, body = _call(f"{base}/api/v1/ready")
+        assert status == 200 and body["status"] == "ready", body
+        for text in ("blue shirt", "red dress", "black shoes", "watch"):
+            status, _, body = _call(f"{base}/api/v1/search", {"text": text, "k": 3})
+            assert status == 200 and len(body["results"]) == 3, body
+    assert proc.returncode == 0
+    assert not any(_alive(pid) for pid in processes)  # the host went with the server
+    store = EdgeStore(data_dir)  # and let go of the shard
+    try:
+        assert store.count() > 0
+    finally:
+        store.close()
+
+
+def test_a_lost_store_host_is_a_503_not_a_500(
+    make_app: Callable[..., Flask], indexed_data_dir: Path, encoder: Encoder, tmp_path: Path,
+    redis_client: redis.Redis,
+) -> None:
+    data_dir = tmp_path / "data"
+    shutil.copytree(indexed_data_dir, data_dir)
+    socket_dir = Path(tempfile.mkdtemp(prefix="vh-"))
+    host = StoreHost(data_dir, socket_dir / "store.sock")
+    host.start()
+    remote = RemoteStore(host.socket_path)
+    try:
+        app = create_app(Settings(), api_settings=ApiSettings(redis_url=REDIS_URL, jwt_secret=SECRET),
+                         encoder=encoder, store=remote, redis=redis_client)
+        client = app.test_client()
+        assert client.post("/api/v1/search", json={"text": "shoes", "k": 2}).status_code == 200
+        host.close()
+        response = client.post("/api/v1/search", json={"text": "red shoes", "k": 2})
+        assert response.status_code == 503
+        assert response.get_json()["error"] == "store_unavailable"
+        assert client.get("/api/v1/ready").status_code == 503
+    finally:
+        host.close()
+        remote.close()
+        shutil.rmtree(socket_dir, ignore_errors=True)

@@ -240,8 +240,9 @@ def delete_product(product_id: str) -> Any:
 def start_embedded_workers(app: Flask, count: int | None = None) -> None:
     """Run ingestion workers inside this serving process.
 
-    The embedded store belongs to one process, so with it the API process itself works
-    the queue, sharing its loaded model and live index. With a Qdrant server, run
+    The embedded store belongs to the serving processes (to the one process, or to the store
+    host that ``vitrine serve --workers N`` starts), so with it each API process works the
+    queue, sharing its loaded model and live index. With a Qdrant server, run
     ``vitrine worker`` processes instead.
     """
     st = app.extensions["vitrine"]

@@ -400,7 +400,7 @@ def server_cpu_seconds(proc: subprocess.Popen | None) -> float | None:
 
 
 def start_server(
-    data_dir: Path, model: str | None, redis_url: str, threads: int, workers: int = 1
+    data_dir: Path, model: str | None, redis_url: str, threads: int, workers: int = 0
 ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "VITRINE_DATA_DIR": str(data_dir), "VITRINE_REDIS_URL": redis_url,
@@ -451,8 +451,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="Redis for the started server (its embedding cache is cleared)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads of the started server")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="gunicorn workers of the started server (more than 1: with a store host)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="gunicorn workers of the started server (0: vitrine serve's default, one "
+                             "per core; more than 1: with a store host)")
     parser.add_argument("--rate", type=float, default=MIN_RPS, help="sustained phase: requests/s offered")
     parser.add_argument("--requests", type=int, default=1000, help="sustained phase: requests per scenario")
     parser.add_argument("--saturation-requests", type=int, default=400,

@@ -64,8 +64,9 @@ class Settings:
     """Memory for candidates' vectors kept between searches, so the re-rank does not read them
     back from Qdrant each time (2 KB per product with the default model) [VITRINE_VECTOR_CACHE_MB]."""
     vector_cache_warm: bool = True
-    """Fill that memory from the store when a server process starts, in the background, so that
-    the first searches do not each read their candidates' vectors [VITRINE_VECTOR_CACHE_WARM]."""
+    """Fill the vector cache (VITRINE_VECTOR_CACHE_MB) from the store when a server process starts,
+    in the background, so that the first searches do not each read their candidates' vectors
+    [VITRINE_VECTOR_CACHE_WARM]."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

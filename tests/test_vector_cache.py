@@ -75,3 +75,29 @@ def test_memory_stays_within_the_budget(encoder: Encoder, indexed_store: EdgeSto
     result = searcher.search(Query(text="blue shirt", k=10))
     assert result.hits and len(cache) == 10
     assert cache.misses >= 10
+
+
+def test_warming_reads_every_products_vectors_and_the_next_search_reads_none(
+    encoder: Encoder, indexed_store: EdgeStore
+) -> None:
+    searcher = Searcher(encoder, indexed_store, Settings())
+    added = searcher.vectors.warm(indexed_store, batch_size=64)
+    assert added == indexed_store.count() == len(searcher.vectors)
+    result = searcher.search(Query(text="black leather watch", k=10))
+    assert result.hits and searcher.vectors.misses == 0 and searcher.vectors.hits > 0
+    query = encoder.embed_text("black leather watch")
+    expected = _scores_from_store(indexed_store, query, [h.id for h in result.hits])
+    assert all(abs(h.score - expected[h.id]) < 1e-5 for h in result.hits)
+
+
+def test_warming_stops_when_full_and_keeps_what_searches_put_there(
+    encoder: Encoder, indexed_store: EdgeStore
+) -> None:
+    row_bytes = 2 * encoder.dim * 4
+    cache = VectorCache(max_bytes=10 * row_bytes)
+    point = next(indexed_store.scroll(batch_size=1))[0]
+    cache.vectors(indexed_store, [point])  # a search's entry, there first
+    assert cache.warm(indexed_store, batch_size=4) == 9  # room for nine more, then it stops
+    assert len(cache) == 10 and cache._bytes <= cache.max_bytes
+    cache.vectors(indexed_store, [point])
+    assert cache.hits == 1  # still there: warming never evicts

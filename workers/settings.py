@@ -36,8 +36,9 @@ class QueueSettings:
     fetch_max_bytes: int = 8 * 1024 * 1024
     """Largest product image fetched from a URL [VITRINE_FETCH_MAX_BYTES]."""
     embedded_workers: int = 1
-    """Ingestion workers inside the API process when the store is embedded (it belongs to one
-    process); 0 turns them off. Ignored with QDRANT_URL: run `vitrine worker` [VITRINE_EMBEDDED_WORKERS]."""
+    """Ingestion workers inside each API process when the store is embedded (it belongs to the
+    serving processes); 0 turns them off. Ignored with QDRANT_URL: run `vitrine worker`
+    [VITRINE_EMBEDDED_WORKERS]."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> QueueSettings:

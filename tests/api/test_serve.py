@@ -52,7 +52,7 @@ def _call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, 
 
 @pytest.fixture
 def server(tiny_model_dir: Path, indexed_data_dir: Path, redis_client: redis.Redis) -> Iterator[str]:
-    with _serving(tiny_model_dir, indexed_data_dir, "--threads", "4") as (base, _):
+    with _serving(tiny_model_dir, indexed_data_dir, "--workers", "1", "--threads", "4") as (base, _):
         yield base
 
 
@@ -175,3 +175,24 @@ def test_a_lost_store_host_is_a_503_not_a_500(
         host.close()
         remote.close()
         shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+def test_a_serving_process_fills_its_vector_cache_in_the_background(
+    encoder: Encoder, indexed_store: EdgeStore, redis_client: redis.Redis
+) -> None:
+    from dataclasses import replace
+
+    from api.app import warm_vector_cache
+    from api.context import EXTENSION
+
+    api = ApiSettings(redis_url=REDIS_URL, jwt_secret=SECRET)
+    app = create_app(Settings(), api_settings=api, encoder=encoder, store=indexed_store, redis=redis_client)
+    thread = warm_vector_cache(app)
+    assert thread is not None
+    thread.join(timeout=60)
+    cache = app.extensions[EXTENSION].live.current().searcher.vectors
+    assert len(cache) == indexed_store.count()
+    off = create_app(replace(Settings(), vector_cache_warm=False), api_settings=api, encoder=encoder,
+                     store=indexed_store, redis=redis_client)
+    assert warm_vector_cache(off) is None
+    assert len(off.extensions[EXTENSION].live.current().searcher.vectors) == 0

@@ -39,7 +39,9 @@ class HostProcess:
             "--socket", str(self.socket_path), "--hnsw-m", str(self.settings.hnsw_m),
             "--search-threads", str(self.settings.search_threads), "--parent-pid", str(os.getpid()),
         ]
-        self.process = subprocess.Popen(command)
+        # Its own session: a Ctrl-C at the terminal stops gunicorn, which lets its workers finish
+        # their requests; the host must outlive them, so it stops when ``stop`` says so.
+        self.process = subprocess.Popen(command, start_new_session=True)
         deadline = time.monotonic() + READY_TIMEOUT_S
         last: Exception | None = None
         while time.monotonic() < deadline:

@@ -7,8 +7,9 @@ while it runs, so a single serving process tops out at what one Python thread ca
 re-rank on their own core, and only the candidate search itself (a few milliseconds) runs
 here. ``vitrine serve --workers N`` starts one; ``RemoteStore`` is its client.
 
-Each request is ``(physical, method, args, kwargs)``; the answer is ``("ok", value)`` or
-``("error", exception)``. Only the ``VectorStore`` methods are served.
+Each request is ``(logical name, physical collection or None, method, args, kwargs)``; the
+answer is ``("ok", value)`` or ``("error", exception)``. Only the ``VectorStore`` methods (and
+the host's own operations in ``indexer.wire``) are served.
 """
 
 from __future__ import annotations

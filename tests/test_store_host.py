@@ -15,6 +15,7 @@ import pytest
 
 from encoder import Encoder
 from indexer import EdgeStore, ModelMismatchError, StoredPoint, StoreError, parse_filters
+from indexer.catalog import CatalogEntry
 from indexer.host_process import HostProcess
 from indexer.remote_store import HostConnection, RemoteStore
 from indexer.settings import Settings
@@ -207,3 +208,32 @@ def test_an_orphaned_host_stops_by_itself(data_dir: Path, socket_path: Path) -> 
         if proc.poll() is None:
             proc.kill()
     assert not socket_path.exists()
+
+
+def test_a_reindex_in_one_worker_is_followed_by_another_through_the_host(
+    connect: Connect, tmp_path: Path, socket_path: Path, encoder: Encoder, tiny_model_dir: Path,
+    catalog_entries: list[CatalogEntry],
+) -> None:
+    from indexer import Query, index_entries
+    from indexer.live import LiveIndex
+    from indexer.reindex import reindex
+    from tests.conftest import make_tiny_model
+
+    spec_b = make_tiny_model(tmp_path / "tiny-clip-b", seed=1)
+    encoder_b = Encoder.load(str(spec_b), device="cpu")
+    host = StoreHost(tmp_path / "data", socket_path)
+    host.start()
+    try:
+        index_entries(encoder, connect(socket_path), catalog_entries[:30], spec=str(tiny_model_dir))
+        settings = Settings(data_dir=tmp_path / "data")
+        maintenance = LiveIndex(settings, encoder, connect(socket_path))
+        serving = LiveIndex(settings, encoder, connect(socket_path), check_every_s=0)
+        report = reindex(maintenance, encoder_b, str(spec_b))
+        view = serving.current()  # the other worker sees the alias move and loads model B
+        assert view.store.physical == report.target != "products"
+        assert view.encoder.model_id == encoder_b.model_id
+        assert view.store.count() == 30 and view.searcher.search(Query(text="shoes", k=3)).hits
+        maintenance.close()
+        serving.close()
+    finally:
+        host.close()

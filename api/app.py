@@ -141,9 +141,11 @@ def create_app(
     return app
 
 
-def tune_server_process(api: ApiSettings) -> None:
-    """Process-wide settings for a serving process (not for apps built in tests or tools)."""
-    sys.setswitchinterval(api.gil_switch_ms / 1000)
+def tune_server_process(api: ApiSettings, workers: int = 1) -> None:
+    """Process-wide settings for one of ``workers`` serving processes (not for apps built in
+    tests or tools)."""
+    switch_ms = api.gil_switch_ms or (1.0 if workers == 1 else 5.0)
+    sys.setswitchinterval(switch_ms / 1000)
 
 
 def warm_vector_cache(app: Flask) -> threading.Thread | None:

@@ -53,7 +53,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int, 
     # Searches are CPU-bound and a process runs Python on one core at a time: one per core.
     # Side by side on 2 cores, 2 workers answered 41% more new and 50% more repeated searches
     # per second than 1, at the same CPU per search (medians, docs/results/workers_ab.json).
-    workers = workers or os.cpu_count() or 1
+    workers = 1 if debug else workers or os.cpu_count() or 1
     store_host: HostProcess | None = None
     if workers > 1 and not settings.qdrant_url and not settings.store_socket:
         # The embedded shard belongs to one process: a store host owns it, the workers reach it.
@@ -76,7 +76,7 @@ def _run_server(settings: Settings, api: ApiSettings, *, host: str, port: int, w
         from api.app import create_app, tune_server_process, warm_vector_cache
         from api.ingest import start_embedded_workers
 
-        tune_server_process(api)
+        tune_server_process(api, workers)
         app = create_app(settings, api_settings=api)
         warm_vector_cache(app)
         # With the embedded store (owned here, or by the store host), every worker also works the

@@ -60,11 +60,13 @@ class ApiSettings:
     near capacity that 8 serves, so 8 stays the default [VITRINE_MAX_IN_FLIGHT]."""
     admission_wait_s: float = 0.05
     """How long a request waits for a free slot before it is shed, seconds [VITRINE_ADMISSION_WAIT]."""
-    gil_switch_ms: float = 1.0
-    """How long a busy thread may hold Python's lock while another waits, ms (Python's default
-    is 5). Request threads return from Redis, Qdrant and the model many times per search, each
-    time waiting for the lock; shorter turns cut that wait under load
-    (benchmarks/api_load.py) [VITRINE_GIL_SWITCH_MS]."""
+    gil_switch_ms: float = 0.0
+    """How long a busy thread may hold Python's lock while another waits, ms; 0 = 1 ms when one
+    process serves, Python's 5 ms with several workers. In one process, request threads return
+    from Redis, Qdrant and the model many times per search, each time waiting for the lock, and
+    shorter turns cut that wait under load (benchmarks/api_load.py); with two workers each has
+    fewer threads to share with, and 5 ms answered 16% more new searches per second than 1 ms
+    (benchmarks/admission_ab.py --switch-ms 1,5) [VITRINE_GIL_SWITCH_MS]."""
     trusted_proxies: int = 0
     """Reverse proxies in front of the API whose X-Forwarded-For is believed [VITRINE_TRUSTED_PROXIES]."""
 
@@ -113,10 +115,11 @@ class ApiSettings:
             )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes",
-                     "gil_switch_ms"):
+        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        if not 0 <= self.gil_switch_ms <= 1000:
+            raise ValueError("gil_switch_ms must be 0 (automatic) or a switch interval up to 1000 ms")
         if self.max_in_flight < 0:
             raise ValueError("max_in_flight must be 0 (one per core) or more")
         for origin in self.cors_origins:

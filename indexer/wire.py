@@ -27,8 +27,8 @@ class WireError(ConnectionError):
 
 
 def pack_points(points: Iterable[StoredPoint]) -> list[tuple[Any, ...]]:
-    """Points as plain tuples: pickling ~190 candidates as dataclasses took 0.5 ms per search
-    both ways, as tuples 0.13 ms."""
+    """Points as plain tuples: a search's ~190 candidates pickle and unpickle several times
+    faster than as dataclasses (pickle rebuilds those through their __dict__)."""
     return [(p.product_id, p.payload, p.image, p.text, p.score, p.sources) for p in points]
 
 

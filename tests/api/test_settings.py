@@ -64,3 +64,22 @@ def test_facet_counts_are_reused_per_filter_combination(indexed_store: EdgeStore
     uncached.counts(store, men)  # type: ignore[arg-type]
     uncached.counts(store, men)  # type: ignore[arg-type]
     assert store.calls == 4 * calls
+
+
+def test_the_switch_interval_follows_the_number_of_workers_unless_set() -> None:
+    import sys
+
+    from api.app import tune_server_process
+
+    before = sys.getswitchinterval()
+    try:
+        tune_server_process(ApiSettings(), workers=1)
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+        tune_server_process(ApiSettings(), workers=2)
+        assert sys.getswitchinterval() == pytest.approx(0.005)
+        tune_server_process(ApiSettings(gil_switch_ms=3), workers=2)
+        assert sys.getswitchinterval() == pytest.approx(0.003)
+    finally:
+        sys.setswitchinterval(before)
+    with pytest.raises(ValueError, match="gil_switch_ms"):
+        ApiSettings.from_env({"VITRINE_GIL_SWITCH_MS": "-1"})

@@ -34,7 +34,7 @@ from api.security import register_security_headers
 from api.settings import ApiSettings
 from api.tokens import TokenIssuer
 from encoder import Encoder
-from indexer import IndexerError, Searcher, Settings, VectorStore, open_store
+from indexer import Searcher, Settings, VectorStore, open_store
 from indexer.live import LiveIndex
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ def warm_vector_cache(app: Flask) -> threading.Thread | None:
         started = time.perf_counter()
         try:
             added = view.searcher.vectors.warm(view.store)
-        except IndexerError as e:  # a store that cannot be read now: searches fill the cache instead
+        except Exception as e:  # a background fill must not die loudly: searches fill it too
             log.warning("vector cache warm-up stopped: %s", e)
             return
         log.info("vector cache: %d products' vectors read in %.1f s", added, time.perf_counter() - started)

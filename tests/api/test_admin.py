@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
@@ -91,6 +92,29 @@ def test_deferred_writes_flush_when_full_and_drop_quietly_without_redis(redis_cl
     lost.add(1)
     lost.add(2)  # the write fails inside the guard; the caller never sees it
     lost.flush()
+
+
+def test_a_timed_flush_that_fails_outside_redis_errors_does_not_kill_its_thread(
+    redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    written: list[int] = []
+
+    def write(r: redis.Redis, items: Sequence[int]) -> None:
+        if not written:
+            written.append(-1)
+            raise AttributeError("'NoneType' object has no attribute 'readline'")  # a client closed under it
+        written.extend(items)
+
+    pending: DeferredWrites[int] = DeferredWrites(RedisGuard(redis_client), "test", write, flush_s=0.01)
+    pending.add(1)
+    deadline = time.monotonic() + 5
+    while pending._timer is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # an exception escaping the timer's thread would fail this test (pytest reports it)
+    assert "deferred test writes dropped" in caplog.text
+    pending.add(2)
+    pending.flush()
+    assert written == [-1, 2]  # later writes go on
 
 
 def test_client_management(client: FlaskClient, token: Callable[..., dict[str, Any]]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import redis
-from api_test_helpers import REDIS_URL, SECRET
+from api_test_helpers import REDIS_URL, SECRET, settle
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -41,17 +41,22 @@ def api_settings() -> ApiSettings:
 @pytest.fixture
 def make_app(
     encoder: Encoder, indexed_store: EdgeStore, redis_client: redis.Redis, api_settings: ApiSettings
-) -> Callable[..., Flask]:
+) -> Iterator[Callable[..., Flask]]:
     """Build an app over the shared store; keyword arguments override ApiSettings fields."""
+
+    built: list[Flask] = []
 
     def build(redis: redis.Redis | None = None, **overrides: Any) -> Flask:
         settings = ApiSettings(**{**api_settings.__dict__, **overrides})
         app = create_app(Settings(), api_settings=settings, encoder=encoder, store=indexed_store,
                          redis=redis or redis_client)
         app.testing = True
+        built.append(app)
         return app
 
-    return build
+    yield build
+    for app in built:
+        settle(app)
 
 
 @pytest.fixture

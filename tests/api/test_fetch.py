@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from api_test_helpers import image_bytes
+from api_test_helpers import image_bytes, settle
 from flask import Flask
 
 from api.app import create_app
@@ -127,6 +127,7 @@ def test_search_by_image_url(server: str, make_app: Callable[..., Flask], encode
     response = client.post("/api/v1/search", json={"image_url": f"{server}/to-private"})
     assert response.status_code == 400
     assert response.json["error"] == "unsafe_url"
+    settle(app)
 
 
 def test_default_policy_refuses_loopback_through_the_api(make_app: Callable[..., Flask]) -> None:

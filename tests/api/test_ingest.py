@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import redis
-from api_test_helpers import image_bytes
+from api_test_helpers import image_bytes, settle
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -39,7 +39,7 @@ def app(
     store: EdgeStore,
     redis_client: redis.Redis,
     api_settings: ApiSettings,
-) -> Flask:
+) -> Iterator[Flask]:
     monkeypatch.setenv("VITRINE_MEDIA_DIR", str(tmp_path / "media"))
     monkeypatch.setenv("VITRINE_JOB_RETRIES", "1")
     monkeypatch.setenv("VITRINE_RETRY_BACKOFF", "0")
@@ -51,7 +51,8 @@ def app(
         redis=redis_client,
     )
     app.testing = True
-    return app
+    yield app
+    settle(app)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import redis
+from api_test_helpers import settle
 
 from api.app import create_app
 from api.settings import ApiSettings
@@ -38,4 +39,5 @@ def test_search_follows_a_reindex_to_another_model(
     assert after.json["page"]["total_matching"] == 40
     ready = client.get("/api/v1/ready").json
     assert ready["checks"]["model"]["id"] == encoder_b.model_id
+    settle(app)
     live.close()

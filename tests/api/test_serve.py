@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import redis
-from api_test_helpers import REDIS_URL, SECRET
+from api_test_helpers import REDIS_URL, SECRET, settle
 from flask import Flask
 
 from api.app import create_app
@@ -171,6 +171,7 @@ def test_a_lost_store_host_is_a_503_not_a_500(
         assert response.status_code == 503
         assert response.get_json()["error"] == "store_unavailable"
         assert client.get("/api/v1/ready").status_code == 503
+        settle(app)
     finally:
         host.close()
         remote.close()
@@ -196,3 +197,5 @@ def test_a_serving_process_fills_its_vector_cache_in_the_background(
                      store=indexed_store, redis=redis_client)
     assert warm_vector_cache(off) is None
     assert len(off.extensions[EXTENSION].live.current().searcher.vectors) == 0
+    settle(app)
+    settle(off)

@@ -14,14 +14,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from api_test_helpers import REDIS_URL, SECRET, settle
-from flask import Flask
 
 from api.app import create_app
 from api.settings import ApiSettings
@@ -112,8 +111,9 @@ def _descendants(pid: int) -> set[int]:
         try:
             children = Path(f"/proc/{pending.pop()}/task").glob("*/children")
             for path in children:
-                found.update(int(c) for c in path.read_text().split())
-                pending.extend(int(c) for c in path.read_text().split())
+                kids = [int(c) for c in path.read_text().split()]
+                found.update(kids)
+                pending.extend(kids)
         except OSError:
             continue
     return found
@@ -152,8 +152,7 @@ def test_several_workers_search_one_embedded_store_through_its_host(
 
 
 def test_a_lost_store_host_is_a_503_not_a_500(
-    make_app: Callable[..., Flask], indexed_data_dir: Path, encoder: Encoder, tmp_path: Path,
-    redis_client: redis.Redis,
+    indexed_data_dir: Path, encoder: Encoder, tmp_path: Path, redis_client: redis.Redis
 ) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(indexed_data_dir, data_dir)

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 
 from indexer.errors import StoreError
-from indexer.remote_store import RemoteStore
+from indexer.remote_store import HostUnreachable, RemoteStore
 from indexer.settings import Settings
 
 READY_TIMEOUT_S = 60.0
@@ -52,11 +52,11 @@ class HostProcess:
                 try:
                     RemoteStore(self.socket_path, self.settings.collection).close()
                     return self
-                except StoreError as e:
+                except HostUnreachable as e:  # bound but not yet accepting: wait
                     last = e
-                    if "not answering" not in str(e):
-                        self.stop()
-                        raise
+                except StoreError:  # it answered with a refusal (the shard is held elsewhere)
+                    self.stop()
+                    raise
             time.sleep(0.1)
         self.stop()
         raise StoreError(f"the store host did not answer within {READY_TIMEOUT_S:.0f} s: {last}")

@@ -22,6 +22,10 @@ CONNECT_TIMEOUT_S = 5.0
 CALL_TIMEOUT_S = 600.0
 
 
+class HostUnreachable(StoreError):
+    """No store host answers on the socket (not started yet, or gone)."""
+
+
 class HostConnection:
     """One connection per thread to the host (requests on a connection are answered in order)."""
 
@@ -49,14 +53,12 @@ class HostConnection:
             try:
                 sock.connect(self.socket_path)
                 return sock
-            except BlockingIOError as e:  # the host's backlog is full for a moment: try again
-                sock.close()
-                if time.monotonic() > deadline:
-                    raise StoreError(f"the store host at {self.socket_path} is not answering: {e}") from e
-                time.sleep(0.01)
             except OSError as e:
                 sock.close()
-                raise StoreError(f"the store host at {self.socket_path} is not answering: {e}") from e
+                if isinstance(e, BlockingIOError) and time.monotonic() < deadline:
+                    time.sleep(0.01)  # the host's backlog is full for a moment: try again
+                    continue
+                raise HostUnreachable(f"the store host at {self.socket_path} is not answering: {e}") from e
 
     def _drop(self) -> None:
         sock = getattr(self._local, "sock", None)
@@ -108,15 +110,17 @@ class RemoteStore:
         self.name = collection
         self._conn = HostConnection(socket_path)
         # Resolved by the host once, like EdgeStore pins its physical shard when opened.
+        self.physical = physical or self._open()
+
+    def _open(self) -> str:
         try:
-            self.physical = physical or str(self._call(OPEN))
+            return str(self._conn.call((self.name, None, OPEN, (), {})))
         except StoreError:
             self._conn.close()
             raise
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        physical = getattr(self, "physical", None)
-        return self._conn.call((self.name, physical, method, args, kwargs))
+        return self._conn.call((self.name, self.physical, method, args, kwargs))
 
     def ping(self) -> int:
         """The host's process id (it answers)."""

@@ -379,23 +379,34 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def descendant_pids(pid: int) -> list[int]:
+    """Every process below ``pid`` (children of any of its threads, recursively), Linux only."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for path in Path(f"/proc/{pending.pop()}/task").glob("*/children"):
+            try:
+                kids = [int(c) for c in path.read_text().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            pending.extend(kids)
+    return found
+
+
 def server_cpu_seconds(proc: subprocess.Popen | None) -> float | None:
     """User + system CPU of the server's processes below ``proc`` (gunicorn's workers, and the
     store host when there is one; the master only waits), Linux only."""
     if proc is None:
         return None
-    total, pending, seen = 0.0, [proc.pid], 0
-    while pending:
-        pid = pending.pop()
+    total, seen = 0.0, 0
+    for pid in descendant_pids(proc.pid):
         try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            if pid != proc.pid:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-                seen += 1
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        pending.extend(int(c) for c in children)
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        seen += 1
     return total if seen else None
 
 

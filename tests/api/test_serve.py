@@ -24,6 +24,7 @@ from api_test_helpers import REDIS_URL, SECRET, settle
 
 from api.app import create_app
 from api.settings import ApiSettings
+from benchmarks.api_load import descendant_pids
 from encoder import Encoder
 from indexer import EdgeStore, Settings
 from indexer.remote_store import RemoteStore
@@ -104,21 +105,6 @@ def test_gunicorn_serves_search_limits_and_readiness(server: str) -> None:
     assert int(headers["Retry-After"]) > 0
 
 
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    pending = [pid]
-    while pending:
-        try:
-            children = Path(f"/proc/{pending.pop()}/task").glob("*/children")
-            for path in children:
-                kids = [int(c) for c in path.read_text().split()]
-                found.update(kids)
-                pending.extend(kids)
-        except OSError:
-            continue
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -133,7 +119,7 @@ def test_several_workers_search_one_embedded_store_through_its_host(
     data_dir = tmp_path / "data"
     shutil.copytree(indexed_data_dir, data_dir)
     with _serving(tiny_model_dir, data_dir, "--workers", "2", "--threads", "2") as (base, proc):
-        processes = _descendants(proc.pid)
+        processes = descendant_pids(proc.pid)
         commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in processes]
         assert sum(b"indexer.store_host" in c for c in commands) == 1, commands
         assert len(processes) == 3  # the host and two gunicorn workers

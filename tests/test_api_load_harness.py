@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from benchmarks.api_load import median_of, paced, run, summarise
+from tests.conftest import local_http_server
 
 
 class _SlowSearch(BaseHTTPRequestHandler):
@@ -39,12 +39,8 @@ class _SlowSearch(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[tuple[str, type[_SlowSearch]]]:
     handler = type("Handler", (_SlowSearch,), {})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    httpd.shutdown()
-    httpd.server_close()
+    with local_http_server(handler) as httpd:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
 
 
 REQUEST = ("/api/v1/search", b'{"text": "x"}', "application/json")

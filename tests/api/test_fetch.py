@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from flask import Flask
 from api.app import create_app
 from api.errors import FetchFailed, PayloadTooLarge, UnsafeUrl
 from api.fetch import FetchPolicy, blocked_by, check_url, fetch_image_bytes
+from tests.conftest import local_http_server
 
 PNG = image_bytes("PNG", (64, 64), "green")
 
@@ -55,12 +55,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with local_http_server(Handler) as httpd:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
 # Loopback is where the test server lives; everything else private stays blocked.
@@ -144,15 +140,10 @@ def tls_server(tmp_path: Path) -> Iterator[int]:
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
                    check=True, capture_output=True)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield int(httpd.server_address[1])
-    httpd.shutdown()
-    httpd.server_close()
+    with local_http_server(Handler, tls=context) as httpd:
+        yield int(httpd.server_address[1])
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")

@@ -66,9 +66,8 @@ class VectorCache:
                                                         with_vectors=True)}
             for i in missing:
                 f = fetched.get(points[i].product_id)
-                if f is None or f.image is None or f.text is None:
+                if f is None or (row := _row(f)) is None:
                     continue  # deleted since the candidate search
-                row = np.concatenate([f.image, f.text]).astype(np.float32, copy=False)
                 rows[i] = row
                 self._put(f.product_id, f.payload.get(CONTENT_HASH), row)
         kept = [i for i, r in enumerate(rows) if r is not None]
@@ -86,9 +85,9 @@ class VectorCache:
         for batch in store.scroll(batch_size, with_vectors=True):
             for p in batch:
                 digest = p.payload.get(CONTENT_HASH)
-                if p.image is None or p.text is None or not isinstance(digest, str) or not digest:
+                row = _row(p)
+                if row is None or not isinstance(digest, str) or not digest:
                     continue
-                row = np.concatenate([p.image, p.text]).astype(np.float32, copy=False)
                 with self._lock:
                     if self._bytes + row.nbytes > self.max_bytes:
                         return added
@@ -117,3 +116,11 @@ class VectorCache:
         with self._lock:
             self._rows.clear()
             self._bytes = 0
+
+
+def _row(point: StoredPoint) -> np.ndarray | None:
+    """A point's cached row, ``[image | text]`` (``vectors`` splits it in the middle), or None
+    when it came without its vectors."""
+    if point.image is None or point.text is None:
+        return None
+    return np.concatenate([point.image, point.text]).astype(np.float32, copy=False)

@@ -29,6 +29,7 @@ from api.features import register_features
 from api.fetch import FetchPolicy
 from api.ingest import bp as ingest_bp
 from api.metrics import Metrics
+from api.rate_window import NAME as RATE_WINDOW
 from api.redis_guard import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, RedisGuard, connect
 from api.security import register_security_headers
 from api.settings import ApiSettings
@@ -105,6 +106,7 @@ def create_app(
         in_memory_fallback_enabled=True,
         headers_enabled=True,
         key_prefix="vitrine-rl",
+        strategy=RATE_WINDOW,  # one Redis round trip per request (api/rate_window.py)
         on_breach=on_breach,
     )
     limiter.request_filter(lambda: request.endpoint in UNLIMITED_ENDPOINTS or request.method == "OPTIONS")

@@ -474,10 +474,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="queries per kind through Searcher.search before the server starts (0: skip)")
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--no-facets", action="store_true", help="ask for no facet counts")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated subset of {', '.join(SCENARIOS)}")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--markdown", action="store_true", help="also print README tables")
     args = parser.parse_args(argv)
+    scenarios = tuple(n for n in SCENARIOS if n in args.scenarios.split(","))
+    unknown = set(args.scenarios.split(",")) - set(SCENARIOS)
+    if unknown or not scenarios:
+        parser.error(f"--scenarios takes a subset of {', '.join(SCENARIOS)}")
 
     speed_before = machine_speed()
     per_run = args.requests + args.saturation_requests
@@ -498,10 +504,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         clear = lambda: [r.delete(k) for k in r.scan_iter("vitrine:emb:*")] and None  # noqa: E731
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     try:
-        for name in SCENARIOS:
+        for name in scenarios:
             run(base, requests[name][: args.warmup], args.clients)  # threads, allocator, the cache
         for repeat in range(args.repeats):
-            for name in SCENARIOS:
+            for name in scenarios:
                 if name == "text":
                     clear()  # text queries are distinct, and must miss the cache every time
                 offset = args.warmup + repeat * per_run
@@ -523,8 +529,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
-    sustained_results = [median_of(runs[("sustained", n)]) for n in SCENARIOS]
-    saturation_results = [median_of(runs[("saturation", n)]) for n in SCENARIOS if ("saturation", n) in runs]
+    sustained_results = [median_of(runs[("sustained", n)]) for n in scenarios]
+    saturation_results = [median_of(runs[("saturation", n)]) for n in scenarios if ("saturation", n) in runs]
     report = {
         "clients": args.clients, "rate": args.rate, "repeats": args.repeats, "workers": args.workers,
         "python_loop_s": {"before": speed_before, "after": machine_speed()},
@@ -535,7 +541,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         report["api_overhead_p50_ms"] = {
             name: round(next(r for r in sustained_results if r["scenario"] == name)["p50_ms"]
                         - baseline[name]["p50_ms"], 2)
-            for name in baseline
+            for name in baseline if name in scenarios
         }
     report["verdicts"] = verdicts(sustained_results, saturation_results, args.rate)
     print("\n".join(report["verdicts"]))

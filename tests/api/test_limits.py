@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import redis
@@ -78,3 +79,29 @@ def test_without_redis_search_still_answers_and_ready_says_degraded(
     response = client.post("/api/v1/auth/token", json={"client_id": "vc_a", "client_secret": SECRET})
     assert response.status_code == 503
     assert response.json["error"] == "service_unavailable"
+
+
+def _calls(client: redis.Redis, command: str) -> int:
+    stats = client.info("commandstats").get(f"cmdstat_{command}")
+    return int(stats["calls"]) if stats else 0
+
+
+def test_each_request_costs_one_rate_limit_round_trip_and_the_headers_stay_exact(
+    make_app: Callable[..., Flask], redis_client: redis.Redis
+) -> None:
+    client = make_app(anonymous_rate_limit="5/minute").test_client()
+    # Reading a product touches Redis only for its rate limit; the stock fixed window then
+    # sent GET and TTL after its counting script for the headers.
+    get_before = _calls(redis_client, "get")
+    remaining = []
+    for _ in range(3):
+        response = client.get("/api/v1/products/10003")
+        assert response.status_code == 200
+        remaining.append(int(response.headers["X-RateLimit-Remaining"]))
+        reset = int(response.headers["X-RateLimit-Reset"])
+        assert 0 < reset - time.time() <= 61
+    assert remaining == [4, 3, 2]
+    assert _calls(redis_client, "get") == get_before
+    (key,) = [k for k in redis_client.scan_iter("*vitrine-rl*")]
+    assert int(redis_client.get(key)) == 3  # the count lives in Redis
+    assert 0 < redis_client.ttl(key) <= 60  # and the window expires

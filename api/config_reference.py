@@ -22,7 +22,7 @@ READERS: list[tuple[type, str]] = [
     (ApiSettings, "API"),
     (QueueSettings, "workers, ingestion CLI"),
 ]
-_VAR = re.compile(r"\[([A-Z_]+)\]\.?\s*$")
+_VAR = re.compile(r"\[([A-Z][A-Z0-9_]*)\]\.?\s*$")
 
 
 def _docstrings(cls: type) -> dict[str, str]:

@@ -10,6 +10,10 @@ For each torch thread count, times (median over repeats, side by side in one run
 Reports ms per batch and per query; the API's micro-batching and its CPU thread default
 (``encoder.embedder.cpu_threads``) rest on these numbers.
 
+Then, with one torch thread, the compiled text tower with float weights against the one with
+int8 linear layers (``encoder/quantize.py``, the default on CPU) on the same batches, and
+the lowest cosine between their vectors over all the queries.
+
 With ``--contention N``, also times one text query and one photo while N threads spin in
 Python (as request threads do under load), for the eager towers and the TorchScript ones
 the encoder uses (``encoder/scripted.py``), at Python's default 5 ms lock switch interval
@@ -99,6 +103,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"| {r['threads']} | {r['input']} | {r['batch']} | {padded} | {r['trimmed_ms']} "
               f"| {r['per_query_ms']} | {r['cpu_per_query_ms']} |")
     report: dict[str, Any] = {"model": encoder.model_id, "repeats": args.repeats, "rows": rows}
+    torch.set_num_threads(1)
+    report["text_precision"] = text_precision(encoder, args.repeats)
+    print("\nCompiled text tower, float against int8 weights (one thread, median ms per batch)\n")
+    print("| batch | float ms | int8 ms | int8 / float |")
+    print("|---|---|---|---|")
+    for r in report["text_precision"]["rows"]:
+        print(f"| {r['batch']} | {r['float_ms']} | {r['int8_ms']} | {r['ratio']} |")
+    print(f"\nLowest cosine between float and int8 vectors over {len(QUERIES)} queries: "
+          f"{report['text_precision']['min_cosine']}")
     if args.contention:
         torch.set_num_threads(1)
         report["contention"] = contention(encoder, pixels[0], args.contention)
@@ -112,6 +125,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return report
 
 
+def text_precision(encoder: Any, repeats: int) -> dict[str, Any]:
+    """The float and int8 compiled text towers side by side, alternating batch by batch."""
+    towers = {}
+    for name, int8 in (("float", False), ("int8", True)):
+        tower, kind = text_tower(encoder.model, encoder.tokenizer, encoder.device, True, int8=int8)
+        if kind != ("torchscript-int8" if int8 else "torchscript"):
+            raise SystemExit(f"the {name} text tower did not compile for this model ({kind})")
+        towers[name] = tower
+    rows = []
+    with torch.inference_mode():
+        for n in (1, 4, 16):
+            tokens = encoder.tokenizer(QUERIES[:n])
+            row: dict[str, Any] = {"batch": n}
+            for name, tower in towers.items():
+                row[f"{name}_ms"] = median_ms(lambda t=tokens, f=tower: f(t), repeats)[0]
+            row["ratio"] = round(row["int8_ms"] / row["float_ms"], 3)
+            rows.append(row)
+        tokens = encoder.tokenizer(QUERIES)
+        float_vectors, int8_vectors = towers["float"](tokens), towers["int8"](tokens)
+        cosine = torch.nn.functional.cosine_similarity(float_vectors, int8_vectors, dim=-1)
+    return {"rows": rows, "min_cosine": round(float(cosine.min()), 6)}
+
+
 def _spin(stop: threading.Event) -> None:
     n = 0
     while not stop.is_set():
@@ -123,7 +159,7 @@ def contention(encoder: Any, pixels: torch.Tensor, busy: int) -> list[dict[str, 
     model = encoder.model
     tokens = encoder.tokenizer([QUERIES[0]])
     photo = pixels[None]
-    compiled_text, _ = text_tower(model, encoder.tokenizer, encoder.device, True)
+    compiled_text, _ = text_tower(model, encoder.tokenizer, encoder.device, True, int8=False)
     compiled_image, _ = image_tower(model, photo)
     towers = {
         "eager_text_ms": lambda: encode_trimmed_text(model, tokens),

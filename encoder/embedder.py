@@ -18,6 +18,7 @@ from encoder.errors import ModelNotFoundError
 from encoder.fusion import normalize
 from encoder.images import ImageSource, load_image
 from encoder.loading import RANDOM_SEED, ModelIdentity, resolve_spec
+from encoder.quantize import int8_text_wanted
 from encoder.scripted import image_tower, text_tower
 from encoder.text_trim import trimmed_text_matches
 
@@ -58,6 +59,7 @@ class Encoder:
         tokenizer: Any,
         identity: ModelIdentity,
         device: torch.device,
+        int8_text: bool | None = None,
     ) -> None:
         self.model = model.eval().to(device)
         self.preprocess = preprocess
@@ -71,7 +73,7 @@ class Encoder:
         self.trims_text = trimmed_text_matches(self.model, self.tokenizer, device)
         # Compiled towers where they give the eager vectors (encoder/scripted.py says why).
         self._text_tower, self.text_tower_kind = text_tower(
-            self.model, self.tokenizer, device, self.trims_text
+            self.model, self.tokenizer, device, self.trims_text, int8_text_wanted(int8_text)
         )
         probe = self.preprocess(_probe_image())[None].to(device)
         self._image_tower, self.image_tower_kind = image_tower(self.model, probe)
@@ -79,10 +81,15 @@ class Encoder:
         self._image_batcher: MicroBatcher[torch.Tensor] = MicroBatcher(self._image_rows)
 
     @classmethod
-    def load(cls, spec: str | None = None, device: str | None = None, threads: int = 0) -> Encoder:
+    def load(
+        cls, spec: str | None = None, device: str | None = None, threads: int = 0,
+        int8_text: bool | None = None,
+    ) -> Encoder:
         """Load the model named by ``spec`` (see ``encoder.loading``) from local files.
 
         ``threads`` sets torch's CPU threads for the process (0: see ``cpu_threads``).
+        ``int8_text``: int8 linear layers in the text tower on CPU (None: VITRINE_TEXT_INT8,
+        on by default; see ``encoder.quantize``).
 
         Raises:
             ModelNotFoundError: the weights are not on disk (the message says how to provide them).
@@ -112,7 +119,7 @@ class Encoder:
                 f"could not load model {resolved.identity.name} ({resolved.model_name}): {e}"
             ) from e
         log.info("loaded model %s on %s", resolved.identity, torch_device)
-        return cls(model, preprocess, tokenizer, resolved.identity, torch_device)
+        return cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8_text)
 
     @property
     def model_id(self) -> str:
@@ -174,9 +181,11 @@ def _probe_image() -> Image.Image:
                                      np.tile(ramp.astype(np.uint8)[:, None], (1, 96))], axis=-1))
 
 
-def load_encoder(spec: str | None = None, device: str | None = None, threads: int = 0) -> Encoder:
+def load_encoder(
+    spec: str | None = None, device: str | None = None, threads: int = 0, int8_text: bool | None = None
+) -> Encoder:
     """Shorthand for ``Encoder.load``."""
-    return Encoder.load(spec, device, threads)
+    return Encoder.load(spec, device, threads, int8_text)
 
 
 def model_dir_exists(path: str | Path) -> bool:

@@ -3,7 +3,7 @@
 An eager forward pass is a few hundred small operators, and between any two of them the
 thread gives up Python's global lock and must win it back. Under load, with request threads
 busy in Python, every win-back waits for the lock's switch interval: beside three busy
-threads a text query took 1,960 ms eager and 42 ms compiled (benchmarks/encode_batching.py
+threads a text query took 544 ms eager and 31 ms compiled (benchmarks/encode_batching.py
 --contention), because a compiled module runs the whole graph in C++ and takes the lock
 back once. Compilation is checked against the eager model on probe inputs; a tower that
 does not compile, or does not give the same vectors, stays eager.
@@ -18,6 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from encoder.quantize import close_vectors, int8_linears
 from encoder.text_trim import PROBES, encode_trimmed_text, same_vectors
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,28 @@ def _script(module: nn.Module) -> torch.jit.ScriptModule:
         return torch.jit.script(module.eval())
 
 
-def text_tower(model: nn.Module, tokenizer: object, device: torch.device, trims: bool) -> tuple[Tower, str]:
-    """The fastest correct text tower: (callable on token ids, which one it is)."""
+def text_tower(
+    model: nn.Module, tokenizer: object, device: torch.device, trims: bool, int8: bool = False
+) -> tuple[Tower, str]:
+    """The fastest correct text tower: (callable on token ids, which one it is).
+
+    ``int8``: on CPU, prefer the compiled tower with int8 linear layers (encoder/quantize.py)
+    where its vectors stay within a cosine of ``MIN_COSINE`` of the eager ones.
+    """
     eager: Tower = (lambda t: encode_trimmed_text(model, t)) if trims else model.encode_text
     if not trims or getattr(model, "text_pool_type", None) != "argmax":
         return eager, "eager"
+    sample = tokenizer(list(PROBES)).to(device)  # type: ignore[operator]
+    if int8 and device.type == "cpu":
+        try:
+            quantized = _script(int8_linears(TrimmedText(model)))
+            if close_vectors(quantized, eager, sample):
+                return quantized, "torchscript-int8"
+            log.info("int8 text tower strays from the float one; using float")
+        except Exception as e:  # no quantized kernels for this build or layout: stay float
+            log.info("text tower not quantized: %s", e)
     try:
         compiled = _script(TrimmedText(model))
-        sample = tokenizer(list(PROBES)).to(device)  # type: ignore[operator]
         if same_vectors(compiled, eager, sample):
             return compiled, "torchscript"
         log.info("compiled text tower differs from the eager one; using eager")

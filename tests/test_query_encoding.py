@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from encoder import Encoder
+from encoder import Encoder, quantize
 from encoder.batching import MicroBatcher
 from encoder.images import load_image
 from encoder.scripted import text_tower
 from encoder.text_trim import encode_trimmed_text, trimmed_text_matches
+from indexer import Settings
 
 TEXTS = ["black leather watch", "red", "women blue denim jeans for summer casual wear", "white sneakers",
          "green kurta", "navy formal shirt for men", "x", "brown handbag"]
@@ -80,11 +81,21 @@ def _wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
         time.sleep(0.005)
 
 
-def test_threads_get_the_vectors_a_batch_call_gives(encoder: Encoder, catalog_dir: Path) -> None:
+def test_threads_get_the_vectors_a_batch_call_gives(tiny_model_dir: Path, encoder: Encoder,
+                                                    catalog_dir: Path) -> None:
+    # Float weights: exactly the batch call's vectors, however the threads were batched.
+    exact = Encoder.load(str(tiny_model_dir), device="cpu", int8_text=False)
+    expected = exact.embed_texts(TEXTS)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(exact.embed_text, TEXTS * 4))
+    np.testing.assert_allclose(np.stack(got), np.concatenate([expected] * 4), atol=1e-5)
+    # int8 weights quantize each batch's activations together, so a vector moves a little
+    # with the batch it shared.
     expected = encoder.embed_texts(TEXTS)
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(encoder.embed_text, TEXTS * 4))
-    np.testing.assert_allclose(np.stack(got), np.concatenate([expected] * 4), atol=1e-5)
+    cosine = (np.stack(got) * np.concatenate([expected] * 4)).sum(axis=1)
+    assert cosine.min() >= quantize.MIN_COSINE
     images = sorted((catalog_dir / "images").glob("*.jpg"))[:6]
     expected_images = encoder.embed_images(images)
     with ThreadPoolExecutor(6) as pool:
@@ -109,16 +120,40 @@ def test_a_bidirectional_text_tower_keeps_the_padding(tiny_model_dir: Path) -> N
     assert not trimmed_text_matches(fresh.model, fresh.tokenizer, fresh.device)
 
 
-def test_compiled_towers_give_the_eager_vectors(encoder: Encoder, catalog_dir: Path) -> None:
-    assert (encoder.text_tower_kind, encoder.image_tower_kind) == ("torchscript", "torchscript")
-    tokens = encoder.tokenizer(TEXTS)
+def test_compiled_towers_give_the_eager_vectors(tiny_model_dir: Path, catalog_dir: Path) -> None:
+    fresh = Encoder.load(str(tiny_model_dir), device="cpu", int8_text=False)
+    assert (fresh.text_tower_kind, fresh.image_tower_kind) == ("torchscript", "torchscript")
+    tokens = fresh.tokenizer(TEXTS)
     photos = sorted((catalog_dir / "images").glob("*.jpg"))[:4]
-    pixels = torch.stack([encoder.preprocess(load_image(p)) for p in photos])
+    pixels = torch.stack([fresh.preprocess(load_image(p)) for p in photos])
     with torch.inference_mode():
-        torch.testing.assert_close(encoder._text_tower(tokens), encoder.model.encode_text(tokens),
+        torch.testing.assert_close(fresh._text_tower(tokens), fresh.model.encode_text(tokens),
                                    atol=1e-5, rtol=1e-4)
-        torch.testing.assert_close(encoder._image_tower(pixels), encoder.model.encode_image(pixels),
+        torch.testing.assert_close(fresh._image_tower(pixels), fresh.model.encode_image(pixels),
                                    atol=1e-5, rtol=1e-4)
+
+
+def test_the_default_text_tower_on_cpu_has_int8_weights_and_near_float_vectors(encoder: Encoder) -> None:
+    assert encoder.text_tower_kind == "torchscript-int8"
+    quantized = [m for m in encoder._text_tower.modules() if m.original_name == "LinearPackedParams"]
+    assert quantized, "no int8 linear layer in the compiled text tower"
+    tokens = encoder.tokenizer(TEXTS)
+    with torch.inference_mode():
+        cosine = torch.nn.functional.cosine_similarity(encoder._text_tower(tokens),
+                                                       encoder.model.encode_text(tokens), dim=-1)
+    assert float(cosine.min()) >= quantize.MIN_COSINE
+    assert float(cosine.min()) < 1.0 - 1e-7  # the weights really changed: not the float tower
+
+
+def test_int8_text_is_a_setting_and_a_tower_that_strays_stays_float(
+    tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VITRINE_TEXT_INT8", "0")
+    assert Encoder.load(str(tiny_model_dir), device="cpu").text_tower_kind == "torchscript"
+    assert Settings.from_env().text_int8 is False
+    monkeypatch.delenv("VITRINE_TEXT_INT8")
+    monkeypatch.setattr(quantize, "MIN_COSINE", 1.01)  # no int8 tower can be this close
+    assert Encoder.load(str(tiny_model_dir), device="cpu").text_tower_kind == "torchscript"
 
 
 def test_a_tower_that_does_not_compile_stays_eager(tiny_model_dir: Path) -> None:

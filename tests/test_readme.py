@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from pathlib import Path
 
-from api.config_reference import markdown, rows
+from api.config_reference import READERS, markdown, rows
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -22,3 +24,11 @@ def test_quick_start_names_the_two_commands() -> None:
     assert "make demo" in text and "make test" in text
     makefile = (README.parent / "Makefile").read_text(encoding="utf-8")
     assert "\ndemo:" in makefile and "\ntest:" in makefile
+
+
+def test_every_variable_the_settings_read_is_in_the_table() -> None:
+    read: set[str] = set()
+    for cls, _reader in READERS:
+        read |= set(re.findall(r'"((?:VITRINE|QDRANT)_[A-Z0-9_]+)"', inspect.getsource(cls.from_env)))
+    assert "VITRINE_TEXT_INT8" in read  # a name with a digit, which the table once dropped
+    assert read <= {r[0] for r in rows()}

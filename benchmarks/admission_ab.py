@@ -2,13 +2,14 @@
 many worker processes to run, and Python's switch interval.
 
     python -m benchmarks.admission_ab --catalog ../shared/catalog --data-dir data/bench
-        [--in-flight 8,2] [--workers 1,1] [--switch-ms 1,1] [--rounds 4] [--requests 300]
-        [--json OUT]
+        [--in-flight 8,2] [--workers 1,1] [--switch-ms 1,1] [--env K=V,K=V --env ...]
+        [--rounds 4] [--requests 300] [--json OUT]
 
 Copies the indexed data directory (the embedded store belongs to one process), starts one
 ``vitrine serve`` per ``--in-flight`` value (VITRINE_MAX_IN_FLIGHT, with a wait long
 enough that nothing is shed) with the matching ``--workers`` count (more than one: the
-workers search through a store host) and ``--switch-ms`` (VITRINE_GIL_SWITCH_MS), and
+workers search through a store host), ``--switch-ms`` (VITRINE_GIL_SWITCH_MS) and ``--env``
+(one per server, for any other setting, e.g. ``VITRINE_TEXT_INT8=0``), and
 sends the same kind of load to each in turn, round after round: 8 closed-loop clients,
 ``--requests`` cached text searches, then as many new text searches. Alternating rounds
 put both servers under the same machine conditions, which on a shared 2-core machine drift
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--switch-ms", default=None,
                         help="VITRINE_GIL_SWITCH_MS of each server, one per --in-flight value "
                              "(default: the server's own)")
+    parser.add_argument("--env", action="append", default=None,
+                        help="extra environment of one server, K=V[,K=V...]; give it once per "
+                             "--in-flight value (an empty string for none)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=300, help="per kind, round and server")
     parser.add_argument("--clients", type=int, default=8)
@@ -57,27 +61,35 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     flights = [int(v) for v in args.in_flight.split(",")]
     workers = [int(v) for v in args.workers.split(",")] if args.workers else [1] * len(flights)
     switches = args.switch_ms.split(",") if args.switch_ms else [""] * len(flights)
-    if not len(workers) == len(switches) == len(flights):
-        parser.error("give one --workers count and --switch-ms value per --in-flight value")
-    values = list(zip(workers, flights, switches, strict=True))
+    envs = args.env or [""] * len(flights)
+    if not len(workers) == len(switches) == len(envs) == len(flights):
+        parser.error("give one --workers count, --switch-ms value and --env per --in-flight value")
+    try:
+        extras = [dict(kv.split("=", 1) for kv in e.split(",") if kv) for e in envs]
+    except ValueError:
+        parser.error("--env takes K=V pairs separated by commas")
+    values = list(zip(workers, flights, switches, envs, strict=True))
     total = 50 + args.rounds * len(values) * args.requests + args.warmup
     requests = build_requests(args.catalog, total, args.seed, facets=True)
     scratch = Path(tempfile.mkdtemp(prefix="vitrine-ab-"))
-    servers: dict[tuple[int, int, str], tuple[Any, str]] = {}
-    saved = {k: os.environ.get(k)
-             for k in ("VITRINE_MAX_IN_FLIGHT", "VITRINE_ADMISSION_WAIT", "VITRINE_GIL_SWITCH_MS")}
+    servers: dict[tuple[int, int, str, str], tuple[Any, str]] = {}
+    names = {"VITRINE_MAX_IN_FLIGHT", "VITRINE_ADMISSION_WAIT", "VITRINE_GIL_SWITCH_MS"}
+    saved = {k: os.environ.get(k) for k in names.union(*extras)}
     rows: list[dict[str, Any]] = []
     try:
-        for n, (count, flight, switch) in enumerate(values):
+        for n, (count, flight, switch, env) in enumerate(values):
             data_dir = args.data_dir if n == 0 else scratch / f"data{n}"
             if n:
                 shutil.copytree(args.data_dir, data_dir)
             os.environ["VITRINE_MAX_IN_FLIGHT"] = str(flight)
             os.environ["VITRINE_ADMISSION_WAIT"] = "5"  # queue, never shed: compare speed only
             os.environ["VITRINE_GIL_SWITCH_MS"] = switch  # empty: the server's default
+            for key in set().union(*extras):
+                os.environ.pop(key, None)  # another server's extra setting
+            os.environ.update(extras[n])
             # Separate Redis databases, so that neither server finds the other's cached vectors.
             redis_url = f"redis://127.0.0.1:6379/{9 - n}"
-            servers[count, flight, switch] = start_server(data_dir, args.model, redis_url, 8, count)
+            servers[count, flight, switch, env] = start_server(data_dir, args.model, redis_url, 8, count)
         for _, base in servers.values():
             run(base, requests["text_cached"][:50], args.clients)
             # New searches too, from the end of the list: each worker fills its own vector cache.
@@ -93,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     after = server_cpu_seconds(proc)
                     answered = len(outcome.latencies_ms) or 1
                     row = {"round": rnd, "kind": kind, "workers": value[0], "in_flight": value[1],
-                           "switch_ms": value[2],
+                           "switch_ms": value[2], "env": value[3],
                            "rps": round(len(outcome.latencies_ms) / outcome.seconds, 1),
                            "errors": len(outcome.errors),
                            "cpu_ms_per_search": (round((after - before) * 1000 / answered, 2)
@@ -114,18 +126,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for kind in KINDS:
         for value in values:
             mine = [r for r in rows
-                    if r["kind"] == kind and (r["workers"], r["in_flight"], r["switch_ms"]) == value]
+                    if r["kind"] == kind
+                    and (r["workers"], r["in_flight"], r["switch_ms"], r["env"]) == value]
             cpu = [r["cpu_ms_per_search"] for r in mine if r["cpu_ms_per_search"] is not None]
             summary.append({"kind": kind, "workers": value[0], "in_flight": value[1], "switch_ms": value[2],
+                            "env": value[3],
                             "rps_median": statistics.median(r["rps"] for r in mine),
                             "cpu_ms_per_search_median": round(statistics.median(cpu), 2) if cpu else None,
                             "errors": sum(r["errors"] for r in mine)})
-    print("\n| searches | workers | in flight | switch ms | req/s (median) | server CPU ms/search (median) "
-          "| errors |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| searches | workers | in flight | switch ms | settings | req/s (median) "
+          "| server CPU ms/search (median) | errors |")
+    print("|---|---|---|---|---|---|---|---|")
     for s in summary:
         print(f"| {s['kind']} | {s['workers']} | {s['in_flight']} | {s['switch_ms'] or 'default'} "
-              f"| {s['rps_median']} "
+              f"| {s['env'] or 'default'} | {s['rps_median']} "
               f"| {s['cpu_ms_per_search_median']} | {s['errors']} |")
     report = {"clients": args.clients, "requests": args.requests, "rounds": rows, "summary": summary}
     write_json(args.json, report)

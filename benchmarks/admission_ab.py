@@ -3,13 +3,15 @@ many worker processes to run, and Python's switch interval.
 
     python -m benchmarks.admission_ab --catalog ../shared/catalog --data-dir data/bench
         [--in-flight 8,2] [--workers 1,1] [--switch-ms 1,1] [--env K=V,K=V --env ...]
-        [--rounds 4] [--requests 300] [--json OUT]
+        [--source DIR,DIR] [--rounds 4] [--requests 300] [--json OUT]
 
 Copies the indexed data directory (the embedded store belongs to one process), starts one
 ``vitrine serve`` per ``--in-flight`` value (VITRINE_MAX_IN_FLIGHT, with a wait long
 enough that nothing is shed) with the matching ``--workers`` count (more than one: the
 workers search through a store host), ``--switch-ms`` (VITRINE_GIL_SWITCH_MS) and ``--env``
-(one per server, for any other setting, e.g. ``VITRINE_TEXT_INT8=0``), and
+(one per server, for any other setting, e.g. ``VITRINE_TEXT_INT8=0``), running the code of
+``--source`` (a checkout per server, e.g. a ``git worktree`` of an earlier commit; empty:
+this one), and
 sends the same kind of load to each in turn, round after round: 8 closed-loop clients,
 ``--requests`` cached text searches, then as many new text searches. Alternating rounds
 put both servers under the same machine conditions, which on a shared 2-core machine drift
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--env", action="append", default=None,
                         help="extra environment of one server, K=V[,K=V...]; give it once per "
                              "--in-flight value (an empty string for none)")
+    parser.add_argument("--source", default=None,
+                        help="checkout whose code each server runs, one per --in-flight value "
+                             "(comma-separated; empty: this checkout)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=300, help="per kind, round and server")
     parser.add_argument("--clients", type=int, default=8)
@@ -62,13 +67,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     workers = [int(v) for v in args.workers.split(",")] if args.workers else [1] * len(flights)
     switches = args.switch_ms.split(",") if args.switch_ms else [""] * len(flights)
     envs = args.env or [""] * len(flights)
-    if not len(workers) == len(switches) == len(envs) == len(flights):
-        parser.error("give one --workers count, --switch-ms value and --env per --in-flight value")
+    sources = args.source.split(",") if args.source else [""] * len(flights)
+    if not len(workers) == len(switches) == len(envs) == len(sources) == len(flights):
+        parser.error("give one --workers count, --switch-ms value, --env and --source per --in-flight value")
     try:
         extras = [dict(kv.split("=", 1) for kv in e.split(",") if kv) for e in envs]
     except ValueError:
         parser.error("--env takes K=V pairs separated by commas")
-    values = list(zip(workers, flights, switches, envs, strict=True))
+    values = [(w, f, s, e + (f" source={src}" if src else "")) for w, f, s, e, src
+              in zip(workers, flights, switches, envs, sources, strict=True)]
     total = 50 + args.rounds * len(values) * args.requests + args.warmup
     requests = build_requests(args.catalog, total, args.seed, facets=True)
     scratch = Path(tempfile.mkdtemp(prefix="vitrine-ab-"))
@@ -89,7 +96,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             os.environ.update(extras[n])
             # Separate Redis databases, so that neither server finds the other's cached vectors.
             redis_url = f"redis://127.0.0.1:6379/{9 - n}"
-            servers[count, flight, switch, env] = start_server(data_dir, args.model, redis_url, 8, count)
+            servers[count, flight, switch, env] = start_server(
+                data_dir, args.model, redis_url, 8, count, Path(sources[n]).resolve() if sources[n] else None)
         for _, base in servers.values():
             run(base, requests["text_cached"][:50], args.clients)
             # New searches too, from the end of the list: each worker fills its own vector cache.

@@ -411,17 +411,20 @@ def server_cpu_seconds(proc: subprocess.Popen | None) -> float | None:
 
 
 def start_server(
-    data_dir: Path, model: str | None, redis_url: str, threads: int, workers: int = 0
+    data_dir: Path, model: str | None, redis_url: str, threads: int, workers: int = 0,
+    source: Path | None = None,
 ) -> tuple[subprocess.Popen, str]:
+    """``vitrine serve`` on a free port; ``source``: run that checkout's code instead of this one
+    (its directory comes first on the import path)."""
     port = _free_port()
-    env = {**os.environ, "VITRINE_DATA_DIR": str(data_dir), "VITRINE_REDIS_URL": redis_url,
+    env = {**os.environ, "VITRINE_DATA_DIR": str(Path(data_dir).resolve()), "VITRINE_REDIS_URL": redis_url,
            # The benchmark measures serving, not throttling.
            "VITRINE_RATE_LIMIT": "1000000/minute", "VITRINE_ANON_RATE_LIMIT": "1000000/minute"}
     if model:
         env["VITRINE_MODEL"] = model
     cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port),
            "--threads", str(threads), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, cwd=source)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

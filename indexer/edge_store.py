@@ -15,6 +15,7 @@ import qdrant_edge as qe
 
 from encoder.embedder import cpu_threads
 from indexer.aliases import edge_root, resolve_edge_alias, write_edge_alias
+from indexer.change_log import CandidateIds, ChangeLog, Mark
 from indexer.errors import ModelMismatchError, StoreError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
@@ -88,6 +89,8 @@ class EdgeStore:
         self._lock = threading.RLock()
         self._shard: qe.EdgeShard | None = None
         self._meta: dict[str, Any] = {}
+        # This process writes the shard, so it can tell searchers what it rewrote (change_log.py).
+        self.changes = ChangeLog()
         if self._meta_path.is_file():
             self._meta = json.loads(self._meta_path.read_text(encoding="utf-8"))
             self._open_existing()
@@ -158,6 +161,7 @@ class EdgeStore:
         with self._lock:
             self.shard.update(qe.UpdateOperation.upsert_points([self._point(p) for p in points]))
             self.shard.flush()
+            self.changes.record(point_id(p.product_id) for p in points)
 
     def upsert_versioned(self, points: Sequence[StoredPoint]) -> None:
         if not points:
@@ -173,13 +177,17 @@ class EdgeStore:
                 )
                 self.shard.update(qe.UpdateOperation.upsert_points([self._point(p)], condition=older))
             self.shard.flush()
+            # Some may have lost to a newer version and changed nothing: forgetting them is harmless.
+            self.changes.record(point_id(p.product_id) for p in points)
 
     def delete(self, product_ids: Sequence[str]) -> None:
         if not product_ids:
             return
         with self._lock:
-            self.shard.update(qe.UpdateOperation.delete_points([point_id(i) for i in product_ids]))
+            ids = [point_id(i) for i in product_ids]
+            self.shard.update(qe.UpdateOperation.delete_points(ids))
             self.shard.flush()
+            self.changes.record(ids)
 
     def set_payload(self, product_id: str, values: dict[str, Any]) -> None:
         with self._lock:
@@ -197,6 +205,25 @@ class EdgeStore:
     def count(self, filters: FilterSpec | None = None) -> int:
         return int(self.shard.count(qe.CountRequest(exact=True, filter=edge_filter(filters))))
 
+    def _candidate_request(
+        self, query: np.ndarray, filters: FilterSpec, limit: int, exact: bool, hnsw_ef: int | None,
+        acorn: bool, with_vectors: bool, payload: bool | list[str],
+    ) -> qe.QueryRequest:
+        flt = edge_filter(filters)
+        # max_selectivity 1.0: ACORN for any filter (Qdrant's default 0.4 skips the ~50% ones
+        # where plain filtered HNSW loses the most recall).
+        acorn_params = qe.AcornSearchParams(enable=True, max_selectivity=1.0) if acorn and flt else None
+        params = qe.SearchParams(hnsw_ef=hnsw_ef, exact=exact, acorn=acorn_params)
+        vec = np.asarray(query, dtype=np.float32).tolist()
+        prefetches = [
+            qe.Prefetch(limit=limit, query=qe.Query.Nearest(vec, using=name), filter=flt, params=params)
+            for name in VECTOR_NAMES
+        ]
+        return qe.QueryRequest(
+            limit=2 * limit, query=qe.Fusion.Rrf(k=RRF_K), prefetches=prefetches,
+            with_payload=payload, with_vector=with_vectors,
+        )
+
     def candidates(
         self,
         query: np.ndarray,
@@ -209,25 +236,38 @@ class EdgeStore:
         with_vectors: bool = True,
         payload_fields: Sequence[str] | None = None,
     ) -> list[StoredPoint]:
-        flt = edge_filter(filters)
-        # max_selectivity 1.0: ACORN for any filter (Qdrant's default 0.4 skips the ~50% ones
-        # where plain filtered HNSW loses the most recall).
-        acorn_params = qe.AcornSearchParams(enable=True, max_selectivity=1.0) if acorn and flt else None
-        params = qe.SearchParams(hnsw_ef=hnsw_ef, exact=exact, acorn=acorn_params)
-        vec = np.asarray(query, dtype=np.float32).tolist()
-        prefetches = [
-            qe.Prefetch(limit=limit, query=qe.Query.Nearest(vec, using=name), filter=flt, params=params)
-            for name in VECTOR_NAMES
-        ]
-        request = qe.QueryRequest(
-            limit=2 * limit,
-            query=qe.Fusion.Rrf(k=RRF_K),
-            prefetches=prefetches,
-            with_payload=True if payload_fields is None else list(payload_fields),
-            with_vector=with_vectors,
-        )
-        hits = self.shard.query(request)
-        return [stored_point(h) for h in hits]
+        payload = True if payload_fields is None else list(payload_fields)
+        request = self._candidate_request(query, filters, limit, exact, hnsw_ef, acorn, with_vectors, payload)
+        return [stored_point(h) for h in self.shard.query(request)]
+
+    def candidate_ids(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        acorn: bool = False,
+        since: Mark | None = None,
+    ) -> CandidateIds:
+        """``candidates`` as point ids only, with the points written since ``since``."""
+        # The mark is read before the search: a write racing it shows up as changed next time.
+        mark, changed = self.changes.since(since)
+        request = self._candidate_request(query, filters, limit, exact, hnsw_ef, acorn, False, False)
+        return CandidateIds([str(h.id) for h in self.shard.query(request)], mark, changed)
+
+    def changes_since(self, mark: Mark | None) -> tuple[Mark, list[str] | None]:
+        """The current mark and the point ids written after ``mark`` (see ``ChangeLog.since``)."""
+        return self.changes.since(mark)
+
+    def get_points(self, point_ids: Sequence[str]) -> list[StoredPoint]:
+        """The stored points among ``point_ids`` with their vectors and the payload fields a
+        vector cache keeps (``id``, ``content_hash``)."""
+        if not point_ids:
+            return []
+        records = self.shard.retrieve(list(point_ids), with_payload=["id", "content_hash"], with_vector=True)
+        return [stored_point(r) for r in records]
 
     def scroll(self, batch_size: int = 256, with_vectors: bool = False) -> Iterator[list[StoredPoint]]:
         offset = None
@@ -266,6 +306,7 @@ class EdgeStore:
         with self._lock:
             self.close()
             self._meta = {}
+            self.changes = ChangeLog()  # a new collection may reuse this name: nothing carries over
             if self.path.exists():
                 shutil.rmtree(self.path)
 

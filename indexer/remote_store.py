@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.change_log import CandidateIds, Mark
 from indexer.errors import StoreError
 from indexer.filters import FilterSpec
 from indexer.store import CollectionInfo, StoredPoint
@@ -164,6 +165,28 @@ class RemoteStore:
             hnsw_ef=hnsw_ef, acorn=acorn, with_vectors=with_vectors,
             payload_fields=None if payload_fields is None else list(payload_fields),
         ))
+
+    def candidate_ids(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        acorn: bool = False,
+        since: Mark | None = None,
+    ) -> CandidateIds:
+        return self._call(  # type: ignore[no-any-return]
+            "candidate_ids", np.asarray(query, dtype=np.float32), filters, limit, exact=exact,
+            hnsw_ef=hnsw_ef, acorn=acorn, since=since,
+        )
+
+    def get_points(self, point_ids: Sequence[str]) -> list[StoredPoint]:
+        return unpack_points(self._call("get_points", list(point_ids)))
+
+    def changes_since(self, mark: Mark | None) -> tuple[Mark, list[str] | None]:
+        return self._call("changes_since", mark)  # type: ignore[no-any-return]
 
     def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
         return self._call("facets", field_name, filters, limit)  # type: ignore[no-any-return]

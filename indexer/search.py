@@ -16,7 +16,7 @@ from indexer.filters import AnyOf, FilterSpec
 from indexer.rerank import ranking, rerank
 from indexer.schema import KEYWORD_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS, Product
 from indexer.settings import Settings
-from indexer.store import StoredPoint, VectorStore
+from indexer.store import TracksChanges, VectorStore
 from indexer.vector_cache import CONTENT_HASH, VectorCache
 
 MAX_K = 100
@@ -77,13 +77,20 @@ class SearchResult:
 class Searcher:
     """Runs queries against one store with one encoder; safe to share between threads."""
 
-    def __init__(self, encoder: Encoder, store: VectorStore, settings: Settings | None = None) -> None:
+    def __init__(
+        self, encoder: Encoder, store: VectorStore, settings: Settings | None = None, *,
+        change_log: bool = True,
+    ) -> None:
+        """``change_log``: where the store tracks its writes (the embedded store), take candidates
+        as point ids and keep vectors by the store's change log instead of reading each
+        candidate's content hash (False: the content-hash path every store supports)."""
         self.encoder = encoder
         self.store = store
         self.settings = settings or Settings()
         self._values: dict[str, dict[str, str]] = {}
         self._values_lock = threading.Lock()
         self.vectors = VectorCache(self.settings.vector_cache_mb * 1024 * 1024)
+        self._tracked = change_log and isinstance(store, TracksChanges)
         info = store.info()
         if info.model is not None and info.model != encoder.model_id:
             raise ModelMismatchError(
@@ -213,13 +220,26 @@ class Searcher:
     ) -> SearchResult:
         s = self.settings
         limit = max(s.candidates, s.oversample * (k + offset))
-        # Ids and content hashes only: vectors come from the cache, payloads only for the page.
-        points = self.store.candidates(
-            vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn,
-            with_vectors=False, payload_fields=("id", CONTENT_HASH),
-        )
-        t2 = time.perf_counter()
-        hits = self._explain(vector, points, filters, alpha, offset, k)
+        if self._tracked:
+            # Point ids only; the cache knows which of its vectors the store has rewritten.
+            found = self.store.candidate_ids(  # type: ignore[attr-defined]
+                vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn,
+                since=self.vectors.mark,
+            )
+            t2 = time.perf_counter()
+            considered = len(found.point_ids)
+            product_ids, images, texts = self.vectors.by_point(self.store, found)  # type: ignore[arg-type]
+        else:
+            # Ids and content hashes only: vectors come from the cache, payloads only for the page.
+            points = self.store.candidates(
+                vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn,
+                with_vectors=False, payload_fields=("id", CONTENT_HASH),
+            )
+            t2 = time.perf_counter()
+            considered = len(points)
+            points, images, texts = self.vectors.vectors(self.store, points)
+            product_ids = [p.product_id for p in points]
+        hits = self._explain(vector, product_ids, images, texts, filters, alpha, offset, k)
         t3 = time.perf_counter()
         timings = {
             "encode_ms": (t1 - t0) * 1000,
@@ -227,20 +247,17 @@ class Searcher:
             "rerank_ms": (t3 - t2) * 1000,
             "total_ms": (t3 - t0) * 1000,
         }
-        return SearchResult(hits, len(points), timings, filters)
+        return SearchResult(hits, considered, timings, filters)
 
     def _explain(
-        self, vector: np.ndarray, points: list[StoredPoint], filters: FilterSpec, alpha: float,
-        offset: int, k: int,
+        self, vector: np.ndarray, product_ids: list[str], images: np.ndarray, texts: np.ndarray,
+        filters: FilterSpec, alpha: float, offset: int, k: int,
     ) -> list[Hit]:
         """Re-rank every candidate, then explain only the page asked for (building each hit
         costs more than scoring it)."""
-        if not points:
+        if not product_ids:
             return []
         s = self.settings
-        points, images, texts = self.vectors.vectors(self.store, points)
-        if not points:
-            return []
         scores = rerank(vector, images, texts, s.w_image, s.w_text)
         order = ranking(scores.score)
         hits: list[Hit] = []
@@ -250,9 +267,9 @@ class Searcher:
             # skipped and the next one takes its place.
             chunk = [int(i) for i in order[start : start + k - len(hits)]]
             start += len(chunk)
-            stored = {p.product_id: p for p in self.store.get([points[i].product_id for i in chunk])}
+            stored = {p.product_id: p for p in self.store.get([product_ids[i] for i in chunk])}
             for idx in chunk:
-                p = stored.get(points[idx].product_id)
+                p = stored.get(product_ids[idx])
                 if p is None:
                     continue
                 breakdown = {

@@ -8,6 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from indexer.change_log import CandidateIds, Mark
 from indexer.filters import FilterSpec
 
 IMAGE = "image"
@@ -113,6 +114,33 @@ class VectorStore(Protocol):
         """Delete the collection and everything in it."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class TracksChanges(Protocol):
+    """A store written by this process (or by the host it talks to) that can say which points
+    it rewrote, so candidate searches can skip payloads (indexer/change_log.py): the embedded
+    store, directly or through the store host. A Qdrant server, written by other processes
+    too, cannot."""
+
+    def candidate_ids(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        acorn: bool = False,
+        since: Mark | None = None,
+    ) -> CandidateIds:
+        """``VectorStore.candidates`` as point ids only, and what was written since ``since``."""
+
+    def get_points(self, point_ids: Sequence[str]) -> list[StoredPoint]:
+        """The stored points among ``point_ids``, with vectors and ``id`` / ``content_hash``."""
+
+    def changes_since(self, mark: Mark | None) -> tuple[Mark, list[str] | None]:
+        """The current mark, and the point ids written after ``mark`` (None: unknown)."""
 
 
 def split_vectors(vector: Any) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -37,10 +37,11 @@ log = logging.getLogger(__name__)
 
 METHODS = frozenset({
     "ensure_collection", "info", "upsert", "upsert_versioned", "delete", "get", "count",
-    "candidates", "facets", "set_payload", "optimize", "drop",
+    "candidates", "candidate_ids", "get_points", "changes_since", "facets", "set_payload",
+    "optimize", "drop",
 })
 POINTS_IN = frozenset({"upsert", "upsert_versioned"})
-POINTS_OUT = frozenset({"candidates", "get"})
+POINTS_OUT = frozenset({"candidates", "get", "get_points"})
 HOST_OPS = frozenset({OPEN, SCROLL, NEXT, PING, "current_target", "switch_alias"})
 
 

@@ -10,6 +10,12 @@ Vectors are a function of the product's content (title, attributes, photo) and o
 collection's model, so ``(product id, content_hash)`` identifies them within one collection:
 an ingested change gets a new hash and its vectors are fetched again, while a price or stock
 update (same content) keeps them. Points without a ``content_hash`` are never cached.
+
+With the embedded store (directly or through the store host) the candidate search does not
+even return ids and hashes: it returns point ids, and the store says which points it has
+rewritten since this cache last asked (``indexer/change_log.py``); those are dropped, and the
+rest are known to be current (``by_point``). Reading the two payload fields back was a third
+of the candidate query.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.store import StoredPoint, VectorStore
+from indexer.change_log import CandidateIds, Mark
+from indexer.schema import point_id
+from indexer.store import StoredPoint, TracksChanges, VectorStore
 
 CONTENT_HASH = "content_hash"
 
@@ -31,10 +39,13 @@ class VectorCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._rows: OrderedDict[str, tuple[str, np.ndarray]] = OrderedDict()
+        self._products: dict[str, str] = {}  # point id -> product id, for every cached row
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        # The last change of a change-tracking store this cache has applied (by_point).
+        self.mark: Mark | None = None
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -71,16 +82,97 @@ class VectorCache:
                 rows[i] = row
                 self._put(f.product_id, f.payload.get(CONTENT_HASH), row)
         kept = [i for i, r in enumerate(rows) if r is not None]
-        if not kept:
-            return [], np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
-        matrix = np.stack([rows[i] for i in kept])  # type: ignore[misc]
+        return [points[i] for i in kept], *self._split([rows[i] for i in kept])  # type: ignore[misc]
+
+    def by_point(
+        self, store: TracksChanges, found: CandidateIds
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The product ids of ``found``'s candidates whose vectors are known (in its order) and
+        their image and text vectors. First drops what the store says it rewrote since
+        ``self.mark``; a candidate not cached is read from ``store`` (one deleted meanwhile is
+        left out)."""
+        with self._lock:
+            self._apply(found)
+            ids: list[str | None] = [None] * len(found.point_ids)
+            rows: list[np.ndarray | None] = [None] * len(found.point_ids)
+            missing: list[int] = []
+            for i, pid in enumerate(found.point_ids):
+                product = self._products.get(pid)
+                entry = self._rows.get(product) if product is not None else None
+                if entry is None:
+                    missing.append(i)
+                    continue
+                self._rows.move_to_end(product)  # type: ignore[arg-type]
+                ids[i], rows[i] = product, entry[1]
+            self.hits += len(found.point_ids) - len(missing)
+            self.misses += len(missing)
+        if missing:
+            fetched = {point_id(f.product_id): f for f in
+                       store.get_points([found.point_ids[i] for i in missing])}
+            keep: list[tuple[StoredPoint, np.ndarray]] = []
+            for i in missing:
+                f = fetched.get(found.point_ids[i])
+                if f is None or (row := _row(f)) is None:
+                    continue  # deleted since the candidate search
+                ids[i], rows[i] = f.product_id, row
+                keep.append((f, row))
+            with self._lock:
+                # Only if no newer change was applied meanwhile: that change might be one of
+                # these points, read just before it was written.
+                if self.mark == found.mark:
+                    for f, row in keep:
+                        self._put_locked(f.product_id, f.payload.get(CONTENT_HASH), row)
+        kept = [i for i, r in enumerate(rows) if r is not None]
+        return [ids[i] for i in kept], *self._split([rows[i] for i in kept])  # type: ignore[misc]
+
+    def _apply(self, found: CandidateIds) -> None:
+        """Drop what ``found`` says was rewritten and move the mark on (under the lock)."""
+        if found.changed is None:
+            self._clear_locked()
+            self.mark = found.mark
+            return
+        for pid in found.changed:
+            product = self._products.get(pid)
+            if product is not None:
+                self._evict_locked(product)
+        # A reply from another epoch (a host restarted since) or older than the mark only
+        # drops rows; the mark moves on within its epoch alone.
+        if self.mark is not None and self.mark[0] == found.mark[0] and found.mark[1] > self.mark[1]:
+            self.mark = found.mark
+
+    @staticmethod
+    def _split(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        if not rows:
+            return np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32)
+        matrix = np.stack(rows)
         dim = matrix.shape[1] // 2
-        return [points[i] for i in kept], matrix[:, :dim], matrix[:, dim:]
+        return matrix[:, :dim], matrix[:, dim:]
 
     def warm(self, store: VectorStore, batch_size: int = 512) -> int:
         """Read stored vectors until the cache is full, so that the first searches after a start
         do not each read their candidates' vectors (with several workers, each has its own
         cache to fill). Never evicts; returns the number of products added."""
+        tracked = isinstance(store, TracksChanges)
+        if tracked:
+            start, _ = store.changes_since(None)  # type: ignore[attr-defined]
+            with self._lock:
+                if self.mark is None:
+                    self.mark = start  # rows read from here on are at least this new
+        added = self._fill(store, batch_size)
+        if tracked:
+            # Rows read just before a write during the scroll would outlive it: drop them.
+            _, changed = store.changes_since(start)  # type: ignore[attr-defined]
+            with self._lock:
+                if changed is None:
+                    self._clear_locked()
+                    return 0
+                for pid in changed:
+                    product = self._products.get(pid)
+                    if product is not None:
+                        self._evict_locked(product)
+        return added
+
+    def _fill(self, store: VectorStore, batch_size: int) -> int:
         added = 0
         for batch in store.scroll(batch_size, with_vectors=True):
             for p in batch:
@@ -95,27 +187,42 @@ class VectorCache:
                         continue  # a search put it there already, maybe with newer content
                     self._rows[p.product_id] = (digest, row)
                     self._rows.move_to_end(p.product_id, last=False)  # the coldest end
+                    self._products[point_id(p.product_id)] = p.product_id
                     self._bytes += row.nbytes
                     added += 1
         return added
 
     def _put(self, product_id: str, digest: object, row: np.ndarray) -> None:
+        with self._lock:
+            self._put_locked(product_id, digest, row)
+
+    def _put_locked(self, product_id: str, digest: object, row: np.ndarray) -> None:
         if not isinstance(digest, str) or not digest:
             return  # no content identity: the vectors could change without us knowing
-        with self._lock:
-            old = self._rows.pop(product_id, None)
-            if old is not None:
-                self._bytes -= old[1].nbytes
-            self._rows[product_id] = (digest, row)
-            self._bytes += row.nbytes
-            while self._bytes > self.max_bytes and self._rows:
-                _, (_, evicted) = self._rows.popitem(last=False)
-                self._bytes -= evicted.nbytes
+        self._evict_locked(product_id)
+        self._rows[product_id] = (digest, row)
+        self._products[point_id(product_id)] = product_id
+        self._bytes += row.nbytes
+        while self._bytes > self.max_bytes and self._rows:
+            evicted_id, (_, evicted) = self._rows.popitem(last=False)
+            self._products.pop(point_id(evicted_id), None)
+            self._bytes -= evicted.nbytes
+
+    def _evict_locked(self, product_id: str) -> None:
+        old = self._rows.pop(product_id, None)
+        if old is not None:
+            self._bytes -= old[1].nbytes
+            self._products.pop(point_id(product_id), None)
 
     def clear(self) -> None:
         with self._lock:
-            self._rows.clear()
-            self._bytes = 0
+            self._clear_locked()
+
+    def _clear_locked(self) -> None:
+        self._rows.clear()
+        self._products.clear()
+        self._bytes = 0
+        self.mark = None
 
 
 def _row(point: StoredPoint) -> np.ndarray | None:

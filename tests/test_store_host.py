@@ -237,3 +237,21 @@ def test_a_reindex_in_one_worker_is_followed_by_another_through_the_host(
         serving.close()
     finally:
         host.close()
+
+
+def test_a_searcher_sees_a_rewrite_made_through_another_client(
+    connect: Connect, host: StoreHost, encoder: Encoder
+) -> None:
+    from indexer import Query, Searcher
+
+    searching, ingesting = connect(host.socket_path), connect(host.socket_path)
+    searcher = Searcher(encoder, searching, Settings())
+    first = searcher.search(Query(text="blue jeans", k=20))
+    target = first.hits[-1]
+    assert len(searcher.vectors) >= 20  # its candidates' vectors are cached now
+    query = encoder.embed_text("blue jeans")
+    old = ingesting.get([target.id], with_vectors=True)[0]
+    # Another worker rewrites it with the same payload: only the host's change log tells.
+    ingesting.upsert([StoredPoint(target.id, old.payload, query, query)])
+    second = searcher.search(Query(text="blue jeans", k=20))
+    assert second.hits[0].id == target.id and second.hits[0].score == pytest.approx(1.0, abs=1e-5)

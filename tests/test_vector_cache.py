@@ -10,6 +10,8 @@ import numpy as np
 from encoder import Encoder, normalize
 from indexer import EdgeStore, Query, Searcher, Settings, StoredPoint, index_entries
 from indexer.catalog import CatalogEntry
+from indexer.change_log import CandidateIds
+from indexer.filters import FilterSpec
 from indexer.vector_cache import CONTENT_HASH, VectorCache
 
 
@@ -101,3 +103,86 @@ def test_warming_stops_when_full_and_keeps_what_searches_put_there(
     assert len(cache) == 10 and cache._bytes <= cache.max_bytes
     cache.vectors(indexed_store, [point])
     assert cache.hits == 1  # still there: warming never evicts
+
+
+def test_a_rewrite_with_the_same_content_hash_is_seen_through_the_change_log(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
+) -> None:
+    store = EdgeStore(tmp_path)
+    index_entries(encoder, store, catalog_entries[:40])
+    searcher = Searcher(encoder, store, Settings())
+    query = encoder.embed_text("red dress")
+    first = searcher.search(Query(text="red dress", k=40))
+    target = first.hits[-1]
+    assert searcher.vectors.mark == store.changes.mark()
+    # Same payload, hash included: only the store's own record of the write can tell.
+    old = store.get([target.id], with_vectors=True)[0]
+    store.upsert([StoredPoint(target.id, old.payload, query, query)])
+    second = searcher.search(Query(text="red dress", k=40))
+    assert second.hits[0].id == target.id and abs(second.hits[0].score - 1.0) < 1e-5
+    assert searcher.vectors.mark == store.changes.mark()
+    store.close()
+
+
+def test_vectors_read_while_a_newer_change_was_applied_are_used_once_not_kept(
+    encoder: Encoder, indexed_store: EdgeStore
+) -> None:
+    cache = VectorCache(1 << 20)
+    query = encoder.embed_text("blue shirt")
+    found = indexed_store.candidate_ids(query, FilterSpec(), 10, since=None)
+    ids, images, _ = cache.by_point(indexed_store, found)
+    assert len(ids) == len(found.point_ids) == len(cache) and images.shape[0] == len(ids)
+    epoch, count = found.mark
+    # Another thread has applied a later change than this (older) answer knew of.
+    cache.mark = (epoch, count + 5)
+    stale = CandidateIds(found.point_ids, (epoch, count), [found.point_ids[0]])
+    ids, _, _ = cache.by_point(indexed_store, stale)
+    assert len(ids) == len(found.point_ids)  # answered in full...
+    assert len(cache) == len(found.point_ids) - 1  # ...but the re-read row is not kept
+    assert cache.mark == (epoch, count + 5)  # and the mark never goes back
+    reset = CandidateIds(found.point_ids[:2], ("another-epoch", 0), None)
+    cache.by_point(indexed_store, reset)
+    assert cache.mark == ("another-epoch", 0) and len(cache) == 2  # forgot everything first
+
+
+class _WritesDuringScroll:
+    """The indexed store, with a product rewritten while a warm-up scrolls through it."""
+
+    def __init__(self, store: EdgeStore, product: StoredPoint, vector: np.ndarray) -> None:
+        self.store, self.product, self.vector = store, product, vector
+
+    def scroll(self, batch_size: int = 256, with_vectors: bool = False):  # type: ignore[no-untyped-def]
+        for n, batch in enumerate(self.store.scroll(batch_size, with_vectors)):
+            yield batch
+            if n == 0:
+                self.store.upsert([replace(self.product, image=self.vector, text=self.vector)])
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.store, name)
+
+    def candidate_ids(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.store.candidate_ids(*args, **kwargs)
+
+    def get_points(self, point_ids):  # type: ignore[no-untyped-def]
+        return self.store.get_points(point_ids)
+
+    def changes_since(self, mark):  # type: ignore[no-untyped-def]
+        return self.store.changes_since(mark)
+
+
+def test_a_product_rewritten_during_the_warm_up_is_not_kept_stale(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
+) -> None:
+    store = EdgeStore(tmp_path)
+    index_entries(encoder, store, catalog_entries[:30])
+    first = next(store.scroll(batch_size=8, with_vectors=True))[0]
+    vector = encoder.embed_text("green kurta")
+    cache = VectorCache(1 << 20)
+    cache.warm(_WritesDuringScroll(store, first, vector), batch_size=8)  # type: ignore[arg-type]
+    assert first.product_id not in cache._rows  # read before the write: dropped
+    assert len(cache) == 29
+    found = store.candidate_ids(vector, FilterSpec(), 30, since=cache.mark)
+    ids, images, _ = cache.by_point(store, found)
+    row = images[ids.index(first.product_id)]
+    assert np.allclose(row, vector, atol=1e-6)  # read again, as rewritten
+    store.close()

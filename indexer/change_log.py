@@ -8,7 +8,8 @@ query (200 candidates: 2.9 ms with ``id`` and ``content_hash``, 1.7 ms without a
 single serving process, or the store host for several), so that process can say exactly
 what changed: it counts its writes and remembers the point ids of the recent ones. A
 searcher keeps the mark of the last change it has seen and, with each candidate search,
-learns what was written since; when the log no longer reaches back that far, or the store
+learns what was written since (vectors or payload: it also keeps the payloads of the
+products it has shown); when the log no longer reaches back that far, or the store
 was reopened, it hears "anything may have changed" and forgets every cached vector.
 """
 

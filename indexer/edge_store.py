@@ -193,6 +193,7 @@ class EdgeStore:
         with self._lock:
             self.shard.update(qe.UpdateOperation.set_payload([point_id(product_id)], values))
             self.shard.flush()
+            self.changes.record([point_id(product_id)])  # searchers may hold its payload
 
     def get(self, product_ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:
         if not product_ids:

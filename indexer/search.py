@@ -11,6 +11,7 @@ import numpy as np
 
 from encoder import Encoder, fuse, normalize
 from encoder.images import ImageSource
+from indexer.change_log import Mark
 from indexer.errors import FilterError, ModelMismatchError, NotFoundError, QueryError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.rerank import ranking, rerank
@@ -229,6 +230,7 @@ class Searcher:
             t2 = time.perf_counter()
             considered = len(found.point_ids)
             product_ids, images, texts = self.vectors.by_point(self.store, found)  # type: ignore[arg-type]
+            mark: Mark | None = found.mark
         else:
             # Ids and content hashes only: vectors come from the cache, payloads only for the page.
             points = self.store.candidates(
@@ -239,7 +241,8 @@ class Searcher:
             considered = len(points)
             points, images, texts = self.vectors.vectors(self.store, points)
             product_ids = [p.product_id for p in points]
-        hits = self._explain(vector, product_ids, images, texts, filters, alpha, offset, k)
+            mark = None
+        hits = self._explain(vector, product_ids, images, texts, filters, alpha, offset, k, mark)
         t3 = time.perf_counter()
         timings = {
             "encode_ms": (t1 - t0) * 1000,
@@ -251,10 +254,11 @@ class Searcher:
 
     def _explain(
         self, vector: np.ndarray, product_ids: list[str], images: np.ndarray, texts: np.ndarray,
-        filters: FilterSpec, alpha: float, offset: int, k: int,
+        filters: FilterSpec, alpha: float, offset: int, k: int, mark: Mark | None,
     ) -> list[Hit]:
         """Re-rank every candidate, then explain only the page asked for (building each hit
-        costs more than scoring it)."""
+        costs more than scoring it). ``mark``: the change-log mark of the candidate search,
+        when the page's payloads may come from the vector cache."""
         if not product_ids:
             return []
         s = self.settings
@@ -267,10 +271,14 @@ class Searcher:
             # skipped and the next one takes its place.
             chunk = [int(i) for i in order[start : start + k - len(hits)]]
             start += len(chunk)
-            stored = {p.product_id: p for p in self.store.get([product_ids[i] for i in chunk])}
+            page = [product_ids[i] for i in chunk]
+            if mark is not None:
+                payloads = self.vectors.payloads(self.store, page, mark)
+            else:
+                payloads = {p.product_id: p.payload for p in self.store.get(page)}
             for idx in chunk:
-                p = stored.get(product_ids[idx])
-                if p is None:
+                payload = payloads.get(product_ids[idx])
+                if payload is None:
                     continue
                 breakdown = {
                     "s_image": round(float(scores.s_image[idx]), 6),
@@ -279,8 +287,8 @@ class Searcher:
                     "weights": {"image": s.w_image, "text": s.w_text},
                     "formula": "score = w_image * s_image + w_text * s_text",
                     "candidate_rank": idx + 1,
-                    "matched_filters": filters.matched(p.payload),
+                    "matched_filters": filters.matched(payload),
                 }
-                product = Product.from_payload(p.payload)
-                hits.append(Hit(p.product_id, float(scores.score[idx]), breakdown, product))
+                product = Product.from_payload(payload)
+                hits.append(Hit(product_ids[idx], float(scores.score[idx]), breakdown, product))
         return hits

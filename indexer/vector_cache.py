@@ -15,7 +15,9 @@ With the embedded store (directly or through the store host) the candidate searc
 even return ids and hashes: it returns point ids, and the store says which points it has
 rewritten since this cache last asked (``indexer/change_log.py``); those are dropped, and the
 rest are known to be current (``by_point``). Reading the two payload fields back was a third
-of the candidate query.
+of the candidate query. On that path the cache also keeps the payloads of the products a
+search has put on a page (``payloads``), so a repeated page needs no second call to the
+store; a payload update is in the change log too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from indexer.schema import point_id
 from indexer.store import StoredPoint, TracksChanges, VectorStore
 
 CONTENT_HASH = "content_hash"
+# What one cached payload is counted as against the memory budget (a catalog row's payload,
+# as Python objects, is about this size; measuring each would cost more than it saves).
+PAYLOAD_BYTES = 2048
 
 
 class VectorCache:
@@ -40,6 +45,7 @@ class VectorCache:
         self.max_bytes = max_bytes
         self._rows: OrderedDict[str, tuple[str, np.ndarray]] = OrderedDict()
         self._products: dict[str, str] = {}  # point id -> product id, for every cached row
+        self._payloads: dict[str, dict] = {}  # product id -> full payload, for some cached rows
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -125,6 +131,25 @@ class VectorCache:
         kept = [i for i, r in enumerate(rows) if r is not None]
         return [ids[i] for i in kept], *self._split([rows[i] for i in kept])  # type: ignore[misc]
 
+    def payloads(self, store: VectorStore, product_ids: list[str], mark: Mark) -> dict[str, dict]:
+        """The payloads of ``product_ids`` (those still stored), from memory where a search of
+        ``by_point``'s path has kept them, else from ``store``; ``mark`` is that search's
+        ``CandidateIds.mark``. Callers must not change the dicts."""
+        with self._lock:
+            found = {pid: self._payloads[pid] for pid in product_ids if pid in self._payloads}
+        missing = [pid for pid in product_ids if pid not in found]
+        if missing:
+            fetched = store.get(missing)
+            with self._lock:
+                keep = self.mark == mark  # as for vectors: no newer change applied meanwhile
+                for p in fetched:
+                    found[p.product_id] = p.payload
+                    if keep and p.product_id in self._rows and p.product_id not in self._payloads:
+                        self._payloads[p.product_id] = p.payload
+                        self._bytes += PAYLOAD_BYTES
+                self._shrink_locked()
+        return found
+
     def _apply(self, found: CandidateIds) -> None:
         """Drop what ``found`` says was rewritten and move the mark on (under the lock)."""
         if found.changed is None:
@@ -203,16 +228,19 @@ class VectorCache:
         self._rows[product_id] = (digest, row)
         self._products[point_id(product_id)] = product_id
         self._bytes += row.nbytes
+        self._shrink_locked()
+
+    def _shrink_locked(self) -> None:
         while self._bytes > self.max_bytes and self._rows:
-            evicted_id, (_, evicted) = self._rows.popitem(last=False)
-            self._products.pop(point_id(evicted_id), None)
-            self._bytes -= evicted.nbytes
+            self._evict_locked(next(iter(self._rows)))  # the least recently used
 
     def _evict_locked(self, product_id: str) -> None:
         old = self._rows.pop(product_id, None)
         if old is not None:
             self._bytes -= old[1].nbytes
             self._products.pop(point_id(product_id), None)
+        if self._payloads.pop(product_id, None) is not None:
+            self._bytes -= PAYLOAD_BYTES
 
     def clear(self) -> None:
         with self._lock:
@@ -221,6 +249,7 @@ class VectorCache:
     def _clear_locked(self) -> None:
         self._rows.clear()
         self._products.clear()
+        self._payloads.clear()
         self._bytes = 0
         self.mark = None
 

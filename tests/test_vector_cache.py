@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from encoder import Encoder, normalize
 from indexer import EdgeStore, Query, Searcher, Settings, StoredPoint, index_entries
@@ -185,4 +186,25 @@ def test_a_product_rewritten_during_the_warm_up_is_not_kept_stale(
     ids, images, _ = cache.by_point(store, found)
     row = images[ids.index(first.product_id)]
     assert np.allclose(row, vector, atol=1e-6)  # read again, as rewritten
+    store.close()
+
+
+def test_a_shown_page_is_kept_and_a_payload_update_replaces_it(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = EdgeStore(tmp_path)
+    index_entries(encoder, store, catalog_entries[:30])
+    searcher = Searcher(encoder, store, Settings())
+    first = searcher.search(Query(text="black shoes", k=5))
+    reads: list[list[str]] = []
+    real_get = store.get
+    monkeypatch.setattr(store, "get", lambda ids, with_vectors=False: reads.append(list(ids))
+                        or real_get(ids, with_vectors))
+    again = searcher.search(Query(text="black shoes", k=5))
+    assert [h.id for h in again.hits] == [h.id for h in first.hits] and reads == []  # from memory
+    target = first.hits[0].id
+    store.set_payload(target, {"price": 12.5})  # a price change: same vectors, new payload
+    third = searcher.search(Query(text="black shoes", k=5))
+    assert next(h for h in third.hits if h.id == target).product.price == 12.5
+    assert reads == [[target]]  # only the changed product was read again
     store.close()

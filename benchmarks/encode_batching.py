@@ -12,7 +12,9 @@ Reports ms per batch and per query; the API's micro-batching and its CPU thread 
 
 Then, with one torch thread, the compiled text tower with float weights against the one with
 int8 linear layers (``encoder/quantize.py``, the default on CPU) on the same batches, and
-the lowest cosine between their vectors over all the queries.
+the lowest cosine between their vectors over all the queries; and the compiled image tower
+as open_clip defines it against the one whose attention pooling computes only the token it
+returns (``encoder/scripted.py``, ``FirstTokenPooledResNet``), with their largest difference.
 
 With ``--contention N``, also times one text query and one photo while N threads spin in
 Python (as request threads do under load), for the eager towers and the TorchScript ones
@@ -36,7 +38,7 @@ import torch
 from benchmarks.results import write_json
 from encoder import load_encoder
 from encoder.images import load_image
-from encoder.scripted import image_tower, text_tower
+from encoder.scripted import compile_module, first_token_pooled, image_tower, text_tower
 from encoder.text_trim import encode_trimmed_text
 
 QUERIES = ["black leather watch", "red summer dress", "men navy formal shirt", "white sneakers",
@@ -112,6 +114,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"| {r['batch']} | {r['float_ms']} | {r['int8_ms']} | {r['ratio']} |")
     print(f"\nLowest cosine between float and int8 vectors over {len(QUERIES)} queries: "
           f"{report['text_precision']['min_cosine']}")
+    report["image_pooling"] = image_pooling(encoder, pixels, max(20, args.repeats // 2))
+    if report["image_pooling"]["rows"]:
+        print("\nCompiled image tower, open_clip's pooling against first-token pooling (one thread, "
+              "median ms per batch)\n")
+        print("| batch | plain ms | first-token ms | first-token / plain |")
+        print("|---|---|---|---|")
+        for r in report["image_pooling"]["rows"]:
+            print(f"| {r['batch']} | {r['plain_ms']} | {r['pooled_ms']} | {r['ratio']} |")
+        print(f"\nLargest difference between their vectors: {report['image_pooling']['max_abs_diff']}")
     if args.contention:
         torch.set_num_threads(1)
         report["contention"] = contention(encoder, pixels[0], args.contention)
@@ -146,6 +157,27 @@ def text_precision(encoder: Any, repeats: int) -> dict[str, Any]:
         float_vectors, int8_vectors = towers["float"](tokens), towers["int8"](tokens)
         cosine = torch.nn.functional.cosine_similarity(float_vectors, int8_vectors, dim=-1)
     return {"rows": rows, "min_cosine": round(float(cosine.min()), 6)}
+
+
+def image_pooling(encoder: Any, pixels: list[torch.Tensor], repeats: int) -> dict[str, Any]:
+    """The compiled image tower with open_clip's attention pooling and with first-token pooling,
+    alternating batch by batch (no rows for a model without a ModifiedResNet image tower)."""
+    pooled = first_token_pooled(encoder.model.visual)
+    if pooled is None:
+        return {"rows": [], "max_abs_diff": None}
+    towers = {"plain": compile_module(encoder.model.visual), "pooled": compile_module(pooled)}
+    rows = []
+    with torch.inference_mode():
+        for n in (1, 4, 8):
+            batch = torch.stack(pixels[:n])
+            row: dict[str, Any] = {"batch": n}
+            for name, tower in towers.items():
+                row[f"{name}_ms"] = median_ms(lambda b=batch, f=tower: f(b), repeats)[0]
+            row["ratio"] = round(row["pooled_ms"] / row["plain_ms"], 3)
+            rows.append(row)
+        batch = torch.stack(pixels)
+        diff = float((towers["plain"](batch) - towers["pooled"](batch)).abs().max())
+    return {"rows": rows, "max_abs_diff": diff}
 
 
 def _spin(stop: threading.Event) -> None:

@@ -50,7 +50,56 @@ class TrimmedText(nn.Module):
         return x @ self.text_projection
 
 
-def _script(module: nn.Module) -> torch.jit.ScriptModule:
+class FirstTokenPooledResNet(nn.Module):
+    """open_clip's ``ModifiedResNet`` whose attention pooling computes only the output it keeps.
+
+    ``AttentionPool2d`` attends with every position as a query and then returns the first
+    (the mean token) alone, so the query and output projections, 1024 x 1024 each in the
+    shipped model, ran on five tokens where one suffices: they were a quarter of a photo's
+    encoding. Same arithmetic for the kept token (checked against the eager tower at load).
+    """
+
+    def __init__(self, visual: nn.Module) -> None:
+        super().__init__()
+        self.conv1, self.bn1, self.act1 = visual.conv1, visual.bn1, visual.act1
+        self.conv2, self.bn2, self.act2 = visual.conv2, visual.bn2, visual.act2
+        self.conv3, self.bn3, self.act3 = visual.conv3, visual.bn3, visual.act3
+        self.avgpool = visual.avgpool
+        self.layer1, self.layer2 = visual.layer1, visual.layer2
+        self.layer3, self.layer4 = visual.layer3, visual.layer4
+        pool = visual.attnpool
+        self.positional_embedding = pool.positional_embedding
+        self.q_proj, self.k_proj = pool.q_proj, pool.k_proj
+        self.v_proj, self.c_proj = pool.v_proj, pool.c_proj
+        self.num_heads: int = pool.num_heads
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act1(self.bn1(self.conv1(x)))
+        x = self.act2(self.bn2(self.conv2(x)))
+        x = self.act3(self.bn3(self.conv3(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(self.avgpool(x)))))
+        x = x.reshape(x.shape[0], x.shape[1], x.shape[2] * x.shape[3]).permute(2, 0, 1)  # (HW)NC
+        x = torch.cat([x.mean(dim=0, keepdim=True), x], dim=0)
+        x = x + self.positional_embedding[:, None, :].to(x.dtype)
+        tokens, batch, width = x.shape
+        head = width // self.num_heads
+        # (batch * heads, tokens, head), as multi_head_attention_forward lays them out
+        q = self.q_proj(x[:1]).reshape(1, batch * self.num_heads, head).transpose(0, 1)
+        k = self.k_proj(x).reshape(tokens, batch * self.num_heads, head).transpose(0, 1)
+        v = self.v_proj(x).reshape(tokens, batch * self.num_heads, head).transpose(0, 1)
+        out = nn.functional.scaled_dot_product_attention(q, k, v)  # (batch * heads, 1, head)
+        return self.c_proj(out.transpose(0, 1).reshape(batch, width))
+
+
+def first_token_pooled(visual: nn.Module) -> nn.Module | None:
+    from open_clip.modified_resnet import AttentionPool2d, ModifiedResNet
+
+    if type(visual) is not ModifiedResNet or type(visual.attnpool) is not AttentionPool2d:
+        return None
+    return FirstTokenPooledResNet(visual).eval()
+
+
+def compile_module(module: nn.Module) -> torch.jit.ScriptModule:
     with warnings.catch_warnings():
         # torch.jit.script is deprecated in favour of torch.compile, which needs a compiler
         # toolchain at run time and minutes of warm-up; TorchScript needs neither.
@@ -72,14 +121,14 @@ def text_tower(
     sample = tokenizer(list(PROBES)).to(device)  # type: ignore[operator]
     if int8 and device.type == "cpu":
         try:
-            quantized = _script(int8_linears(TrimmedText(model)))
+            quantized = compile_module(int8_linears(TrimmedText(model)))
             if close_vectors(quantized, eager, sample):
                 return quantized, "torchscript-int8"
             log.info("int8 text tower strays from the float one; using float")
         except Exception as e:  # no quantized kernels for this build or layout: stay float
             log.info("text tower not quantized: %s", e)
     try:
-        compiled = _script(TrimmedText(model))
+        compiled = compile_module(TrimmedText(model))
         if same_vectors(compiled, eager, sample):
             return compiled, "torchscript"
         log.info("compiled text tower differs from the eager one; using eager")
@@ -94,11 +143,15 @@ def image_tower(model: nn.Module, sample: torch.Tensor) -> tuple[Tower, str]:
     visual = getattr(model, "visual", None)
     if visual is None:
         return eager, "eager"
-    try:
-        compiled = _script(visual)
-        if same_vectors(compiled, eager, sample):
-            return compiled, "torchscript"
-        log.info("compiled image tower differs from the eager one; using eager")
-    except Exception as e:
-        log.info("image tower not compiled: %s", e)
+    candidates = [("torchscript-pooled", first_token_pooled(visual)), ("torchscript", visual)]
+    for kind, module in candidates:
+        if module is None:
+            continue
+        try:
+            compiled = compile_module(module)
+            if same_vectors(compiled, eager, sample):
+                return compiled, kind
+            log.info("compiled image tower (%s) differs from the eager one", kind)
+        except Exception as e:
+            log.info("image tower not compiled (%s): %s", kind, e)
     return eager, "eager"

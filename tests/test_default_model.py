@@ -49,6 +49,9 @@ def test_default_model_loads_and_embeds(default_encoder: Encoder) -> None:
     assert texts.shape == (2, default_encoder.dim)
     assert np.allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-3)
     assert Encoder.load(None, device="cpu").model_id == default_encoder.model_id
+    # The fast paths hold for the shipped model (encoder/quantize.py, encoder/scripted.py).
+    assert (default_encoder.text_tower_kind, default_encoder.image_tower_kind) == (
+        "torchscript-int8", "torchscript-pooled")
 
 
 def _top(products: list[Product], images: np.ndarray, query: np.ndarray, k: int) -> list[Product]:

@@ -15,7 +15,7 @@ import torch
 from encoder import Encoder, quantize
 from encoder.batching import MicroBatcher
 from encoder.images import load_image
-from encoder.scripted import text_tower
+from encoder.scripted import compile_module, first_token_pooled, text_tower
 from encoder.text_trim import encode_trimmed_text, trimmed_text_matches
 from indexer import Settings
 
@@ -164,3 +164,18 @@ def test_a_tower_that_does_not_compile_stays_eager(tiny_model_dir: Path) -> None
     tokens = fresh.tokenizer(TEXTS)
     with torch.inference_mode():
         torch.testing.assert_close(tower(tokens), encode_trimmed_text(fresh.model, tokens))
+
+
+def test_a_modified_resnet_pools_only_the_token_it_returns_with_the_same_vectors() -> None:
+    from open_clip.modified_resnet import ModifiedResNet
+
+    torch.manual_seed(0)
+    visual = ModifiedResNet(layers=[1, 1, 1, 1], output_dim=32, heads=2, image_size=64, width=8).eval()
+    pooled = first_token_pooled(visual)
+    assert pooled is not None
+    compiled = compile_module(pooled)
+    pixels = torch.randn(3, 3, 64, 64)
+    with torch.inference_mode():
+        torch.testing.assert_close(compiled(pixels), visual(pixels), atol=1e-5, rtol=1e-4)
+    visual.attnpool = torch.nn.Sequential()  # not open_clip's AttentionPool2d: compiled as it is
+    assert first_token_pooled(visual) is None

@@ -3,9 +3,9 @@
 flask-limiter's fixed window counts a hit with an INCR script, then reads the window back
 with GET and TTL to write the X-RateLimit-Remaining / -Reset headers after the response.
 Here the script returns the count and the TTL together and the header step reuses them, so
-a search makes one rate-limit call to Redis instead of three (in a profile of text searches
-through the Flask app, the limiter's three calls were 15% of a request's CPU); every call
-saved is also one fewer wait for Python's lock when a serving thread returns from a socket.
+a request makes one rate-limit call to Redis instead of three (tests/api/test_limits.py
+counts them); every call saved is also one fewer wait for Python's lock when a serving
+thread returns from a socket.
 
 With Redis unreachable flask-limiter falls back to in-memory storage; this class then
 behaves exactly as the stock fixed window.

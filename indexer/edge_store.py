@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,15 +159,15 @@ class EdgeStore:
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         if not points:
             return
-        with self._lock:
+        with self._lock, self._recording(point_id(p.product_id) for p in points):
             self.shard.update(qe.UpdateOperation.upsert_points([self._point(p) for p in points]))
             self.shard.flush()
-            self.changes.record(point_id(p.product_id) for p in points)
 
     def upsert_versioned(self, points: Sequence[StoredPoint]) -> None:
         if not points:
             return
-        with self._lock:
+        # Some may lose to a newer version and change nothing: forgetting them is harmless.
+        with self._lock, self._recording(point_id(p.product_id) for p in points):
             for p in points:
                 seq = p.payload[VERSION_FIELD]
                 older = qe.Filter(
@@ -177,23 +178,29 @@ class EdgeStore:
                 )
                 self.shard.update(qe.UpdateOperation.upsert_points([self._point(p)], condition=older))
             self.shard.flush()
-            # Some may have lost to a newer version and changed nothing: forgetting them is harmless.
-            self.changes.record(point_id(p.product_id) for p in points)
 
     def delete(self, product_ids: Sequence[str]) -> None:
         if not product_ids:
             return
-        with self._lock:
-            ids = [point_id(i) for i in product_ids]
+        ids = [point_id(i) for i in product_ids]
+        with self._lock, self._recording(ids):
             self.shard.update(qe.UpdateOperation.delete_points(ids))
             self.shard.flush()
-            self.changes.record(ids)
 
     def set_payload(self, product_id: str, values: dict[str, Any]) -> None:
-        with self._lock:
+        with self._lock, self._recording([point_id(product_id)]):  # searchers may hold its payload
             self.shard.update(qe.UpdateOperation.set_payload([point_id(product_id)], values))
             self.shard.flush()
-            self.changes.record([point_id(product_id)])  # searchers may hold its payload
+
+    @contextlib.contextmanager
+    def _recording(self, point_ids: Iterable[str]) -> Iterator[None]:
+        """Note a write in the change log once it is done, or once it failed: a write that
+        raised may have applied part of its points."""
+        ids = list(point_ids)
+        try:
+            yield
+        finally:
+            self.changes.record(ids)
 
     def get(self, product_ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:
         if not product_ids:

@@ -13,6 +13,7 @@ from indexer import EdgeStore, Query, Searcher, Settings, StoredPoint, index_ent
 from indexer.catalog import CatalogEntry
 from indexer.change_log import CandidateIds
 from indexer.filters import FilterSpec
+from indexer.schema import point_id
 from indexer.vector_cache import CONTENT_HASH, VectorCache
 
 
@@ -207,4 +208,30 @@ def test_a_shown_page_is_kept_and_a_payload_update_replaces_it(
     third = searcher.search(Query(text="black shoes", k=5))
     assert next(h for h in third.hits if h.id == target).product.price == 12.5
     assert reads == [[target]]  # only the changed product was read again
+    store.close()
+
+
+def test_a_write_that_fails_part_way_is_still_in_the_change_log(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
+) -> None:
+    store = EdgeStore(tmp_path)
+    index_entries(encoder, store, catalog_entries[:5])
+    point = store.get([catalog_entries[0].product.id], with_vectors=True)[0]
+    before = store.changes.mark()
+    real = store._shard
+
+    class Failing:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(real, name)
+
+        def update(self, operation: object) -> None:
+            real.update(operation)  # applied, then the call fails (a flush error, say)
+            raise RuntimeError("disk full")
+
+    store._shard = Failing()  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        store.upsert([point])
+    store._shard = real
+    _, changed = store.changes.since(before)
+    assert changed == [point_id(point.product_id)]
     store.close()

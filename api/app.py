@@ -179,7 +179,8 @@ def _load_encoder(settings: Settings, store: VectorStore) -> Encoder:
     if spec != settings.model:
         log.warning("the collection was built with model %s; serving with it instead of VITRINE_MODEL=%s",
                     spec, settings.model)
-    return Encoder.load(spec, settings.device, settings.torch_threads, settings.text_int8)
+    return Encoder.load(spec, settings.device, settings.torch_threads, settings.text_int8,
+                        settings.image_int8)
 
 
 def _register_metrics(app: Flask, metrics: Metrics) -> None:

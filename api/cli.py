@@ -68,7 +68,8 @@ def index(settings: Settings, catalog: Path, limit: int | None, recreate: bool, 
 
     try:
         report = read_catalog(catalog)
-        encoder = load_encoder(settings.model, settings.device, settings.torch_threads, settings.text_int8)
+        encoder = load_encoder(settings.model, settings.device, settings.torch_threads, settings.text_int8,
+                               settings.image_int8)
         store = open_store(settings)
     except (CatalogError, EncoderError, IndexerError) as e:
         raise _fail(e) from e
@@ -143,7 +144,8 @@ def search(settings: Settings, text: str | None, image: Path | None, alpha: floa
     if not text and image is None:
         raise click.UsageError("give a search TEXT, an --image, or both")
     try:
-        encoder = load_encoder(settings.model, settings.device, settings.torch_threads, settings.text_int8)
+        encoder = load_encoder(settings.model, settings.device, settings.torch_threads, settings.text_int8,
+                               settings.image_int8)
         store = open_store(settings)
         try:
             searcher = Searcher(encoder, store, settings)

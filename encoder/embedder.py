@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from encoder import image_int8
 from encoder.batching import MicroBatcher
 from encoder.errors import ModelNotFoundError
 from encoder.fusion import normalize
@@ -60,6 +61,7 @@ class Encoder:
         identity: ModelIdentity,
         device: torch.device,
         int8_text: bool | None = None,
+        int8_image: dict | None = None,
     ) -> None:
         self.model = model.eval().to(device)
         self.preprocess = preprocess
@@ -76,20 +78,23 @@ class Encoder:
             self.model, self.tokenizer, device, self.trims_text, int8_text_wanted(int8_text)
         )
         probe = self.preprocess(_probe_image())[None].to(device)
-        self._image_tower, self.image_tower_kind = image_tower(self.model, probe)
+        calibration = int8_image if device.type == "cpu" else None
+        self._image_tower, self.image_tower_kind = image_tower(self.model, probe, calibration)
         self._text_batcher: MicroBatcher[str] = MicroBatcher(self._text_rows)
         self._image_batcher: MicroBatcher[torch.Tensor] = MicroBatcher(self._image_rows)
 
     @classmethod
     def load(
         cls, spec: str | None = None, device: str | None = None, threads: int = 0,
-        int8_text: bool | None = None,
+        int8_text: bool | None = None, int8_image: bool | None = None,
     ) -> Encoder:
         """Load the model named by ``spec`` (see ``encoder.loading``) from local files.
 
         ``threads`` sets torch's CPU threads for the process (0: see ``cpu_threads``).
         ``int8_text``: int8 linear layers in the text tower on CPU (None: VITRINE_TEXT_INT8,
-        on by default; see ``encoder.quantize``).
+        on by default; see ``encoder.quantize``). ``int8_image``: the image tower in int8 on
+        CPU where the model directory holds a calibration (None: VITRINE_IMAGE_INT8, on by
+        default; see ``encoder.image_int8``).
 
         Raises:
             ModelNotFoundError: the weights are not on disk (the message says how to provide them).
@@ -119,7 +124,9 @@ class Encoder:
                 f"could not load model {resolved.identity.name} ({resolved.model_name}): {e}"
             ) from e
         log.info("loaded model %s on %s", resolved.identity, torch_device)
-        return cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8_text)
+        calibration = (image_int8.load_calibration(resolved.directory, resolved.identity.checksum)
+                       if image_int8.int8_image_wanted(int8_image) else None)
+        return cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8_text, calibration)
 
     @property
     def model_id(self) -> str:
@@ -182,10 +189,11 @@ def _probe_image() -> Image.Image:
 
 
 def load_encoder(
-    spec: str | None = None, device: str | None = None, threads: int = 0, int8_text: bool | None = None
+    spec: str | None = None, device: str | None = None, threads: int = 0, int8_text: bool | None = None,
+    int8_image: bool | None = None,
 ) -> Encoder:
     """Shorthand for ``Encoder.load``."""
-    return Encoder.load(spec, device, threads, int8_text)
+    return Encoder.load(spec, device, threads, int8_text, int8_image)
 
 
 def model_dir_exists(path: str | Path) -> bool:

@@ -50,6 +50,7 @@ class ResolvedSpec:
     pretrained: str | None  # a weights file for a built-in architecture, else None
     load_weights: bool
     identity: ModelIdentity
+    directory: Path | None = None  # a model directory's path (where its calibration lives)
 
 
 def file_checksum(path: Path) -> str:
@@ -86,6 +87,7 @@ def _resolve_dir(directory: Path) -> ResolvedSpec:
         pretrained=None,
         load_weights=True,
         identity=ModelIdentity(name=directory.name, checksum=file_checksum(weights)),
+        directory=directory,
     )
 
 

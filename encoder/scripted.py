@@ -18,6 +18,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from encoder import image_int8
 from encoder.quantize import close_vectors, int8_linears
 from encoder.text_trim import PROBES, encode_trimmed_text, same_vectors
 
@@ -138,13 +139,30 @@ def text_tower(
     return eager, "eager"
 
 
-def image_tower(model: nn.Module, sample: torch.Tensor) -> tuple[Tower, str]:
-    """The fastest correct image tower for batches shaped like ``sample``."""
+def image_tower(
+    model: nn.Module, sample: torch.Tensor, int8_calibration: dict | None = None
+) -> tuple[Tower, str]:
+    """The fastest correct image tower for batches shaped like ``sample``.
+
+    ``int8_calibration`` (CPU only; ``encoder/image_int8.py``): first try the tower quantized
+    with it, kept where its vectors on the calibration's check photos stay within
+    ``image_int8.MIN_COSINE`` of the eager ones.
+    """
     eager: Tower = model.encode_image
     visual = getattr(model, "visual", None)
     if visual is None:
         return eager, "eager"
-    candidates = [("torchscript-pooled", first_token_pooled(visual)), ("torchscript", visual)]
+    pooled = first_token_pooled(visual)
+    if int8_calibration is not None:
+        try:
+            quantized = compile_module(image_int8.quantized_tower(pooled or visual, int8_calibration))
+            check = int8_calibration["check"].to(sample.device)
+            if image_int8.close_enough(quantized, eager, check):
+                return quantized, "torchscript-int8"
+            log.info("int8 image tower strays from the float one; using float")
+        except Exception as e:  # no quantized kernels, or a calibration for other layers
+            log.info("image tower not quantized: %s", e)
+    candidates = [("torchscript-pooled", pooled), ("torchscript", visual)]
     for kind, module in candidates:
         if module is None:
             continue

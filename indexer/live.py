@@ -88,7 +88,7 @@ class LiveIndex:
             encoder = view.encoder
             if info.model != encoder.model_id:
                 encoder = Encoder.load(info.model_spec, self.settings.device, self.settings.torch_threads,
-                                       self.settings.text_int8)
+                                       self.settings.text_int8, self.settings.image_int8)
         except (IndexerError, EncoderError) as e:
             # Keep serving the old generation rather than fail: the switch is retried later.
             log.error("collection %s was switched to %s but cannot be opened: %s", view.store.name, target, e)

@@ -40,6 +40,10 @@ class Settings:
     """Run the text tower's linear layers with int8 weights on CPU: 0.43x the time of one query,
     vectors within cosine 0.999 of the float ones, checked when the model loads
     (encoder/quantize.py) [VITRINE_TEXT_INT8]."""
+    image_int8: bool = True
+    """Run the image tower in int8 on CPU where the model directory holds a calibration
+    (``python -m encoder.calibrate``; the shipped model does): vectors within cosine 0.99 of the
+    float ones, checked when the model loads (encoder/image_int8.py) [VITRINE_IMAGE_INT8]."""
     batch_size: int = 64
     """Products embedded and upserted per batch while indexing [VITRINE_BATCH_SIZE]."""
     candidates: int = 100
@@ -88,6 +92,7 @@ class Settings:
             "device": "VITRINE_DEVICE",
             "torch_threads": "VITRINE_TORCH_THREADS",
             "text_int8": "VITRINE_TEXT_INT8",
+            "image_int8": "VITRINE_IMAGE_INT8",
             "batch_size": "VITRINE_BATCH_SIZE",
             "candidates": "VITRINE_CANDIDATES",
             "oversample": "VITRINE_OVERSAMPLE",

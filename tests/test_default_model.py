@@ -7,14 +7,17 @@ real sample catalog.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-from encoder import Encoder
-from encoder.loading import CONFIG_FILE, DEFAULT_MODEL_NAME, MODELS_DIR, WEIGHTS_FILE
+from encoder import Encoder, image_int8
+from encoder.calibrate import main as calibrate_main
+from encoder.loading import CONFIG_FILE, DEFAULT_MODEL_NAME, MODELS_DIR, WEIGHTS_FILE, resolve_spec
 from indexer import read_catalog
 from indexer.schema import Product
 
@@ -51,7 +54,7 @@ def test_default_model_loads_and_embeds(default_encoder: Encoder) -> None:
     assert Encoder.load(None, device="cpu").model_id == default_encoder.model_id
     # The fast paths hold for the shipped model (encoder/quantize.py, encoder/scripted.py).
     assert (default_encoder.text_tower_kind, default_encoder.image_tower_kind) == (
-        "torchscript-int8", "torchscript-pooled")
+        "torchscript-int8", "torchscript-int8")
 
 
 def _top(products: list[Product], images: np.ndarray, query: np.ndarray, k: int) -> list[Product]:
@@ -104,3 +107,36 @@ def test_similar_photos_share_the_kind(
         neighbours = np.argsort(-sims, kind="stable")[:5]
         agree.append(np.mean([products[j].sub_category == products[i].sub_category for j in neighbours]))
     assert np.mean(agree) >= 0.8
+
+
+def test_the_int8_image_tower_stays_close_to_the_float_one_on_unseen_photos(
+    default_encoder: Encoder, catalog_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VITRINE_IMAGE_INT8", "0")
+    exact = Encoder.load("default", device="cpu")
+    assert exact.image_tower_kind == "torchscript-pooled"
+    photos = sorted((catalog_dir / "images").glob("*.jpg"))[-12:]
+    cosine = (default_encoder.embed_images(photos) * exact.embed_images(photos)).sum(axis=1)
+    assert cosine.min() >= image_int8.MIN_COSINE and cosine.min() < 1.0 - 1e-5
+
+
+def test_a_calibration_for_another_model_or_other_layers_is_not_used(tmp_path: Path) -> None:
+    shutil.copytree(MODEL_DIR, tmp_path / "model")
+    directory = tmp_path / "model"
+    weights = resolve_spec(str(directory)).identity.checksum
+    calibration = image_int8.load_calibration(directory, weights)
+    assert calibration is not None
+    assert image_int8.load_calibration(directory, "0" * 64) is None  # other weights
+    broken = {**calibration, "observers": dict(list(calibration["observers"].items())[:-2])}
+    torch.save(broken, directory / image_int8.CALIBRATION_FILE)
+    assert Encoder.load(str(directory), device="cpu").image_tower_kind == "torchscript-pooled"
+    (directory / image_int8.CALIBRATION_FILE).unlink()
+    assert Encoder.load(str(directory), device="cpu").image_tower_kind == "torchscript-pooled"
+
+
+def test_calibrate_writes_a_calibration_the_encoder_then_uses(tmp_path: Path, catalog_dir: Path) -> None:
+    shutil.copytree(MODEL_DIR, tmp_path / "model", ignore=shutil.ignore_patterns(image_int8.CALIBRATION_FILE))
+    directory = tmp_path / "model"
+    written = calibrate_main(["--catalog", str(catalog_dir), "--model", str(directory), "--photos", "32"])
+    assert written == directory / image_int8.CALIBRATION_FILE and written.is_file()
+    assert Encoder.load(str(directory), device="cpu").image_tower_kind == "torchscript-int8"

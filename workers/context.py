@@ -84,7 +84,7 @@ def build_context(
     queue_settings = queue_settings or QueueSettings.from_env()
     if index is None:
         encoder = encoder or load_encoder(settings.model, settings.device, settings.torch_threads,
-                                          settings.text_int8)
+                                          settings.text_int8, settings.image_int8)
         store = store or open_store(settings)
         store.ensure_collection(encoder.dim, encoder.model_id, settings.model)
         index = LiveIndex(settings, encoder, store)

@@ -188,7 +188,8 @@ def reindex_collection(spec: str) -> dict[str, object]:
     from indexer.reindex import reindex
 
     ctx = get_context()
-    encoder = load_encoder(spec, ctx.settings.device, ctx.settings.torch_threads, ctx.settings.text_int8)
+    encoder = load_encoder(spec, ctx.settings.device, ctx.settings.torch_threads, ctx.settings.text_int8,
+                           ctx.settings.image_int8)
     report = reindex(ctx.index, encoder, spec, fetch=ctx.fetch)
     return {
         "source": report.source,

@@ -10,11 +10,14 @@ For each torch thread count, times (median over repeats, side by side in one run
 Reports ms per batch and per query; the API's micro-batching and its CPU thread default
 (``encoder.embedder.cpu_threads``) rest on these numbers.
 
-Then, with one torch thread, the compiled text tower with float weights against the one with
-int8 linear layers (``encoder/quantize.py``, the default on CPU) on the same batches, and
-the lowest cosine between their vectors over all the queries; and the compiled image tower
-as open_clip defines it against the one whose attention pooling computes only the token it
-returns (``encoder/scripted.py``, ``FirstTokenPooledResNet``), with their largest difference.
+Then, with one torch thread and the variants called in turn call by call: the compiled text
+tower with float weights against the one with int8 linear layers (``encoder/quantize.py``,
+the default on CPU) on the same batches, and the lowest cosine between their vectors over all
+the queries; and the compiled image tower as open_clip defines it against the one whose
+attention pooling computes only the token it returns (``encoder/scripted.py``,
+``FirstTokenPooledResNet``), with their largest difference, and against that tower in int8
+from the model directory's calibration (``encoder/image_int8.py``), with the lowest cosine
+to the float vectors.
 
 With ``--contention N``, also times one text query and one photo while N threads spin in
 Python (as request threads do under load), for the eager towers and the TorchScript ones
@@ -36,8 +39,9 @@ from typing import Any
 import torch
 
 from benchmarks.results import write_json
-from encoder import load_encoder
+from encoder import image_int8, load_encoder
 from encoder.images import load_image
+from encoder.loading import resolve_spec
 from encoder.scripted import compile_module, first_token_pooled, image_tower, text_tower
 from encoder.text_trim import encode_trimmed_text
 
@@ -60,6 +64,21 @@ def median_ms(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
         times.append((time.perf_counter() - start) * 1000)
     cpu = (time.process_time() - cpu_start) * 1000 / repeats
     return round(statistics.median(times), 3), round(cpu, 3)
+
+
+def alternating_ms(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median wall ms per call of each function, called in turn call by call (A, B, A, B...),
+    so that a drift of the machine's speed falls on all of them alike."""
+    for fn in fns.values():
+        for _ in range(5):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: round(statistics.median(t), 3) for name, t in times.items()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -114,15 +133,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"| {r['batch']} | {r['float_ms']} | {r['int8_ms']} | {r['ratio']} |")
     print(f"\nLowest cosine between float and int8 vectors over {len(QUERIES)} queries: "
           f"{report['text_precision']['min_cosine']}")
-    report["image_pooling"] = image_pooling(encoder, pixels, max(20, args.repeats // 2))
+    report["image_pooling"] = image_pooling(encoder, pixels, max(20, args.repeats // 2), args.model)
     if report["image_pooling"]["rows"]:
         print("\nCompiled image tower, open_clip's pooling against first-token pooling (one thread, "
               "median ms per batch)\n")
-        print("| batch | plain ms | first-token ms | first-token / plain |")
-        print("|---|---|---|---|")
+        print("| batch | plain ms | first-token ms | first-token / plain | int8 ms | int8 / plain |")
+        print("|---|---|---|---|---|---|")
         for r in report["image_pooling"]["rows"]:
-            print(f"| {r['batch']} | {r['plain_ms']} | {r['pooled_ms']} | {r['ratio']} |")
-        print(f"\nLargest difference between their vectors: {report['image_pooling']['max_abs_diff']}")
+            print(f"| {r['batch']} | {r['plain_ms']} | {r['pooled_ms']} | {r['ratio']} "
+                  f"| {r.get('int8_ms', '')} | {r.get('int8_ratio', '')} |")
+        print(f"\nLargest difference between plain and first-token vectors: "
+              f"{report['image_pooling']['max_abs_diff']}; lowest cosine between int8 and plain: "
+              f"{report['image_pooling']['int8_min_cosine']}")
     if args.contention:
         torch.set_num_threads(1)
         report["contention"] = contention(encoder, pixels[0], args.contention)
@@ -149,8 +171,9 @@ def text_precision(encoder: Any, repeats: int) -> dict[str, Any]:
         for n in (1, 4, 16):
             tokens = encoder.tokenizer(QUERIES[:n])
             row: dict[str, Any] = {"batch": n}
-            for name, tower in towers.items():
-                row[f"{name}_ms"] = median_ms(lambda t=tokens, f=tower: f(t), repeats)[0]
+            calls = {name: (lambda t=tokens, f=tower: f(t)) for name, tower in towers.items()}
+            medians = alternating_ms(calls, repeats)
+            row.update({f"{name}_ms": ms for name, ms in medians.items()})
             row["ratio"] = round(row["int8_ms"] / row["float_ms"], 3)
             rows.append(row)
         tokens = encoder.tokenizer(QUERIES)
@@ -159,25 +182,39 @@ def text_precision(encoder: Any, repeats: int) -> dict[str, Any]:
     return {"rows": rows, "min_cosine": round(float(cosine.min()), 6)}
 
 
-def image_pooling(encoder: Any, pixels: list[torch.Tensor], repeats: int) -> dict[str, Any]:
-    """The compiled image tower with open_clip's attention pooling and with first-token pooling,
-    alternating batch by batch (no rows for a model without a ModifiedResNet image tower)."""
+def image_pooling(
+    encoder: Any, pixels: list[torch.Tensor], repeats: int, model_spec: str | None
+) -> dict[str, Any]:
+    """The compiled image tower with open_clip's attention pooling, with first-token pooling
+    and (where the model directory holds a calibration) in int8, alternating batch by batch
+    (no rows for a model without a ModifiedResNet image tower)."""
     pooled = first_token_pooled(encoder.model.visual)
     if pooled is None:
         return {"rows": [], "max_abs_diff": None}
     towers = {"plain": compile_module(encoder.model.visual), "pooled": compile_module(pooled)}
+    resolved = resolve_spec(model_spec)
+    calibration = image_int8.load_calibration(resolved.directory, resolved.identity.checksum)
+    if calibration is not None:
+        towers["int8"] = compile_module(image_int8.quantized_tower(pooled, calibration))
     rows = []
     with torch.inference_mode():
         for n in (1, 4, 8):
             batch = torch.stack(pixels[:n])
             row: dict[str, Any] = {"batch": n}
-            for name, tower in towers.items():
-                row[f"{name}_ms"] = median_ms(lambda b=batch, f=tower: f(b), repeats)[0]
+            calls = {name: (lambda b=batch, f=tower: f(b)) for name, tower in towers.items()}
+            medians = alternating_ms(calls, repeats)
+            row.update({f"{name}_ms": ms for name, ms in medians.items()})
             row["ratio"] = round(row["pooled_ms"] / row["plain_ms"], 3)
+            if "int8" in towers:
+                row["int8_ratio"] = round(row["int8_ms"] / row["plain_ms"], 3)
             rows.append(row)
         batch = torch.stack(pixels)
         diff = float((towers["plain"](batch) - towers["pooled"](batch)).abs().max())
-    return {"rows": rows, "max_abs_diff": diff}
+        cosine = None
+        if "int8" in towers:
+            cosine = round(float(torch.nn.functional.cosine_similarity(
+                towers["int8"](batch), towers["plain"](batch), dim=-1).min()), 5)
+    return {"rows": rows, "max_abs_diff": diff, "int8_min_cosine": cosine}
 
 
 def _spin(stop: threading.Event) -> None:

@@ -3,8 +3,8 @@
 A shopper's query is a handful of tokens, so most of the text tower's time on a CPU goes to
 its matrix products against the weights (12 linear layers in the shipped model). PyTorch's
 dynamic quantization stores those weights as int8 and quantizes each batch's activations on
-the fly; on this machine's AVX2 cores the compiled text tower took 1.28 ms for one query
-against 2.95 ms with float weights, and 0.83-0.85x the time for batches of 4 and 16
+the fly; on this machine's AVX2 cores the compiled text tower took 2.31 ms for one query
+against 3.61 ms with float weights (0.64x), and 0.68-0.76x the time for batches of 4 and 16
 (``python -m benchmarks.encode_batching --catalog ../shared/catalog --contention 3``, side
 by side, ``docs/results/encode_batching.json``).
 

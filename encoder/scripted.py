@@ -3,7 +3,7 @@
 An eager forward pass is a few hundred small operators, and between any two of them the
 thread gives up Python's global lock and must win it back. Under load, with request threads
 busy in Python, every win-back waits for the lock's switch interval: beside three busy
-threads a text query took 475 ms eager and 52 ms compiled (benchmarks/encode_batching.py
+threads a text query took 1,801 ms eager and 35 ms compiled (benchmarks/encode_batching.py
 --contention), because a compiled module runs the whole graph in C++ and takes the lock
 back once. Compilation is checked against the eager model on probe inputs; a tower that
 does not compile, or does not give the same vectors, stays eager.
@@ -56,7 +56,7 @@ class FirstTokenPooledResNet(nn.Module):
 
     ``AttentionPool2d`` attends with every position as a query and then returns the first
     (the mean token) alone, so the query and output projections, 1024 x 1024 each in the
-    shipped model, ran on five tokens where one suffices. Computing the first alone took 0.93x
+    shipped model, ran on five tokens where one suffices. Computing the first alone took 0.92x
     the time of the compiled tower for one photo (``benchmarks/encode_batching.py``), with the
     same arithmetic for the kept token (checked against the eager tower at load).
     """

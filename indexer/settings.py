@@ -37,7 +37,7 @@ class Settings:
     threads and Qdrant (benchmarks/encode_batching.py: on 2 cores a second thread raised the CPU a
     query costs) [VITRINE_TORCH_THREADS]."""
     text_int8: bool = True
-    """Run the text tower's linear layers with int8 weights on CPU: 0.43x the time of one query,
+    """Run the text tower's linear layers with int8 weights on CPU: 0.64x the time of one query,
     vectors within cosine 0.999 of the float ones, checked when the model loads
     (encoder/quantize.py) [VITRINE_TEXT_INT8]."""
     image_int8: bool = True

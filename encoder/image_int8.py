@@ -7,7 +7,7 @@ weights and activations (fbgemm kernels on AVX2) the same tower took 2.26 ms for
 against 7.46 ms (0.30x; 0.31-0.34x for batches of 4 and 8), with cosines of at least 0.998 to
 the float vectors (``python -m benchmarks.encode_batching --catalog ../shared/catalog
 --contention 3``, ``docs/results/encode_batching.json``). Retrieval quality on the validation
-split moved by at most 0.005 down and 0.019 up (``VITRINE_IMAGE_INT8=1`` / ``=0 python -m
+split moved by at most 0.006 down and 0.019 up (``VITRINE_IMAGE_INT8=1`` / ``=0 python -m
 benchmarks.quality --catalog ../shared/catalog --split val --no-floor``,
 ``docs/results/quality_image_int8.json`` / ``quality_image_float.json``).
 

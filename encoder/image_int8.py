@@ -106,18 +106,6 @@ def quantized_tower(module: nn.Module, calibration: dict[str, Any]) -> nn.Module
     return converted
 
 
-def close_enough(
-    fast: Any, exact: Any, sample: torch.Tensor, min_cosine: float | None = None
-) -> bool:
-    """Whether ``fast`` gives every photo of ``sample`` a vector within ``MIN_COSINE`` of ``exact``'s."""
-    with torch.inference_mode():
-        a, b = fast(sample).float(), exact(sample).float()
-    if a.shape != b.shape:
-        return False
-    cosine = nn.functional.cosine_similarity(a, b, dim=-1)
-    return bool(torch.isfinite(cosine).all() and cosine.min() >= (min_cosine or MIN_COSINE))
-
-
 def load_calibration(directory: Path | None, weights: str) -> dict[str, Any] | None:
     """The model directory's calibration, when it exists and was made for these weights
     (``weights``: their checksum)."""

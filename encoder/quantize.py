@@ -63,12 +63,12 @@ def int8_linears(module: nn.Module) -> nn.Module:
 
 def close_vectors(
     fast: Callable[[torch.Tensor], torch.Tensor], exact: Callable[[torch.Tensor], torch.Tensor],
-    sample: torch.Tensor,
+    sample: torch.Tensor, min_cosine: float = MIN_COSINE,
 ) -> bool:
-    """Whether ``fast`` gives every row of ``sample`` a vector within ``MIN_COSINE`` of ``exact``'s."""
+    """Whether ``fast`` gives every row of ``sample`` a vector within ``min_cosine`` of ``exact``'s."""
     with torch.inference_mode():
         a, b = fast(sample).float(), exact(sample).float()
     if a.shape != b.shape:
         return False
     cosine = nn.functional.cosine_similarity(a, b, dim=-1)
-    return bool(torch.isfinite(cosine).all() and cosine.min() >= MIN_COSINE)
+    return bool(torch.isfinite(cosine).all() and cosine.min() >= min_cosine)

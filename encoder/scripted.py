@@ -157,7 +157,7 @@ def image_tower(
         try:
             quantized = compile_module(image_int8.quantized_tower(pooled or visual, int8_calibration))
             check = int8_calibration["check"].to(sample.device)
-            if image_int8.close_enough(quantized, eager, check):
+            if close_vectors(quantized, eager, check, image_int8.MIN_COSINE):
                 return quantized, "torchscript-int8"
             log.info("int8 image tower strays from the float one; using float")
         except Exception as e:  # no quantized kernels, or a calibration for other layers

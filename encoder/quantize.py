@@ -63,12 +63,14 @@ def int8_linears(module: nn.Module) -> nn.Module:
 
 def close_vectors(
     fast: Callable[[torch.Tensor], torch.Tensor], exact: Callable[[torch.Tensor], torch.Tensor],
-    sample: torch.Tensor, min_cosine: float = MIN_COSINE,
+    sample: torch.Tensor, min_cosine: float | None = None,
 ) -> bool:
-    """Whether ``fast`` gives every row of ``sample`` a vector within ``min_cosine`` of ``exact``'s."""
+    """Whether ``fast`` gives every row of ``sample`` a vector within ``min_cosine`` (default
+    ``MIN_COSINE``) of ``exact``'s."""
     with torch.inference_mode():
         a, b = fast(sample).float(), exact(sample).float()
     if a.shape != b.shape:
         return False
     cosine = nn.functional.cosine_similarity(a, b, dim=-1)
-    return bool(torch.isfinite(cosine).all() and cosine.min() >= min_cosine)
+    floor = MIN_COSINE if min_cosine is None else min_cosine
+    return bool(torch.isfinite(cosine).all() and cosine.min() >= floor)

@@ -158,6 +158,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return report
 
 
+def batch_rows(
+    towers: dict[str, Callable[[torch.Tensor], Any]], batches: dict[int, torch.Tensor], repeats: int
+) -> list[dict[str, Any]]:
+    """One row per batch size: every tower's median ms on that batch, timed in turn call by call."""
+    rows = []
+    for n, batch in batches.items():
+        calls = {name: (lambda b=batch, f=tower: f(b)) for name, tower in towers.items()}
+        rows.append({"batch": n, **{f"{name}_ms": ms for name, ms in alternating_ms(calls, repeats).items()}})
+    return rows
+
+
 def text_precision(encoder: Any, repeats: int) -> dict[str, Any]:
     """The float and int8 compiled text towers side by side, alternating batch by batch."""
     towers = {}
@@ -166,16 +177,10 @@ def text_precision(encoder: Any, repeats: int) -> dict[str, Any]:
         if kind != ("torchscript-int8" if int8 else "torchscript"):
             raise SystemExit(f"the {name} text tower did not compile for this model ({kind})")
         towers[name] = tower
-    rows = []
     with torch.inference_mode():
-        for n in (1, 4, 16):
-            tokens = encoder.tokenizer(QUERIES[:n])
-            row: dict[str, Any] = {"batch": n}
-            calls = {name: (lambda t=tokens, f=tower: f(t)) for name, tower in towers.items()}
-            medians = alternating_ms(calls, repeats)
-            row.update({f"{name}_ms": ms for name, ms in medians.items()})
+        rows = batch_rows(towers, {n: encoder.tokenizer(QUERIES[:n]) for n in (1, 4, 16)}, repeats)
+        for row in rows:
             row["ratio"] = round(row["int8_ms"] / row["float_ms"], 3)
-            rows.append(row)
         tokens = encoder.tokenizer(QUERIES)
         float_vectors, int8_vectors = towers["float"](tokens), towers["int8"](tokens)
         cosine = torch.nn.functional.cosine_similarity(float_vectors, int8_vectors, dim=-1)
@@ -196,18 +201,12 @@ def image_pooling(
     calibration = image_int8.load_calibration(resolved.directory, resolved.identity.checksum)
     if calibration is not None:
         towers["int8"] = compile_module(image_int8.quantized_tower(pooled, calibration))
-    rows = []
     with torch.inference_mode():
-        for n in (1, 4, 8):
-            batch = torch.stack(pixels[:n])
-            row: dict[str, Any] = {"batch": n}
-            calls = {name: (lambda b=batch, f=tower: f(b)) for name, tower in towers.items()}
-            medians = alternating_ms(calls, repeats)
-            row.update({f"{name}_ms": ms for name, ms in medians.items()})
+        rows = batch_rows(towers, {n: torch.stack(pixels[:n]) for n in (1, 4, 8)}, repeats)
+        for row in rows:
             row["ratio"] = round(row["pooled_ms"] / row["plain_ms"], 3)
             if "int8" in towers:
                 row["int8_ratio"] = round(row["int8_ms"] / row["plain_ms"], 3)
-            rows.append(row)
         batch = torch.stack(pixels)
         diff = float((towers["plain"](batch) - towers["pooled"](batch)).abs().max())
         cosine = None

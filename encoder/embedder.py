@@ -124,8 +124,9 @@ class Encoder:
                 f"could not load model {resolved.identity.name} ({resolved.model_name}): {e}"
             ) from e
         log.info("loaded model %s on %s", resolved.identity, torch_device)
+        wanted = torch_device.type == "cpu" and image_int8.int8_image_wanted(int8_image)
         calibration = (image_int8.load_calibration(resolved.directory, resolved.identity.checksum)
-                       if image_int8.int8_image_wanted(int8_image) else None)
+                       if wanted else None)
         return cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8_text, calibration)
 
     @property

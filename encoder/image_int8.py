@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +33,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from encoder.quantize import switch_on
+
 log = logging.getLogger(__name__)
 
 IMAGE_INT8_ENV = "VITRINE_IMAGE_INT8"
@@ -42,14 +43,11 @@ CALIBRATION_FILE = "image_int8_calibration.pt"
 # vector more; retrieval quality was checked at this level (see the README).
 MIN_COSINE = 0.99
 CHECK_PHOTOS = 8
-_FALSE = {"0", "false", "no", "off"}
 
 
 def int8_image_wanted(requested: bool | None = None) -> bool:
-    """``requested``, or VITRINE_IMAGE_INT8 (on unless it says 0/false/no/off)."""
-    if requested is not None:
-        return requested
-    return os.environ.get(IMAGE_INT8_ENV, "1").strip().lower() not in _FALSE
+    """``requested``, or VITRINE_IMAGE_INT8 (on by default)."""
+    return switch_on(IMAGE_INT8_ENV, requested)
 
 
 @contextmanager

@@ -43,11 +43,16 @@ MIN_COSINE = 0.999
 _FALSE = {"0", "false", "no", "off"}
 
 
-def int8_text_wanted(requested: bool | None = None) -> bool:
-    """``requested``, or VITRINE_TEXT_INT8 (on unless it says 0/false/no/off)."""
+def switch_on(variable: str, requested: bool | None = None) -> bool:
+    """``requested``, or the environment ``variable`` (on unless it says 0/false/no/off)."""
     if requested is not None:
         return requested
-    return os.environ.get(TEXT_INT8_ENV, "1").strip().lower() not in _FALSE
+    return os.environ.get(variable, "1").strip().lower() not in _FALSE
+
+
+def int8_text_wanted(requested: bool | None = None) -> bool:
+    """``requested``, or VITRINE_TEXT_INT8 (on by default)."""
+    return switch_on(TEXT_INT8_ENV, requested)
 
 
 def int8_linears(module: nn.Module) -> nn.Module:

@@ -156,10 +156,7 @@ class VectorCache:
             self._clear_locked()
             self.mark = found.mark
             return
-        for pid in found.changed:
-            product = self._products.get(pid)
-            if product is not None:
-                self._evict_locked(product)
+        self._forget_locked(found.changed)
         # A reply from another epoch (a host restarted since) or older than the mark only
         # drops rows; the mark moves on within its epoch alone.
         if self.mark is not None and self.mark[0] == found.mark[0] and found.mark[1] > self.mark[1]:
@@ -191,10 +188,7 @@ class VectorCache:
                 if changed is None:
                     self._clear_locked()
                     return 0
-                for pid in changed:
-                    product = self._products.get(pid)
-                    if product is not None:
-                        self._evict_locked(product)
+                self._forget_locked(changed)
         return added
 
     def _fill(self, store: VectorStore, batch_size: int) -> int:
@@ -233,6 +227,13 @@ class VectorCache:
     def _shrink_locked(self) -> None:
         while self._bytes > self.max_bytes and self._rows:
             self._evict_locked(next(iter(self._rows)))  # the least recently used
+
+    def _forget_locked(self, point_ids: list[str]) -> None:
+        """Drop whatever is cached for the products behind ``point_ids`` (rewritten ones)."""
+        for pid in point_ids:
+            product = self._products.get(pid)
+            if product is not None:
+                self._evict_locked(product)
 
     def _evict_locked(self, product_id: str) -> None:
         old = self._rows.pop(product_id, None)

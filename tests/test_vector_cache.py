@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from encoder import Encoder, normalize
-from indexer import EdgeStore, Query, Searcher, Settings, StoredPoint, index_entries
+from indexer import EdgeStore, Hit, Query, Searcher, Settings, StoredPoint, index_entries
 from indexer.catalog import CatalogEntry
 from indexer.change_log import CandidateIds
 from indexer.filters import FilterSpec
@@ -34,15 +34,22 @@ def test_cached_vectors_give_the_stored_vectors_scores(encoder: Encoder, indexed
     assert searcher.vectors.hits > 0 and len(searcher.vectors) > 0
 
 
-def test_a_changed_product_is_read_again(
+def _searched_once(
     encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
-) -> None:
+) -> tuple[EdgeStore, Searcher, np.ndarray, Hit]:
+    """A 40-product store, a searcher that has searched "red dress" once (its cache filled),
+    the query's vector and the last hit."""
     store = EdgeStore(tmp_path)
     index_entries(encoder, store, catalog_entries[:40])
     searcher = Searcher(encoder, store, Settings())
-    query = encoder.embed_text("red dress")
     first = searcher.search(Query(text="red dress", k=40))
-    target = first.hits[-1]
+    return store, searcher, encoder.embed_text("red dress"), first.hits[-1]
+
+
+def test_a_changed_product_is_read_again(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
+) -> None:
+    store, searcher, query, target = _searched_once(encoder, catalog_entries, tmp_path)
     # The product changes (new photo and title): new content hash, new vectors, stored anew.
     old = store.get([target.id], with_vectors=True)[0]
     new_image = normalize(query[None, :])[0]
@@ -110,12 +117,7 @@ def test_warming_stops_when_full_and_keeps_what_searches_put_there(
 def test_a_rewrite_with_the_same_content_hash_is_seen_through_the_change_log(
     encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path
 ) -> None:
-    store = EdgeStore(tmp_path)
-    index_entries(encoder, store, catalog_entries[:40])
-    searcher = Searcher(encoder, store, Settings())
-    query = encoder.embed_text("red dress")
-    first = searcher.search(Query(text="red dress", k=40))
-    target = first.hits[-1]
+    store, searcher, query, target = _searched_once(encoder, catalog_entries, tmp_path)
     assert searcher.vectors.mark == store.changes.mark()
     # Same payload, hash included: only the store's own record of the write can tell.
     old = store.get([target.id], with_vectors=True)[0]

@@ -59,8 +59,7 @@ bench: install redis
 	$(BIN)/python -m benchmarks.quality --catalog $(CATALOG) --split val --json $(RESULTS)/quality.json
 	$(BIN)/python -m benchmarks.search_latency --catalog $(CATALOG) --data-dir data/bench --json $(RESULTS)/search_latency.json
 	$(BIN)/python -m benchmarks.encode_batching --catalog $(CATALOG) --contention 3 --json $(RESULTS)/encode_batching.json
-	VITRINE_COLLECTION=latency $(BIN)/python -m benchmarks.api_load --catalog $(CATALOG) --data-dir data/bench --markdown --repeats 3 --json $(RESULTS)/api_load.json
-	VITRINE_COLLECTION=latency $(BIN)/python -m benchmarks.api_load --catalog $(CATALOG) --data-dir data/bench --markdown --repeats 2 --rate 60 --requests 600 --saturation-requests 0 --in-process 0 --json $(RESULTS)/api_load_60.json
+	VITRINE_COLLECTION=latency $(BIN)/python -m benchmarks.api_load --catalog $(CATALOG) --data-dir data/bench --markdown --repeats 3 --json $(RESULTS)/api_load_workers.json
 	VITRINE_COLLECTION=latency $(BIN)/python -m benchmarks.overload --catalog $(CATALOG) --data-dir data/bench --json $(RESULTS)/overload.json
 	$(BIN)/python -m benchmarks.tagging --catalog $(CATALOG) --json $(RESULTS)/tagging.json
 	$(BIN)/python -m benchmarks.ingest_load --catalog $(CATALOG) --json $(RESULTS)/ingest_load.json

@@ -355,9 +355,9 @@ def markdown(report: dict[str, Any]) -> str:
     base = report.get("in_process") or {}
     lines = [
         f"| scenario | sustained {rate:g}/s: p50 ms | p95 ms | answered/s | errors / shed "
-        f"| in-process p50 ms | server CPU ms/request | time per stage "
+        f"| in-process p50 ms | API overhead p50 ms | server CPU ms/request | time per stage "
         f"| saturation ({clients} clients): req/s | p50 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     saturation = {r["scenario"]: r for r in report["saturation"]}
     for r in report["sustained"]:
@@ -366,7 +366,7 @@ def markdown(report: dict[str, Any]) -> str:
         own = (base.get(r["scenario"]) or {}).get("p50_ms", "")
         lines.append(
             f"| {r['scenario']} | {r['p50_ms']} | {r['p95_ms']} | {r['rps']} "
-            f"| {r['errors']} / {r['shed']} | {own} "
+            f"| {r['errors']} / {r['shed']} | {own} | {r['api_overhead_p50_ms']} "
             f"| {r['server_cpu_ms_per_request']} | {shares} | {sat.get('rps', '')} "
             f"| {sat.get('p50_ms', '')} |"
         )

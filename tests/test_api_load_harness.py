@@ -76,3 +76,4 @@ def test_medians_over_repeats_sum_errors() -> None:
     assert merged["p50_ms"] == 6.0 and merged["errors"] == 2 and merged["late"] == merged["shed"] == 3
     assert merged["stage_share"] == {"encode": 0.6} and merged["repeats"] == 3
     assert merged["server_cpu_ms_per_request"] is None
+    assert merged["runs"]["p50_ms"] == [5.0, 9.0, 6.0]

@@ -51,7 +51,7 @@ lint: install
 test: install redis compose browser lint
 	$(BIN)/python -m pytest -q
 
-# Every figure in the README, rewritten under docs/results/ (about 30 minutes on 2 cores).
+# Every figure in the README, rewritten under docs/results/ (15-30 minutes on 2 cores).
 RESULTS := docs/results
 bench: install redis
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

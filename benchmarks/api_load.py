@@ -57,7 +57,7 @@ import numpy as np
 import redis
 
 from benchmarks.results import write_json
-from indexer import Query, read_catalog
+from indexer import Product, Query, read_catalog
 
 STAGES = ("fetch_ms", "encode_ms", "candidates_ms", "rerank_ms", "facets_ms")
 SEARCH_STAGES = ("encode_ms", "candidates_ms", "rerank_ms")
@@ -109,12 +109,15 @@ def _multipart(fields: dict[str, str], image: bytes) -> tuple[bytes, str]:
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def build_plans(catalog: Path, n: int, seed: int, facets: bool) -> dict[str, list[Planned]]:
-    """Distinct realistic text queries, one repeated query, and distinct photo uploads."""
+def text_requests(catalog: Path, n: int, seed: int, facets: bool) -> list[Request]:
+    """``n`` distinct realistic text searches: the ``text`` scenario of ``build_plans``, without
+    reading a photo (the same seed gives the same first queries whatever ``n``)."""
     rng = random.Random(seed)
     products = [e.product for e in read_catalog(catalog).entries]
-    colours = sorted({p.colour for p in products if p.colour})
-    extra = {} if facets else {"facets": False}
+    return [p.request for p in _text_plans(products, n, rng, {} if facets else {"facets": False})]
+
+
+def _text_plans(products: list[Product], n: int, rng: random.Random, extra: dict[str, Any]) -> list[Planned]:
     seen: set[str] = set()
     texts: list[Planned] = []
     while len(texts) < n:
@@ -127,6 +130,16 @@ def build_plans(catalog: Path, n: int, seed: int, facets: bool) -> dict[str, lis
         seen.add(text)
         body = json.dumps({"text": text, "k": 10, **extra}).encode()
         texts.append(Planned(("/api/v1/search", body, "application/json"), text))
+    return texts
+
+
+def build_plans(catalog: Path, n: int, seed: int, facets: bool) -> dict[str, list[Planned]]:
+    """Distinct realistic text queries, one repeated query, and distinct photo uploads."""
+    rng = random.Random(seed)
+    products = [e.product for e in read_catalog(catalog).entries]
+    colours = sorted({p.colour for p in products if p.colour})
+    extra = {} if facets else {"facets": False}
+    texts = _text_plans(products, n, rng, extra)
     repeated = "navy blue casual shirt"
     cached_body = json.dumps({"text": repeated, "k": 10, **extra}).encode()
     cached = [Planned(("/api/v1/search", cached_body, "application/json"), repeated)] * n

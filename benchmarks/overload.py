@@ -7,7 +7,11 @@ Runs ``vitrine serve`` (gunicorn) on an indexed data directory, with a private R
 a free loopback port (so that it can be stopped), and text searches that miss the
 embedding cache.
 
-1. Capacity: 8 closed-loop clients for ``--seconds``; capacity = their throughput.
+1. Capacity: after a warm-up (the server fills its vector cache in the background at start),
+   ``--clients`` closed-loop clients; capacity = their throughput. The default, 16, is what
+   the default server runs at once (2 workers x VITRINE_MAX_IN_FLIGHT 8): fewer leave it
+   idle between requests (micro-batching makes each search cheaper the more arrive
+   together), more only queue or get shed.
 2. Open loop (Poisson arrivals, latency measured from each request's scheduled time, so
    queueing in the client counts): 1x capacity, 2x capacity, then 0.5x (recovery), each
    for ``--seconds``. Reported per phase: p50/p95/p99 of answered requests, shed rate
@@ -35,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.api_load import build_requests, run, start_server
+from benchmarks.api_load import run, start_server, text_requests
 from benchmarks.results import write_json
 
 SENDERS = 64
@@ -73,12 +77,15 @@ class Phase:
 
 
 def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name: str, seed: int) -> Phase:
-    """Poisson arrivals at ``rate``/s for ``seconds``, sent by a pool of keep-alive senders."""
+    """Poisson arrivals at ``rate``/s for ``seconds``, sent by a pool of keep-alive senders;
+    arrival i sends ``bodies[i]``."""
     rng = random.Random(seed)
     arrivals, t = [], 0.0
     while t < seconds:
         t += rng.expovariate(rate)
         arrivals.append(t)
+    if len(arrivals) > len(bodies):
+        raise ValueError(f"{len(arrivals)} arrivals but only {len(bodies)} distinct requests")
     phase = Phase(name, rate)
     host, port = base.removeprefix("http://").split(":")
     lock = threading.Lock()
@@ -101,7 +108,7 @@ def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name:
                     conn.request(
                         "POST",
                         "/api/v1/search",
-                        body=bodies[i % len(bodies)],
+                        body=bodies[i],
                         headers={"Content-Type": "application/json"},
                     )
                     response = conn.getresponse()
@@ -187,28 +194,39 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--model", default=None)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=16, help="closed-loop clients of the capacity phase")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    requests = build_requests(args.catalog, 4000, args.seed, facets=True)["text"]
-    bodies = [body for _, body, _ in requests]
+    # Every request a distinct text, in every phase: a repeated one would be answered from the
+    # embedding cache and make the later phases cheaper than the capacity they are scaled to.
+    cursor = 300 + max(400, int(30 * args.seconds))
+    requests = text_requests(args.catalog, cursor, args.seed, facets=True)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         redis = PrivateRedis(Path(tmp))
         redis.start()
         server, base = start_server(args.data_dir, args.model, redis.url, args.threads)
         try:
-            warm = run(base, requests[:50], 8)
-            closed = run(
-                base, requests[50 : 50 + int(60 * args.seconds)][: max(200, int(30 * args.seconds))], 8
-            )
+            warm = run(base, requests[:300], 8)
+            closed = run(base, requests[300:cursor], args.clients)
             capacity = len(closed.latencies_ms) / closed.seconds
+            # The phases below offer 6.9 x capacity x seconds requests in all (Poisson: a few more).
+            total = cursor + int(7.5 * capacity * args.seconds)
+            bodies = [body for _, body, _ in text_requests(args.catalog, total, args.seed, facets=True)]
             results["capacity_rps"] = round(capacity, 1)
+            results["capacity_clients"] = args.clients
             results["warmup_errors"] = len(warm.errors)
-            phases = []
-            for i, (name, factor) in enumerate([("1x", 1.0), ("2x", 2.0), ("recovery 0.5x", 0.5)]):
-                phases.append(open_loop(base, bodies, capacity * factor, args.seconds, name, args.seed + i))
+
+            def phase(name: str, factor: float, seed: int) -> Phase:
+                nonlocal cursor
+                done = open_loop(base, bodies[cursor:], capacity * factor, args.seconds, name, seed)
+                cursor += len(done.statuses)
+                return done
+
+            phases = [phase(name, factor, args.seed + i)
+                      for i, (name, factor) in enumerate([("1x", 1.0), ("2x", 2.0), ("recovery 0.5x", 0.5)])]
             results["overload"] = [p.summary() for p in phases]
 
             outage: list[Phase] = []
@@ -217,7 +235,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     redis.kill()
                 elif name == "redis restarted":
                     redis.start()
-                outage.append(open_loop(base, bodies, capacity * 0.8, args.seconds, name, args.seed + 10 + i))
+                outage.append(phase(name, 0.8, args.seed + 10 + i))
             results["redis_outage"] = [p.summary() for p in outage]
         finally:
             server.send_signal(signal.SIGTERM)

@@ -1,4 +1,5 @@
-"""The HTTP load harness itself: open-loop latency counts from the due time, and medians."""
+"""The HTTP load harnesses themselves: open-loop latency counts from the due time, medians, and
+the overload benchmark sends every query once."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import json
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 
-from benchmarks.api_load import median_of, paced, run, summarise
+from benchmarks.api_load import median_of, paced, run, summarise, text_requests
+from benchmarks.overload import open_loop
 from tests.conftest import local_http_server
 
 
@@ -77,3 +80,34 @@ def test_medians_over_repeats_sum_errors() -> None:
     assert merged["stage_share"] == {"encode": 0.6} and merged["repeats"] == 3
     assert merged["server_cpu_ms_per_request"] is None
     assert merged["runs"]["p50_ms"] == [5.0, 9.0, 6.0]
+
+
+def test_overload_phases_send_each_request_once() -> None:
+    """The overload benchmark's open loop sends arrival i's own body: no phase repeats a
+    query (a repeat is an embedding-cache hit, cheaper than the capacity it is scaled to)."""
+    received: list[bytes] = []
+
+    class Recorder(_SlowSearch):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    bodies = [json.dumps({"text": f"query {i}"}).encode() for i in range(400)]
+    with local_http_server(Recorder) as httpd:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        phase = open_loop(base, bodies, rate=200, seconds=0.3, name="1x", seed=1)
+        with pytest.raises(ValueError, match="distinct requests"):
+            open_loop(base, bodies[:5], rate=200, seconds=0.3, name="1x", seed=1)
+    sent = len(phase.statuses)
+    assert 20 <= sent <= 200 and set(phase.statuses) == {200}
+    assert sorted(received) == sorted(bodies[:sent])
+
+
+def test_text_requests_are_distinct_and_a_longer_list_extends_a_shorter(catalog_dir: Path) -> None:
+    short = text_requests(catalog_dir, 50, seed=3, facets=True)
+    longer = text_requests(catalog_dir, 3000, seed=3, facets=True)
+    assert longer[:50] == short
+    texts = [json.loads(body)["text"] for _, body, _ in longer]
+    assert len(set(texts)) == len(texts) == 3000

@@ -23,6 +23,8 @@ HEAVY_ENDPOINTS = frozenset({
     "shopper.search", "shopper.similar",
 })
 RETRY_AFTER_S = 1
+# Where Retry-After means something: rate limited, or the server is unavailable for now.
+RETRY_STATUSES = frozenset({429, 503})
 
 
 class Admission:
@@ -75,6 +77,9 @@ def register_admission(app: Flask, max_in_flight: int, wait_s: float, registry: 
         # minute); a full server frees up in moments, so a shed request may come back sooner.
         if g.pop("shed", False):
             response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        elif response.status_code not in RETRY_STATUSES:
+            # On a 200 or a 400 it would tell a client to wait a minute for nothing.
+            response.headers.pop("Retry-After", None)
         return response
 
     # Flask runs after-request hooks last-registered first: put this one first so it runs last.

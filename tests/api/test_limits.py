@@ -23,6 +23,7 @@ def test_the_101st_request_in_a_minute_is_429_with_retry_after(
         assert response.status_code == 200, (i, response.json)
     assert response.headers["X-RateLimit-Limit"] == "100"
     assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert "Retry-After" not in response.headers  # answered: nothing to wait for
     response = client.get("/api/v1/products/10003", headers=headers)
     assert response.status_code == 429
     assert response.json["error"] == "rate_limited"
@@ -30,6 +31,18 @@ def test_the_101st_request_in_a_minute_is_429_with_retry_after(
     assert any(b"vitrine-rl" in k for k in redis_client.scan_iter())  # counted in Redis
     metrics = client.get("/api/v1/metrics").get_data(as_text=True)
     assert 'vitrine_rate_limited_total{endpoint="products.get_product"} 1.0' in metrics
+
+
+def test_only_429_and_503_tell_the_client_to_retry_after(make_app: Callable[..., Flask]) -> None:
+    """flask-limiter stamps its window's reset on every response; a client that honours
+    Retry-After on a 400 would wait a minute before sending its corrected request."""
+    client = make_app(anonymous_rate_limit="2/minute").test_client()
+    bad = client.post("/api/v1/search", json={"text": "shirt", "k": 0})
+    assert bad.status_code == 400 and bad.headers["X-RateLimit-Remaining"] == "1"
+    assert "Retry-After" not in bad.headers
+    assert "Retry-After" not in client.post("/api/v1/search", json=SEARCH).headers
+    limited = client.post("/api/v1/search", json=SEARCH)
+    assert limited.status_code == 429 and 0 < int(limited.headers["Retry-After"]) <= 60
 
 
 def test_anonymous_callers_get_the_lower_limit_per_ip(make_app: Callable[..., Flask],

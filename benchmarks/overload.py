@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             warm = run(base, requests[:300], 8)
             closed = run(base, requests[300:cursor], args.clients)
             capacity = len(closed.latencies_ms) / closed.seconds
-            # The phases below offer 6.9 x capacity x seconds requests in all (Poisson: a few more).
+            # The phases below offer 5.9 x capacity x seconds requests in all (Poisson: a few more).
             total = cursor + int(7.5 * capacity * args.seconds)
             bodies = [body for _, body, _ in text_requests(args.catalog, total, args.seed, facets=True)]
             results["capacity_rps"] = round(capacity, 1)

@@ -17,7 +17,7 @@ from api.cli import cli
 from api.clients import create_client, delete_client, list_clients, parse_scopes
 from api.settings import ApiSettings
 from indexer import Settings, StoreError
-from indexer.host_process import HostProcess
+from indexer.store.host_process import HostProcess
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from encoder import normalize
 from indexer.search import Hit
-from indexer.store import StoredPoint, VectorStore
+from indexer.store.protocol import StoredPoint, VectorStore
 
 TASTE_WEIGHT = 0.25
 """Weight of s_taste in the final score (chosen with ``benchmarks/taste.py``)."""

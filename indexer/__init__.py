@@ -1,9 +1,6 @@
 """Indexer: the product schema, catalog import, Qdrant stores, filters, re-ranking and search."""
 
-from indexer.backends import open_store
 from indexer.catalog import CatalogError, CatalogReport, RowError, read_catalog
-from indexer.client_store import ClientStore
-from indexer.edge_store import EdgeStore
 from indexer.errors import (
     FilterError,
     IndexerError,
@@ -17,7 +14,10 @@ from indexer.pipeline import IndexReport, index_entries, product_text
 from indexer.schema import FILTER_FIELDS, Product, point_id
 from indexer.search import Hit, Query, Searcher, SearchResult
 from indexer.settings import Settings
-from indexer.store import StoredPoint, VectorStore
+from indexer.store.backends import open_store
+from indexer.store.client import ClientStore
+from indexer.store.edge import EdgeStore
+from indexer.store.protocol import StoredPoint, VectorStore
 
 __all__ = [
     "FILTER_FIELDS",

@@ -19,7 +19,7 @@ from encoder import Encoder, EncoderError
 from indexer.errors import IndexerError
 from indexer.search import Searcher
 from indexer.settings import Settings
-from indexer.store import VectorStore
+from indexer.store.protocol import VectorStore
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from encoder import Encoder, ImageDecodeError, load_image
 from indexer.catalog import CatalogEntry, RowError
 from indexer.schema import Product
-from indexer.store import StoredPoint, VectorStore
+from indexer.store.protocol import StoredPoint, VectorStore
 
 
 def product_text(product: Product) -> str:

@@ -12,7 +12,7 @@ from encoder import Encoder, ImageDecodeError, load_image
 from indexer.live import LiveIndex
 from indexer.pipeline import content_hash, product_text
 from indexer.schema import Product
-from indexer.store import VERSION_FIELD, StoredPoint, VectorStore
+from indexer.store.protocol import VERSION_FIELD, StoredPoint, VectorStore
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ import numpy as np
 
 from encoder import Encoder, fuse, normalize
 from encoder.images import ImageSource
-from indexer.change_log import Mark
 from indexer.errors import FilterError, ModelMismatchError, NotFoundError, QueryError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.rerank import ranking, rerank
 from indexer.schema import KEYWORD_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS, Product
 from indexer.settings import Settings
-from indexer.store import TracksChanges, VectorStore
-from indexer.vector_cache import CONTENT_HASH, VectorCache
+from indexer.store.change_log import Mark
+from indexer.store.protocol import TracksChanges, VectorStore
+from indexer.store.vector_cache import CONTENT_HASH, VectorCache
 
 MAX_K = 100
 MAX_OFFSET = 1000

@@ -3,7 +3,7 @@ must forget everything."""
 
 from __future__ import annotations
 
-from indexer.change_log import ChangeLog
+from indexer.store.change_log import ChangeLog
 
 
 def test_a_mark_hears_exactly_the_writes_after_it() -> None:

@@ -10,10 +10,10 @@ from qdrant_client import QdrantClient
 
 from encoder import Encoder
 from indexer import ClientStore, EdgeStore, Query, Settings, index_entries
-from indexer.aliases import resolve_edge_alias
 from indexer.catalog import CatalogEntry
 from indexer.live import LiveIndex
 from indexer.reindex import reindex
+from indexer.store.aliases import resolve_edge_alias
 from tests.conftest import make_tiny_model
 
 

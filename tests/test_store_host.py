@@ -16,11 +16,11 @@ import pytest
 from encoder import Encoder
 from indexer import EdgeStore, ModelMismatchError, StoredPoint, StoreError, parse_filters
 from indexer.catalog import CatalogEntry
-from indexer.host_process import HostProcess
-from indexer.remote_store import HostConnection, RemoteStore
 from indexer.settings import Settings
-from indexer.store_host import StoreHost
-from indexer.wire import NEXT
+from indexer.store.host import StoreHost
+from indexer.store.host_process import HostProcess
+from indexer.store.remote import HostConnection, RemoteStore
+from indexer.store.wire import NEXT
 
 FIELDS = ("id", "content_hash")
 Connect = Callable[..., RemoteStore]
@@ -200,7 +200,7 @@ def test_a_host_process_reports_a_shard_that_another_process_holds(data_dir: Pat
 
 def test_an_orphaned_host_stops_by_itself(data_dir: Path, socket_path: Path) -> None:
     # Its parent is this test, not the pid it is told to watch: it behaves as if orphaned.
-    proc = subprocess.Popen([sys.executable, "-m", "indexer.store_host", "--data-dir", str(data_dir),
+    proc = subprocess.Popen([sys.executable, "-m", "indexer.store.host", "--data-dir", str(data_dir),
                              "--socket", str(socket_path), "--parent-pid", str(os.getpid() + 10**6)])
     try:
         assert proc.wait(timeout=30) == 0

@@ -11,10 +11,10 @@ import pytest
 from encoder import Encoder, normalize
 from indexer import EdgeStore, Hit, Query, Searcher, Settings, StoredPoint, index_entries
 from indexer.catalog import CatalogEntry
-from indexer.change_log import CandidateIds
 from indexer.filters import FilterSpec
 from indexer.schema import point_id
-from indexer.vector_cache import CONTENT_HASH, VectorCache
+from indexer.store.change_log import CandidateIds
+from indexer.store.vector_cache import CONTENT_HASH, VectorCache
 
 
 def _scores_from_store(store: EdgeStore, query: np.ndarray, ids: list[str]) -> dict[str, float]:

@@ -18,7 +18,7 @@ from rq.job import Job
 
 from encoder import ImageDecodeError, load_image
 from indexer.pipeline import content_hash, product_text
-from indexer.store import VERSION_FIELD, StoredPoint
+from indexer.store.protocol import VERSION_FIELD, StoredPoint
 from workers.context import WorkerContext, get_context
 from workers.submissions import Submission
 from workers.tagging import prediction_payload

@@ -27,8 +27,8 @@ from api.settings import ApiSettings
 from benchmarks.api_load import descendant_pids
 from encoder import Encoder
 from indexer import EdgeStore, Settings
-from indexer.remote_store import RemoteStore
-from indexer.store_host import StoreHost
+from indexer.store.host import StoreHost
+from indexer.store.remote import RemoteStore
 
 START_TIMEOUT_S = 90
 
@@ -121,7 +121,7 @@ def test_several_workers_search_one_embedded_store_through_its_host(
     with _serving(tiny_model_dir, data_dir, "--workers", "2", "--threads", "2") as (base, proc):
         processes = descendant_pids(proc.pid)
         commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in processes]
-        assert sum(b"indexer.store_host" in c for c in commands) == 1, commands
+        assert sum(b"indexer.store.host" in c for c in commands) == 1, commands
         assert len(processes) == 3  # the host and two gunicorn workers
         status, _, body = _call(f"{base}/api/v1/ready")
         assert status == 200 and body["status"] == "ready", body

@@ -28,9 +28,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.change_log import CandidateIds, Mark
 from indexer.schema import point_id
-from indexer.store import StoredPoint, TracksChanges, VectorStore
+from indexer.store.change_log import CandidateIds, Mark
+from indexer.store.protocol import StoredPoint, TracksChanges, VectorStore
 
 CONTENT_HASH = "content_hash"
 # What one cached payload is counted as against the memory budget (a catalog row's payload,

@@ -3,11 +3,11 @@ embedded store through its host when VITRINE_STORE_SOCKET is set."""
 
 from __future__ import annotations
 
-from indexer.client_store import ClientStore
-from indexer.edge_store import EdgeStore
-from indexer.remote_store import RemoteStore
 from indexer.settings import Settings
-from indexer.store import VectorStore
+from indexer.store.client import ClientStore
+from indexer.store.edge import EdgeStore
+from indexer.store.protocol import VectorStore
+from indexer.store.remote import RemoteStore
 
 
 def open_store(settings: Settings) -> VectorStore:

@@ -12,8 +12,8 @@ from pathlib import Path
 from types import TracebackType
 
 from indexer.errors import StoreError
-from indexer.remote_store import HostUnreachable, RemoteStore
 from indexer.settings import Settings
+from indexer.store.remote import HostUnreachable, RemoteStore
 
 READY_TIMEOUT_S = 60.0
 
@@ -35,7 +35,7 @@ class HostProcess:
 
     def start(self) -> HostProcess:
         command = [
-            sys.executable, "-m", "indexer.store_host", "--data-dir", str(self.settings.data_dir),
+            sys.executable, "-m", "indexer.store.host", "--data-dir", str(self.settings.data_dir),
             "--socket", str(self.socket_path), "--hnsw-m", str(self.settings.hnsw_m),
             "--search-threads", str(self.settings.search_threads), "--parent-pid", str(os.getpid()),
         ]

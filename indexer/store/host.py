@@ -9,7 +9,7 @@ here. ``vitrine serve --workers N`` starts one; ``RemoteStore`` is its client.
 
 Each request is ``(logical name, physical collection or None, method, args, kwargs)``; the
 answer is ``("ok", value)`` or ``("error", exception)``. Only the ``VectorStore`` methods (and
-the host's own operations in ``indexer.wire``) are served.
+the host's own operations in ``indexer.store.wire``) are served.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from indexer.aliases import resolve_edge_alias, write_edge_alias
-from indexer.edge_store import EdgeStore
 from indexer.errors import IndexerError, StoreError
-from indexer.wire import NEXT, OPEN, PING, SCROLL, WireError, pack_points, receive, send, unpack_points
+from indexer.store.aliases import resolve_edge_alias, write_edge_alias
+from indexer.store.edge import EdgeStore
+from indexer.store.wire import NEXT, OPEN, PING, SCROLL, WireError, pack_points, receive, send, unpack_points
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from indexer.change_log import CandidateIds, Mark
 from indexer.filters import FilterSpec
+from indexer.store.change_log import CandidateIds, Mark
 
 IMAGE = "image"
 TEXT = "text"

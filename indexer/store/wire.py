@@ -13,7 +13,7 @@ import struct
 from collections.abc import Iterable
 from typing import Any
 
-from indexer.store import StoredPoint
+from indexer.store.protocol import StoredPoint
 
 HEADER = struct.Struct("!I")
 # Host-level operations beside the store methods: open a store (resolving the alias), page

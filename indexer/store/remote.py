@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from indexer.change_log import CandidateIds, Mark
 from indexer.errors import StoreError
 from indexer.filters import FilterSpec
-from indexer.store import CollectionInfo, StoredPoint
-from indexer.wire import NEXT, OPEN, PING, SCROLL, pack_points, receive, send, unpack_points
+from indexer.store.change_log import CandidateIds, Mark
+from indexer.store.protocol import CollectionInfo, StoredPoint
+from indexer.store.wire import NEXT, OPEN, PING, SCROLL, pack_points, receive, send, unpack_points
 
 CONNECT_TIMEOUT_S = 5.0
 # Long enough for an optimize after a bulk load; a search answers in milliseconds.

@@ -15,12 +15,12 @@ import numpy as np
 import qdrant_edge as qe
 
 from encoder.embedder import cpu_threads
-from indexer.aliases import edge_root, resolve_edge_alias, write_edge_alias
-from indexer.change_log import CandidateIds, ChangeLog, Mark
 from indexer.errors import ModelMismatchError, StoreError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
-from indexer.store import (
+from indexer.store.aliases import edge_root, resolve_edge_alias, write_edge_alias
+from indexer.store.change_log import CandidateIds, ChangeLog, Mark
+from indexer.store.protocol import (
     IMAGE,
     TEXT,
     VECTOR_NAMES,

@@ -18,7 +18,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from indexer.errors import ModelMismatchError, StoreError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
-from indexer.store import (
+from indexer.store.protocol import (
     IMAGE,
     TEXT,
     VECTOR_NAMES,

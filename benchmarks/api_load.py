@@ -439,7 +439,7 @@ def start_server(
            "VITRINE_RATE_LIMIT": "1000000/minute", "VITRINE_ANON_RATE_LIMIT": "1000000/minute"}
     if model:
         env["VITRINE_MODEL"] = model
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port),
+    cmd = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port),
            "--threads", str(threads), "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, cwd=source)
     base = f"http://127.0.0.1:{port}"

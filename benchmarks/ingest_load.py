@@ -63,7 +63,7 @@ def worker_env(data_dir: Path, media_dir: Path, model: str | None, redis_url: st
 def start_worker(env: dict[str, str], threads: int, log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-c", "from api.cli import main; main()", "worker", "--threads", str(threads)],
+            [sys.executable, "-c", "from cli.main import main; main()", "worker", "--threads", str(threads)],
             env=env,
             stdout=out,
             stderr=out,

@@ -14,8 +14,8 @@ import redis
 import yaml
 
 from api.app import create_app
-from api.config_reference import rows
 from api.settings import ApiSettings
+from cli.config_reference import rows
 from indexer import Settings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from api.cli import cli
+from cli.main import cli
 
 
 def _doctor(env: dict[str, str]) -> tuple[int, str]:

@@ -67,7 +67,7 @@ def test_serve_ingest_search_shutdown(
         "VITRINE_MEDIA_DIR": str(tmp_path / "media"),
         "VITRINE_DEVICE": "cpu",
     }
-    vitrine = [sys.executable, "-c", "from api.cli import main; main()"]
+    vitrine = [sys.executable, "-c", "from cli.main import main; main()"]
     created = subprocess.run(
         [*vitrine, "clients", "create", "--scopes", "search,ingest", "--json"],
         env=env,

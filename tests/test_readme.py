@@ -6,7 +6,7 @@ import inspect
 import re
 from pathlib import Path
 
-from api.config_reference import READERS, markdown, rows
+from cli.config_reference import READERS, markdown, rows
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -15,7 +15,7 @@ def test_configuration_table_matches_the_code() -> None:
     text = README.read_text(encoding="utf-8")
     start = text.index("<!-- config-reference:start -->") + len("<!-- config-reference:start -->")
     end = text.index("<!-- config-reference:end -->")
-    assert text[start:end].strip() == markdown(), "regenerate with: python -m api.config_reference"
+    assert text[start:end].strip() == markdown(), "regenerate with: python -m cli.config_reference"
     assert {"VITRINE_MODEL", "VITRINE_DATA_DIR", "QDRANT_URL", "VITRINE_REDIS_URL"} <= {r[0] for r in rows()}
 
 

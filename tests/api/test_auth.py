@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api.cli import cli
 from api.clients import verify_client
+from cli.main import cli
 
 SEARCH = {"text": "shirt", "k": 2}
 

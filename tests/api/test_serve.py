@@ -62,7 +62,7 @@ def _serving(model_dir: Path, data_dir: Path, *options: str) -> Iterator[tuple[s
     env = {**os.environ, "VITRINE_MODEL": str(model_dir), "VITRINE_DATA_DIR": str(data_dir),
            "VITRINE_REDIS_URL": REDIS_URL, "VITRINE_JWT_SECRET": SECRET, "VITRINE_DEVICE": "cpu",
            "VITRINE_ANON_RATE_LIMIT": "5/minute"}
-    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port), *options]
+    cmd = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port), *options]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

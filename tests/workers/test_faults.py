@@ -46,7 +46,7 @@ def _worker_env(tmp_path: Path, model: Path, redis_url: str) -> dict[str, str]:
 
 
 def _vitrine(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from api.cli import main; main()", *args]
+    return [sys.executable, "-c", "from cli.main import main; main()", *args]
 
 
 def test_worker_killed_mid_job_is_retried_and_indexes_once(

@@ -1,4 +1,4 @@
-"""The ``vitrine`` command line: index a catalog, search it, inspect the store."""
+"""``vitrine index``, ``search`` and ``stats``: index a catalog, search it, inspect the store."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from cli.group import cli, fail, loadable_spec
 from encoder import EncoderError, load_encoder
 from indexer import (
     CatalogError,
@@ -26,31 +27,6 @@ from indexer.search import SearchResult
 
 log = logging.getLogger("vitrine")
 SHOWN_ERRORS = 20
-
-
-def loadable_spec(spec: str) -> str:
-    """The spec with a relative model directory made absolute, so any process can load it."""
-    path = Path(spec.removeprefix("local-dir:"))
-    return str(path.resolve()) if path.is_dir() else spec
-
-
-def _fail(e: Exception) -> click.ClickException:
-    return click.ClickException(str(e))
-
-
-@click.group()
-@click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
-    """Vitrine: cross-modal fashion search over Qdrant."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    try:
-        ctx.obj = Settings.from_env()
-    except ValueError as e:
-        raise _fail(e) from e
 
 
 @cli.command()
@@ -72,7 +48,7 @@ def index(settings: Settings, catalog: Path, limit: int | None, recreate: bool, 
                                settings.image_int8)
         store = open_store(settings)
     except (CatalogError, EncoderError, IndexerError) as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     entries = report.entries[:limit] if limit else report.entries
     try:
         if recreate:
@@ -86,7 +62,7 @@ def index(settings: Settings, catalog: Path, limit: int | None, recreate: bool, 
         store.optimize()
         total = store.count()
     except IndexerError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     finally:
         store.close()
     skipped = report.errors + result.skipped
@@ -155,7 +131,7 @@ def search(settings: Settings, text: str | None, image: Path | None, alpha: floa
         finally:
             store.close()
     except (EncoderError, IndexerError) as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -174,7 +150,7 @@ def stats(settings: Settings, as_json: bool) -> None:
         finally:
             store.close()
     except IndexerError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     data: dict[str, Any] = {
         "points": info.points,
         "model": info.model,
@@ -188,17 +164,3 @@ def stats(settings: Settings, as_json: bool) -> None:
         return
     for key, value in data.items():
         click.echo(f"{key}: {value}")
-
-
-# Commands defined beside their subsystems register themselves on `cli` when imported.
-from api import doctor, queue_commands, server_commands, train_command  # noqa: E402,F401
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="vitrine")
-
-
-if __name__ == "__main__":
-    main()
-

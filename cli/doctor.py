@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 import redis
 
-from api.cli import cli
 from api.settings import ApiSettings
+from cli.group import cli
 from encoder import load_encoder
 from indexer import IndexerError, Settings, open_store
 from workers import Ingestion, QueueSettings

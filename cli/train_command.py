@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from api.cli import _fail, cli
+from cli.group import cli, fail
 from encoder import EncoderError
 from indexer import CatalogError, read_catalog
 
@@ -66,7 +66,7 @@ def train(
     try:
         report = read_catalog(catalog)
     except CatalogError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     products = report.products[:limit] if limit else report.products
     train_ids, val_ids = split_ids([p.id for p in products], val_size=val_size, seed=SPLIT_SEED)
     by_id = {p.id: sample_from_product(p) for p in products}
@@ -90,5 +90,5 @@ def train(
             progress=True,
         )
     except (EncoderError, ValueError) as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     click.echo(f"model written to {model_dir}; use it with VITRINE_MODEL={model_dir}")

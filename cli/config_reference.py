@@ -1,7 +1,7 @@
 """The configuration reference (every environment variable, its default, who reads it), generated
 from the settings classes themselves so that the README cannot drift from the code.
 
-    python -m api.config_reference
+    python -m cli.config_reference
 """
 
 from __future__ import annotations

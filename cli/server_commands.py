@@ -13,9 +13,9 @@ from typing import Any
 import click
 import redis
 
-from api.cli import cli
 from api.clients import create_client, delete_client, list_clients, parse_scopes
 from api.settings import ApiSettings
+from cli.group import cli
 from indexer import Settings, StoreError
 from indexer.store.host_process import HostProcess
 

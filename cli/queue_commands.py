@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import redis
 
-from api.cli import _fail, cli
+from cli.group import cli, fail
 from encoder import EncoderError
 from indexer import CatalogError, IndexerError, Settings, read_catalog
 from workers import Ingestion, QueueSettings, build_context, run_worker
@@ -22,7 +22,7 @@ def _queue_settings() -> QueueSettings:
     try:
         return QueueSettings.from_env()
     except ValueError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
 
 
 def _connect(settings: QueueSettings) -> redis.Redis:
@@ -51,7 +51,7 @@ def worker(settings: Settings, burst: bool, threads: int) -> None:
     try:
         context = build_context(settings, queue_settings, connection=connection)
     except (EncoderError, IndexerError) as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     from workers import start_thread_worker
 
     extra = [start_thread_worker(context)[1] for _ in range(threads - 1)]
@@ -77,7 +77,7 @@ def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> Non
     try:
         report = read_catalog(catalog)
     except CatalogError as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     products = report.products[:limit] if limit else report.products
     ingestion = Ingestion(connection, queue_settings)
     job_ids: list[str] = []
@@ -160,7 +160,7 @@ def sync(feed: str, every: int | None, as_json: bool) -> None:
     try:
         report = sync_feed(connection, feed, queue_settings, default_fetcher(queue_settings))
     except (FeedError, OSError, ValueError) as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     scheduled = schedule_sync(connection, queue_settings, feed, every) if every else None
     if as_json:
         data = {
@@ -196,7 +196,7 @@ def reindex(settings: Settings, spec: str, queued: bool) -> None:
     The current collection keeps serving until the switch and is kept afterwards for rollback."""
     from tqdm import tqdm
 
-    from api.cli import loadable_spec
+    from cli.group import loadable_spec
     from encoder import load_encoder
     from indexer import open_store
     from indexer.live import LiveIndex
@@ -227,7 +227,7 @@ def reindex(settings: Settings, spec: str, queued: bool) -> None:
             )
         live.close()
     except (EncoderError, IndexerError) as e:
-        raise _fail(e) from e
+        raise fail(e) from e
     click.echo(
         f"re-indexed {report.copied} products ({report.caught_up} caught up, {len(report.skipped)} skipped) "
         f"from {report.source} into {report.target} with {report.model} in {report.seconds:.1f} s; "

@@ -26,7 +26,6 @@ from api.context import EXTENSION, AppState
 from api.errors import error_response, register_error_handlers
 from api.facets import FacetCounter
 from api.features import register_features
-from api.fetch import FetchPolicy
 from api.ingest import bp as ingest_bp
 from api.metrics import Metrics
 from api.rate_window import NAME as RATE_WINDOW
@@ -37,6 +36,7 @@ from api.tokens import TokenIssuer
 from encoder import Encoder
 from indexer import Searcher, Settings, VectorStore, open_store
 from indexer.live import LiveIndex
+from indexer.media import FetchPolicy
 
 log = logging.getLogger(__name__)
 

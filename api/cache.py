@@ -21,11 +21,11 @@ import numpy as np
 import redis
 
 from api.deferred import DeferredWrites
-from api.images import QueryImage
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
 from encoder import Encoder, fuse
 from indexer import Query, Searcher, Settings, VectorStore
+from indexer.media import QueryImage
 
 PREFIX = "vitrine:emb"
 LOCAL_ENTRIES = 4096

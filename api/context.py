@@ -10,13 +10,13 @@ from flask_limiter import Limiter
 
 from api.analytics import Analytics
 from api.facets import FacetCounter
-from api.fetch import FetchPolicy
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
 from api.settings import ApiSettings
 from api.tokens import TokenIssuer
 from indexer import Settings
 from indexer.live import IndexView, LiveIndex
+from indexer.media import FetchPolicy
 
 EXTENSION = "vitrine"
 

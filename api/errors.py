@@ -6,8 +6,6 @@
      +-- Forbidden              a valid token without the scope the endpoint needs (403)
      +-- PayloadTooLarge        an upload or fetched image over the cap (413)
      +-- UnsupportedMediaType   a body or image type the endpoint does not take (415)
-     +-- UnsafeUrl              image_url points somewhere the API will not fetch from (400)
-     +-- FetchFailed            image_url could not be fetched (422)
      +-- ServiceUnavailable     Redis or the store is down for an operation that needs it (503)
 
 Errors from the search core (``indexer.errors``) carry their own ``status_code``;
@@ -23,13 +21,18 @@ from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from encoder import EncoderError, ImageDecodeError
-from indexer import (
+from indexer.errors import (
+    BadImage,
+    FetchFailed,
     FilterError,
+    ImageTooLarge,
     IndexerError,
     ModelMismatchError,
     NotFoundError,
     QueryError,
     StoreError,
+    UnsafeUrl,
+    UnsupportedImage,
 )
 
 log = logging.getLogger(__name__)
@@ -75,16 +78,6 @@ class UnsupportedMediaType(ApiError):
     code = "unsupported_media_type"
 
 
-class UnsafeUrl(ApiError):
-    status_code = 400
-    code = "unsafe_url"
-
-
-class FetchFailed(ApiError):
-    status_code = 422
-    code = "fetch_failed"
-
-
 class ServiceUnavailable(ApiError):
     status_code = 503
     code = "service_unavailable"
@@ -94,6 +87,11 @@ class ServiceUnavailable(ApiError):
 _CORE_CODES: list[tuple[type[Exception], str, int]] = [
     (FilterError, "invalid_filter", 400),
     (QueryError, "invalid_query", 400),
+    (UnsafeUrl, "unsafe_url", 400),
+    (FetchFailed, "fetch_failed", 422),
+    (ImageTooLarge, "payload_too_large", 413),
+    (UnsupportedImage, "unsupported_media_type", 415),
+    (BadImage, "bad_request", 400),
     (NotFoundError, "not_found", 404),
     (ModelMismatchError, "model_mismatch", 409),
     (StoreError, "store_unavailable", 503),

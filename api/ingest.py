@@ -22,11 +22,12 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from api.auth import require_scope
 from api.context import state
-from api.errors import ApiError, BadRequest, ServiceUnavailable, UnsupportedMediaType
-from api.images import accept_image
+from api.errors import BadRequest, ServiceUnavailable, UnsupportedMediaType
 from api.params import parse_json
 from indexer import NotFoundError, Product
 from indexer.catalog import build_product
+from indexer.errors import MediaError
+from indexer.media import accept_image
 from indexer.schema import PRODUCT_FIELDS
 from workers import Ingestion, QueueSettings, build_context, start_thread_worker
 
@@ -38,11 +39,6 @@ MAX_PRODUCTS = 1000
 MAX_ID = 100
 PATCHABLE = {"price", "stock", "occasion"}
 IMAGE_FIELDS = ("image_url", "image_base64")
-
-
-class Conflict(ApiError):
-    status_code = 409
-    code = "conflict"
 
 
 def ingestion() -> Ingestion:
@@ -95,7 +91,7 @@ def _product(raw: Any, where: str, upload: bytes | None, media_dir: Path) -> Pro
                 raise BadRequest(f"{where}: image_base64 is not valid base64") from None
         try:
             image = _store_image(upload, media_dir)
-        except ApiError as e:
+        except MediaError as e:
             e.args = (f"{where}: {e}",)
             raise
     product_id = fields.get("id")

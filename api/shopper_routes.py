@@ -31,13 +31,12 @@ from api.blueprints.search import read_search_body, sort_key
 from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized, UnsupportedMediaType
-from api.fetch import fetch_image_bytes
-from api.images import accept_image
 from api.params import SearchParams, as_bool, parse_search
 from api.products_json import public_product, publish_results
 from api.shopper import COOKIE, COOKIE_MAX_AGE_S, HEADER, ShopperStore, new_anonymous_id, valid_id
 from api.taste import POOL, TASTE_WEIGHT, Taste, apply_taste, build_taste
 from indexer import NotFoundError, Query, SearchResult
+from indexer.media import accept_image, fetch_image_bytes
 from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
 
 bp = Blueprint("shopper", __name__)

@@ -5,7 +5,13 @@
      +-- QueryError         a search request is malformed (400)
      +-- NotFoundError      a product id that is not in the collection (404)
      +-- StoreError         the vector store cannot be opened or refused an operation
-          +-- ModelMismatchError  the collection was built with another model
+     |    +-- ModelMismatchError  the collection was built with another model
+     +-- MediaError         an image or image URL from outside was refused (indexer.media)
+          +-- UnsafeUrl         the URL points somewhere we will not fetch from
+          +-- FetchFailed       the URL could not be fetched
+          +-- ImageTooLarge     more bytes than allowed
+          +-- UnsupportedImage  not JPEG, PNG or WEBP by content
+          +-- BadImage          empty, corrupt, truncated or a decompression bomb
 """
 
 from __future__ import annotations
@@ -45,3 +51,27 @@ class QueryError(IndexerError, ValueError):
     """A search request is malformed (no query, alpha out of range, k too large)."""
 
     status_code = 400
+
+
+class MediaError(IndexerError, ValueError):
+    """An image or image URL from outside was refused; the message says why."""
+
+
+class UnsafeUrl(MediaError):
+    """The URL has a wrong scheme, carries credentials, or resolves to a non-public address."""
+
+
+class FetchFailed(MediaError):
+    """The URL did not resolve, answered an error, redirected too often or was too slow."""
+
+
+class ImageTooLarge(MediaError):
+    """The image is larger than allowed."""
+
+
+class UnsupportedImage(MediaError):
+    """The image is not JPEG, PNG or WEBP by its content."""
+
+
+class BadImage(MediaError):
+    """The image is empty, corrupt, truncated, or has too many pixels."""

@@ -63,7 +63,7 @@ class WorkerContext:
 
 def default_fetcher(queue_settings: QueueSettings) -> Fetcher:
     """Image fetching for ``image_url`` products: public addresses only, bounded in time and size."""
-    from api.fetch import FetchPolicy, fetch_image_bytes  # TODO(lead): move below api
+    from indexer.media import FetchPolicy, fetch_image_bytes
 
     policy = FetchPolicy(timeout_s=queue_settings.fetch_timeout_s, max_bytes=queue_settings.fetch_max_bytes)
     return lambda url: fetch_image_bytes(url, policy)

@@ -10,11 +10,11 @@ from flask import Blueprint, jsonify, request, send_file
 from api.auth import require_scope
 from api.context import state
 from api.errors import BadRequest
-from api.images import sniff
 from api.outfits import complete_the_look
 from api.params import as_filters, as_int
 from api.products_json import is_remote, public_product, publish_results
 from indexer import FilterSpec, NotFoundError
+from indexer.media import sniff
 from indexer.search import MAX_K, MAX_OFFSET
 
 bp = Blueprint("products", __name__)

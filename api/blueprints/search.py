@@ -12,12 +12,11 @@ from api.auth import principal, require_scope
 from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest, Forbidden, UnsupportedMediaType
-from api.fetch import fetch_image_bytes
-from api.images import QueryImage, accept_image
 from api.params import SearchParams, parse_search
 from api.products_json import publish_results
 from indexer import Query, SearchResult
 from indexer.live import IndexView
+from indexer.media import QueryImage, accept_image, fetch_image_bytes
 from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
 
 bp = Blueprint("search", __name__)

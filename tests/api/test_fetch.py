@@ -14,8 +14,8 @@ from api_test_helpers import image_bytes, settle
 from flask import Flask
 
 from api.app import create_app
-from api.errors import FetchFailed, PayloadTooLarge, UnsafeUrl
-from api.fetch import FetchPolicy, blocked_by, check_url, fetch_image_bytes
+from indexer.errors import FetchFailed, ImageTooLarge, UnsafeUrl
+from indexer.media import FetchPolicy, blocked_by, check_url, fetch_image_bytes
 from tests.conftest import local_http_server
 
 PNG = image_bytes("PNG", (64, 64), "green")
@@ -101,7 +101,7 @@ def test_redirect_loops_stop(server: str) -> None:
 
 
 def test_size_cap(server: str) -> None:
-    with pytest.raises(PayloadTooLarge):
+    with pytest.raises(ImageTooLarge):
         fetch_image_bytes(f"{server}/big.png", LOCAL_OK)
 
 

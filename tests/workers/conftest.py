@@ -46,7 +46,7 @@ def queue_settings(tmp_path: Path) -> QueueSettings:
 def context(
     tmp_path: Path, encoder: Encoder, connection: redis.Redis, queue_settings: QueueSettings
 ) -> Iterator[WorkerContext]:
-    from api.fetch import FetchPolicy, fetch_image_bytes
+    from indexer.media import FetchPolicy, fetch_image_bytes
 
     store = EdgeStore(tmp_path / "data")
     # Loopback is refused in production; tests serve images from a local server.

@@ -1,23 +1,36 @@
-"""Fetching ``image_url`` without becoming a proxy into the private network (SSRF).
+"""Images from outside: fetching an image URL safely, and accepting an uploaded or fetched image.
+
+Fetching ``image_url`` without becoming a proxy into the private network (SSRF):
 
 Every hop (the URL and each redirect) is resolved once, every address it resolves
 to is checked against the blocked networks, and the connection is then made to the
 checked address itself, so a DNS answer that changes between check and connect
 (rebinding) cannot redirect the request. Timeouts and a byte cap bound the cost.
+
+Accepting an image (``accept_image``): by content (JPEG, PNG, WEBP), decoded under the
+encoder's decompression-bomb guard, and re-encoded before the model sees it.
+
+Every refusal is an ``indexer.errors.MediaError``; the API maps each kind to its status.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from api.errors import FetchFailed, PayloadTooLarge, UnsafeUrl
+from PIL import Image
+
+from encoder import ImageDecodeError, load_image
+from indexer.errors import BadImage, FetchFailed, ImageTooLarge, UnsafeUrl, UnsupportedImage
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -121,7 +134,7 @@ def fetch_image_bytes(url: str, policy: FetchPolicy) -> bytes:
     """GET ``url`` under ``policy``, following and re-checking redirects.
 
     Raises:
-        UnsafeUrl, FetchFailed, PayloadTooLarge.
+        UnsafeUrl, FetchFailed, ImageTooLarge.
     """
     seen: list[str] = []
     for _ in range(policy.max_redirects + 1):
@@ -153,7 +166,7 @@ def fetch_image_bytes(url: str, policy: FetchPolicy) -> bytes:
 def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"the image at image_url is larger than {max_bytes:,} bytes")
+        raise ImageTooLarge(f"the image at image_url is larger than {max_bytes:,} bytes")
     chunks: list[bytes] = []
     total = 0
     while True:
@@ -162,7 +175,7 @@ def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: f
             return b"".join(chunks)
         total += len(chunk)
         if total > max_bytes:
-            raise PayloadTooLarge(f"the image at image_url is larger than {max_bytes:,} bytes")
+            raise ImageTooLarge(f"the image at image_url is larger than {max_bytes:,} bytes")
         chunks.append(chunk)
         if time.monotonic() > deadline:
             raise FetchFailed("image_url was too slow to send the image")
@@ -172,3 +185,77 @@ def blocked_by(networks: Sequence[str]) -> Callable[[Address], bool]:
     """A policy predicate refusing only ``networks`` (for tests against a local server)."""
     nets = [ipaddress.ip_network(n) for n in networks]
     return lambda address: not any(address in net for net in nets)
+
+
+# -- accepting an image ----------------------------------------------------------------------
+
+# The model looks at ~224 px; anything much larger only costs time, so re-encoding
+# also scales down. 1024 leaves headroom for models with larger inputs.
+MAX_SIDE = 1024
+
+ACCEPTED = "JPEG, PNG or WEBP"
+_DECODE_ERRORS = (
+    OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The image format by its magic bytes (never by file name or declared type)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+@dataclass(frozen=True)
+class QueryImage:
+    """A decoded, re-encoded query image and the hash its embedding is cached under."""
+
+    image: Image.Image
+    digest: str
+    format: str
+
+
+def accept_image(data: bytes, max_bytes: int) -> QueryImage:
+    """Check and decode an uploaded or fetched image.
+
+    Raises:
+        ImageTooLarge: more than ``max_bytes``.
+        UnsupportedImage: not JPEG, PNG or WEBP by content.
+        BadImage: empty, corrupt, truncated, or too many pixels (a decompression bomb).
+    """
+    if not data:
+        raise BadImage("the image is empty")
+    if len(data) > max_bytes:
+        raise ImageTooLarge(f"the image is {len(data):,} bytes; the limit is {max_bytes:,}")
+    kind = sniff(data)
+    if kind is None:
+        raise UnsupportedImage(f"the image must be {ACCEPTED} (judged by its content)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+        with probe:
+            # A file that starts like a PNG but decodes as something else is a polyglot.
+            if (probe.format or "").lower() != kind:
+                raise UnsupportedImage(f"the image content is not a valid {kind.upper()} file")
+        decoded = load_image(data)
+    except ImageDecodeError as e:
+        raise BadImage(f"the image could not be decoded: {_reason(e)}") from e
+    except _DECODE_ERRORS as e:
+        raise BadImage(f"the image could not be decoded: {e}") from e
+    decoded.thumbnail((MAX_SIDE, MAX_SIDE))
+    # Re-encoding drops whatever rode along in the file (metadata, trailing payloads of
+    # polyglots); hashing the pixels makes the cache key independent of the container.
+    clean = Image.frombytes("RGB", decoded.size, decoded.tobytes())
+    digest = hashlib.sha256(f"{clean.size}".encode() + clean.tobytes()).hexdigest()
+    return QueryImage(clean, digest, kind)
+
+
+def _reason(e: ImageDecodeError) -> str:
+    text = str(e)
+    return text.replace("<bytes> ", "").replace("image <bytes>", "it")
+

@@ -21,10 +21,9 @@ from api.admission import register_admission
 from api.analytics import Analytics
 from api.auth import current_limit, rate_limit_key
 from api.blueprints import auth_bp, docs_bp, ops_bp, products_bp, search_bp
-from api.cache import CachedSearcher, EmbeddingCache
+from api.cache import CachedEncoder, EmbeddingCache
 from api.context import EXTENSION, AppState
 from api.errors import error_response, register_error_handlers
-from api.facets import FacetCounter
 from api.features import register_features
 from api.ingest import bp as ingest_bp
 from api.metrics import Metrics
@@ -37,6 +36,7 @@ from encoder import Encoder
 from indexer import Searcher, Settings, VectorStore, open_store
 from indexer.live import LiveIndex
 from indexer.media import FetchPolicy
+from indexer.search.facets import FacetCounter
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def create_app(
     def make_searcher(enc: Encoder, st: VectorStore) -> Searcher:
         # Each generation of the index gets a cache keyed by its own model.
         cache = EmbeddingCache(guard, enc.model_id, enc.dim, api.cache_ttl_s, metrics)
-        return CachedSearcher(enc, st, settings, cache)
+        return Searcher(enc, st, settings, query_encoder=CachedEncoder(enc, cache))
 
     app = Flask("vitrine")
     app.config["MAX_CONTENT_LENGTH"] = api.max_upload_bytes + FORM_OVERHEAD

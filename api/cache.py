@@ -1,4 +1,4 @@
-"""The Redis cache of query embeddings, and a Searcher that encodes through it.
+"""The Redis cache of query embeddings, and the query encoder that reads through it.
 
 Keys name the model, so vectors of one model are never served to another:
 ``vitrine:emb:<model id>:text:<sha256 of the normalised text>`` and
@@ -23,9 +23,9 @@ import redis
 from api.deferred import DeferredWrites
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
-from encoder import Encoder, fuse
-from indexer import Query, Searcher, Settings, VectorStore
+from encoder import Encoder
 from indexer.media import QueryImage
+from indexer.search.model import QueryImageSource
 
 PREFIX = "vitrine:emb"
 LOCAL_ENTRIES = 4096
@@ -103,27 +103,23 @@ class EmbeddingCache:
         return self.get_or_compute("image", image.digest, lambda: encoder.embed_image(image.image))
 
 
-class CachedSearcher(Searcher):
-    """A Searcher whose query encoding goes through the embedding cache.
+class CachedEncoder:
+    """The model with the embedding cache in front: the ``QueryEncoder`` the API's searches are
+    given. Accepted query images (``QueryImage``) are cached under their pixels' hash; other
+    image sources go to the model directly."""
 
-    Query images are passed as ``QueryImage`` (decoded, re-encoded, hashed) in ``Query.image``.
-    """
-
-    def __init__(
-        self, encoder: Encoder, store: VectorStore, settings: Settings, cache: EmbeddingCache
-    ) -> None:
-        super().__init__(encoder, store, settings)
+    def __init__(self, encoder: Encoder, cache: EmbeddingCache) -> None:
+        self.encoder = encoder
         self.cache = cache
 
-    def encode(self, query: Query, alpha: float) -> tuple[np.ndarray, float]:
-        e_text = self.cache.text(self.encoder, query.text) if query.text else None
-        e_image = None
-        if isinstance(query.image, QueryImage):
-            e_image = self.cache.image(self.encoder, query.image)
-        elif query.image is not None:
-            e_image = self.encoder.embed_image(query.image)
-        if e_image is None:
-            alpha = 0.0
-        elif e_text is None:
-            alpha = 1.0
-        return fuse(e_image, e_text, alpha), alpha
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
+
+    def embed_text(self, text: str) -> np.ndarray:
+        return self.cache.text(self.encoder, text)
+
+    def embed_image(self, image: QueryImageSource) -> np.ndarray:
+        if isinstance(image, QueryImage):
+            return self.cache.image(self.encoder, image)
+        return self.encoder.embed_image(image)

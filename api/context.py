@@ -9,14 +9,15 @@ from flask import current_app
 from flask_limiter import Limiter
 
 from api.analytics import Analytics
-from api.facets import FacetCounter
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
 from api.settings import ApiSettings
 from api.tokens import TokenIssuer
 from indexer import Settings
 from indexer.live import IndexView, LiveIndex
-from indexer.media import FetchPolicy
+from indexer.media import FetchPolicy, fetch_image_bytes
+from indexer.search import SearchService
+from indexer.search.facets import FacetCounter
 
 EXTENSION = "vitrine"
 
@@ -41,6 +42,15 @@ class AppState:
         """The encoder, store and searcher for one request: taken once, so a re-index that
         switches the collection mid-request cannot mix two models in one answer."""
         return self.live.current()
+
+    def search_service(self, view: IndexView | None = None) -> SearchService:
+        """The search service over one view (taken now unless given): every search, similar-items
+        and taste lookup of a request goes through it, so all of them see one store."""
+        view = view or self.view()
+        policy = self.fetch_policy
+        return SearchService(view.searcher, facets=self.facets,
+                             fetch=lambda url: fetch_image_bytes(url, policy),
+                             max_image_bytes=self.api.max_upload_bytes)
 
 
 def state() -> AppState:

@@ -86,7 +86,8 @@ class ServiceUnavailable(ApiError):
 # Most specific first: ModelMismatchError is a StoreError.
 _CORE_CODES: list[tuple[type[Exception], str, int]] = [
     (FilterError, "invalid_filter", 400),
-    (QueryError, "invalid_query", 400),
+    # The search service checks requests once for every caller, in the words of a bad request.
+    (QueryError, "bad_request", 400),
     (UnsafeUrl, "unsafe_url", 400),
     (FetchFailed, "fetch_failed", 422),
     (ImageTooLarge, "payload_too_large", 413),

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from api.clients import SCOPES
-from api.params import SEARCH_KEYS, SORTS
+from api.params import SEARCH_KEYS
 from indexer.schema import FILTER_FIELDS, KEYWORD_FIELDS
 from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
+from indexer.search.model import SORTS
 
 VERSION = "1.0.0"
 # Some non-space character and no NUL: blank text is no query.

@@ -6,30 +6,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import BadRequest
 from indexer import FilterSpec, parse_filters
+from indexer.search.model import SORTS, SearchRequest
 
-SORTS = ("relevance", "price_asc", "price_desc", "newest")
 SEARCH_KEYS = ("text", "image_url", "alpha", "filters", "k", "offset", "sort", "facets", "exact")
 DEFAULT_K = 10
-
-
-@dataclass(frozen=True, kw_only=True)
-class SearchParams:
-    """A validated search request (the image itself travels separately)."""
-
-    text: str | None = None
-    image_url: str | None = None
-    alpha: float | None = None
-    filters: FilterSpec = field(default_factory=FilterSpec)
-    k: int = DEFAULT_K
-    offset: int = 0
-    sort: str = "relevance"
-    facets: bool = True
-    exact: bool = False
 
 
 def parse_json(data: bytes | str, what: str = "the body") -> Any:
@@ -48,8 +32,8 @@ def parse_json(data: bytes | str, what: str = "the body") -> Any:
         raise BadRequest(f"{what} is not valid JSON: {e}") from None
 
 
-def as_int(name: str, value: Any, low: int, high: int) -> int:
-    """A whole number in [low, high], from JSON or from a query/form string."""
+def as_whole(name: str, value: Any) -> int:
+    """A whole number, from JSON or from a query/form string (its range is the caller's to check)."""
     if isinstance(value, str):
         text = value.strip()
         if not text.lstrip("-").isdigit() or len(text) > 12:
@@ -57,13 +41,20 @@ def as_int(name: str, value: Any, low: int, high: int) -> int:
         value = int(text)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{name} must be a whole number, got {value!r}")
+    return value
+
+
+def as_int(name: str, value: Any, low: int, high: int) -> int:
+    """A whole number in [low, high], from JSON or from a query/form string."""
+    value = as_whole(name, value)
     if not low <= value <= high:
         raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
     return value
 
 
-def as_float(name: str, value: Any, low: float, high: float) -> float:
-    """A finite number in [low, high] (NaN and infinities are refused)."""
+def as_number(name: str, value: Any) -> float:
+    """A finite number (NaN and infinities are refused), kept as given: its range is the
+    caller's to check, and an out-of-range 2 is reported as 2."""
     if isinstance(value, str):
         try:
             value = float(value.strip())
@@ -71,9 +62,7 @@ def as_float(name: str, value: Any, low: float, high: float) -> float:
             raise BadRequest(f"{name} must be a number, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise BadRequest(f"{name} must be a finite number, got {value!r}")
-    if not low <= value <= high:
-        raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
-    return float(value)
+    return value
 
 
 def as_bool(name: str, value: Any) -> bool:
@@ -84,13 +73,14 @@ def as_bool(name: str, value: Any) -> bool:
     raise BadRequest(f"{name} must be true or false, got {value!r}")
 
 
-def as_text(name: str, value: Any, max_len: int) -> str | None:
+def as_text(name: str, value: Any, max_len: int | None = None) -> str | None:
+    """Stripped text (None when empty); ``max_len``: refuse longer text here."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string, got {type(value).__name__}")
     value = value.strip()
-    if len(value) > max_len:
+    if max_len is not None and len(value) > max_len:
         raise BadRequest(f"{name} is longer than {max_len} characters")
     if "\x00" in value:
         raise BadRequest(f"{name} must not contain NUL characters")
@@ -110,10 +100,9 @@ def as_filters(value: Any) -> FilterSpec:
     return parse_filters(value)  # FilterError (400) names the valid fields
 
 
-def parse_search(
-    raw: Mapping[str, Any], max_k: int, max_offset: int, max_text: int, *, form: bool = False
-) -> SearchParams:
-    """Validate a search body: a JSON object, or (``form``) multipart fields, which are all text."""
+def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest:
+    """Read a search body: a JSON object, or (``form``) multipart fields, which are all text.
+    Types and names are checked here; ranges and combinations by the search service."""
     if not form:
         # JSON has types: "k": "5" is a client bug worth reporting, not guessing around.
         for name, kinds in (("k", int), ("offset", int), ("alpha", (int, float)), ("facets", bool),
@@ -131,16 +120,16 @@ def parse_search(
     if unknown:
         raise BadRequest(f"unknown field(s) {', '.join(unknown)}; a search takes {', '.join(SEARCH_KEYS)}")
     sort = raw.get("sort", "relevance")
-    if sort not in SORTS:
+    if not isinstance(sort, str):
         raise BadRequest(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
     alpha = raw.get("alpha")
-    return SearchParams(
-        text=as_text("text", raw.get("text"), max_text),
+    return SearchRequest(
+        text=as_text("text", raw.get("text")),
         image_url=as_text("image_url", raw.get("image_url"), 2048),
-        alpha=None if alpha is None or alpha == "" else as_float("alpha", alpha, 0.0, 1.0),
+        alpha=None if alpha is None or alpha == "" else as_number("alpha", alpha),
         filters=as_filters(raw.get("filters")),
-        k=as_int("k", raw.get("k", DEFAULT_K), 1, max_k),
-        offset=as_int("offset", raw.get("offset", 0), 0, max_offset),
+        k=as_whole("k", raw.get("k", DEFAULT_K)),
+        offset=as_whole("offset", raw.get("offset", 0)),
         sort=sort,
         facets=as_bool("facets", raw.get("facets", True)),
         exact=as_bool("exact", raw.get("exact", False)),

@@ -19,25 +19,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import redis
 from flask import Blueprint, Response, g, jsonify, request
 
-from api.analytics import note_search
 from api.auth import principal, require_scope
-from api.blueprints.products import similar_params
-from api.blueprints.search import read_search_body, sort_key
+from api.blueprints.products import similar_json, similar_params
+from api.blueprints.search import answer, read_search
 from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized, UnsupportedMediaType
-from api.params import SearchParams, as_bool, parse_search
-from api.products_json import public_product, publish_results
+from api.params import as_bool
+from api.products_json import public_product
 from api.shopper import COOKIE, COOKIE_MAX_AGE_S, HEADER, ShopperStore, new_anonymous_id, valid_id
-from api.taste import POOL, TASTE_WEIGHT, Taste, apply_taste, build_taste
-from indexer import NotFoundError, Query, SearchResult
-from indexer.media import accept_image, fetch_image_bytes
-from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
+from indexer import NotFoundError
+from indexer.search import SearchPage, SearchRequest, SearchService
+from indexer.search.taste import TASTE_WEIGHT, Taste
 
 bp = Blueprint("shopper", __name__)
 T = TypeVar("T")
@@ -126,15 +125,16 @@ def _json_object() -> dict[str, Any]:
     return body
 
 
-def _taste(profile_taste: bool, override: Any) -> tuple[bool, Taste | None]:
+def _taste(service: SearchService, override: Any) -> tuple[bool, Taste | None]:
     """(taste wanted, the taste vector when wanted and known)."""
+    profile_taste = _read(lambda p: p.taste_enabled(), True)
     wanted = profile_taste if override is None or override == "" else as_bool("taste", override)
     if not wanted:
         return False, None
     profile = _profile()
     favorites, clicks = state().guard.call(
         "shopper", lambda _r: (profile.favorites(), profile.clicks()), ([], []))
-    return True, build_taste(state().view().store, favorites, clicks, time.time())
+    return True, service.taste(favorites, clicks)
 
 
 def _personalization(wanted: bool, taste: Taste | None) -> dict[str, Any]:
@@ -226,12 +226,11 @@ def clear_history() -> Any:
 
 # -- personalised search ---------------------------------------------------------------------
 
-def _history_entry(
-    params: SearchParams, has_image: bool, matching: int | None, returned: int
-) -> dict[str, Any]:
-    return {"text": params.text, "image": has_image, "alpha": params.alpha,
-            "filters": params.filters.to_json(), "sort": params.sort,
-            "results": matching if matching is not None else returned, "at": int(time.time())}
+def _history_entry(query: SearchRequest, found: SearchPage) -> dict[str, Any]:
+    matching = found.page.total_matching
+    return {"text": query.text, "image": found.had_image, "alpha": query.alpha,
+            "filters": query.filters.to_json(), "sort": query.sort,
+            "results": matching if matching is not None else found.page.returned, "at": int(time.time())}
 
 
 @bp.post("/shopper/search")
@@ -244,64 +243,17 @@ def search() -> Any:
     """
     st = state()
     started = time.perf_counter()
-    raw, upload = read_search_body(st.api.max_upload_bytes)
-    form = request.mimetype == "multipart/form-data"
-    override = raw.pop("taste", None)
-    params = parse_search(raw, MAX_K, MAX_OFFSET, MAX_TEXT, form=form)
-    if params.exact:
+    extras, query = read_search(st, ("taste",))
+    if query.exact:
         raise Forbidden("exact search is an admin diagnostic of POST /api/v1/search")
-    if upload is not None and params.image_url:
-        raise BadRequest("send an image file or an image_url, not both")
-    if not params.text and upload is None and not params.image_url:
-        raise BadRequest("a search needs text, an image, or both")
-    timings: dict[str, float] = {}
-    if params.image_url:
-        t = time.perf_counter()
-        upload = fetch_image_bytes(params.image_url, st.fetch_policy)
-        timings["fetch_ms"] = (time.perf_counter() - t) * 1000
-    image = accept_image(upload, st.api.max_upload_bytes) if upload is not None else None
-    wanted, taste = _taste(_read(lambda p: p.taste_enabled(), True), override)
-    pooled = taste is not None or params.sort != "relevance"
-    if pooled and params.offset + params.k > POOL:
-        raise BadRequest(f"personalised and sorted results are the {POOL} most relevant; "
-                         f"offset + k must be at most {POOL}")
-    view = st.view()
-    result = view.searcher.search(Query(
-        text=params.text, image=image, alpha=params.alpha, filters=params.filters,  # type: ignore[arg-type]
-        k=POOL if pooled else params.k, offset=0 if pooled else params.offset))
-    timings.update(result.timings)
-    hits = result.hits
-    if taste is not None:
-        t = time.perf_counter()
-        hits = apply_taste(view.store, hits, taste)
-        timings["taste_ms"] = (time.perf_counter() - t) * 1000
-    if params.sort != "relevance":
-        hits = sorted(hits, key=sort_key(params.sort))
-    if pooled:
-        hits = hits[params.offset : params.offset + params.k]
-    body = publish_results(SearchResult(hits, result.candidates, result.timings, result.filters).to_json())
-    total = None
-    if params.facets:
-        t = time.perf_counter()
-        body["facets"], total = st.facets.counts(view.store, result.filters)
-        timings["facets_ms"] = (time.perf_counter() - t) * 1000
-    next_offset = params.offset + params.k
-    limit = POOL if pooled else MAX_OFFSET
-    more = len(hits) == params.k and next_offset <= limit and (total is None or next_offset < total)
-    if pooled and next_offset >= POOL:
-        more = False
-    body["page"] = {"k": params.k, "offset": params.offset, "returned": len(hits),
-                    "next_offset": next_offset if more else None, "total_matching": total}
-    body["sort"] = params.sort
-    body["model"] = view.encoder.model_id
+    service = st.search_service()
+    wanted, taste = _taste(service, extras["taste"])
+    query = replace(query, taste=taste, personal=True)
+    found = service.search(query)
+    body = answer(st, found, query, service.model_id, started)
     body["personalization"] = _personalization(wanted, taste)
-    timings["total_ms"] = (time.perf_counter() - started) * 1000
-    body["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    st.metrics.observe_timings(timings)
-    note_search(params.text, image is not None, params.offset,
-                total if total is not None else len(hits), timings)
-    if params.offset == 0:
-        entry = _history_entry(params, image is not None, total, len(hits))
+    if query.offset == 0:
+        entry = _history_entry(query, found)
         state().guard.call("shopper", lambda _r: _profile().add_history(entry), None)
     return jsonify(body)
 
@@ -310,24 +262,11 @@ def search() -> Any:
 @require_scope("search", anonymous_ok=True)
 def similar(product_id: str) -> Any:
     """Products like this one (by image, text or both), with the shopper's taste term."""
-    by, k, offset, filters = similar_params(("taste",))
-    wanted, taste = _taste(_read(lambda p: p.taste_enabled(), True), request.args.get("taste"))
-    if taste is not None and offset + k > POOL:
-        raise BadRequest(f"personalised results are the {POOL} most similar; "
-                         f"offset + k must be at most {POOL}")
     st = state()
-    searcher = st.view().searcher
-    pid = _check_id(product_id)
-    if taste is None:
-        result = searcher.similar(pid, by=by, filters=filters, k=k, offset=offset)  # type: ignore[arg-type]
-        hits = result.hits
-    else:
-        result = searcher.similar(pid, by=by, filters=filters, k=POOL - 1, offset=0)  # type: ignore[arg-type]
-        hits = apply_taste(st.view().store, result.hits, taste)[offset : offset + k]
-    st.metrics.observe_timings(result.timings)
-    body = publish_results(SearchResult(hits, result.candidates, result.timings, result.filters).to_json())
-    body["anchor"] = product_id
-    body["by"] = by
-    body["page"] = {"k": k, "offset": offset, "returned": len(hits)}
+    service = st.search_service()
+    similar_request = similar_params(_check_id(product_id), ("taste",))
+    wanted, taste = _taste(service, request.args.get("taste"))
+    found = service.similar(replace(similar_request, taste=taste))
+    body = similar_json(st, found, product_id, similar_request.by)
     body["personalization"] = _personalization(wanted, taste)
     return jsonify(body)

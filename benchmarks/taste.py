@@ -6,7 +6,7 @@
 A simulated shopper favourites ``--favorites`` black casual products (colour Black,
 occasion Casual), added over the last ten days. For each neutral query ("shirt",
 "shoes", ... no colour, no occasion) the top 10 is taken from ``Searcher.search``
-without the taste term and with it (``api.taste.apply_taste`` at each weight, over
+without the taste term and with it (``indexer.search.taste.apply_taste`` at each weight, over
 the same top-``POOL`` hits the API re-ranks). Reported per weight: the mean share of
 black casual products in the top 10 (the favourites themselves left out), the
 catalog's base rate, and how much of the plain top 10 stays (the query still matters).
@@ -24,10 +24,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from api.taste import POOL, TASTE_WEIGHT, apply_taste, build_taste
 from encoder import load_encoder
 from indexer import EdgeStore, Query, Searcher, Settings, index_entries, read_catalog
 from indexer.search import Hit
+from indexer.search.model import POOL
+from indexer.search.taste import TASTE_WEIGHT, apply_taste, build_taste
 
 QUERIES = ("shirt", "t-shirt", "shoes", "watch", "bag", "jeans", "top", "sandals", "cap", "shorts",
            "jacket", "socks", "belt", "sunglasses", "kurta", "trousers")

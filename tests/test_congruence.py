@@ -10,6 +10,7 @@ from qdrant_client import QdrantClient
 from encoder import Encoder
 from indexer import ClientStore, EdgeStore, Query, Searcher, index_entries, parse_filters
 from indexer.catalog import CatalogEntry
+from indexer.search import SimilarRequest
 
 QUERIES = [
     Query(text="black watch", k=10, exact=True),
@@ -63,7 +64,7 @@ def test_same_top10_and_scores(both: tuple[Searcher, Searcher], query: Query) ->
 def test_same_similar_items(both: tuple[Searcher, Searcher]) -> None:
     edge, server = both
     for by in ("image", "text", "both"):
-        a = edge.similar("10000", by=by, k=8)  # type: ignore[arg-type]
-        b = server.similar("10000", by=by, k=8)  # type: ignore[arg-type]
+        a = edge.similar(SimilarRequest(product_id="10000", by=by, k=8))
+        b = server.similar(SimilarRequest(product_id="10000", by=by, k=8))
         assert [h.id for h in a.hits] == [h.id for h in b.hits]
         assert "10000" not in [h.id for h in a.hits]

@@ -81,8 +81,7 @@ def test_a_product_deleted_after_the_candidate_search_is_left_out(
 def test_memory_stays_within_the_budget(encoder: Encoder, indexed_store: EdgeStore) -> None:
     row_bytes = 2 * encoder.dim * 4
     cache = VectorCache(max_bytes=10 * row_bytes)
-    searcher = Searcher(encoder, indexed_store, replace(Settings(), vector_cache_mb=0))
-    searcher.vectors = cache
+    searcher = Searcher(encoder, indexed_store, Settings(), vectors=cache)
     result = searcher.search(Query(text="blue shirt", k=10))
     assert result.hits and len(cache) == 10
     assert cache.misses >= 10

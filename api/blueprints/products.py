@@ -8,19 +8,17 @@ from typing import Any
 from flask import Blueprint, jsonify, request, send_file
 
 from api.auth import require_scope
-from api.context import state
+from api.context import AppState, state
 from api.errors import BadRequest
-from api.outfits import complete_the_look
-from api.params import as_filters, as_int
+from api.params import as_filters, as_whole
 from api.products_json import is_remote, public_product, publish_results
-from indexer import FilterSpec, NotFoundError
+from indexer import NotFoundError
 from indexer.media import sniff
-from indexer.search import MAX_K, MAX_OFFSET
+from indexer.search import SearchPage, SimilarRequest
 
 bp = Blueprint("products", __name__)
 
 MAX_ID = 100
-SIMILAR_BY = ("image", "text", "both")
 
 
 def _check_id(product_id: str) -> str:
@@ -47,31 +45,35 @@ def get_product(product_id: str) -> Any:
     return jsonify({"product": public_product(found[0].payload)})
 
 
-def similar_params(extra: tuple[str, ...] = ()) -> tuple[str, int, int, FilterSpec]:
-    """(by, k, offset, filters) of a similar-items request; ``extra`` names other parameters
+def similar_params(product_id: str, extra: tuple[str, ...] = ()) -> SimilarRequest:
+    """The similar-items request of this request's parameters; ``extra`` names other parameters
     the endpoint takes (read by the caller)."""
     _only(("by", "k", "offset", "filters", *extra))
-    by = request.args.get("by", "image")
-    if by not in SIMILAR_BY:
-        raise BadRequest(f"by must be one of {', '.join(SIMILAR_BY)}, got {by!r}")
-    k = as_int("k", request.args.get("k", "10"), 1, MAX_K)
-    offset = as_int("offset", request.args.get("offset", "0"), 0, MAX_OFFSET)
-    return by, k, offset, as_filters(request.args.get("filters"))
+    return SimilarRequest(
+        product_id=product_id, by=request.args.get("by", "image"),
+        k=as_whole("k", request.args.get("k", "10")),
+        offset=as_whole("offset", request.args.get("offset", "0")),
+        filters=as_filters(request.args.get("filters")),
+    )
+
+
+def similar_json(st: AppState, found: SearchPage, product_id: str, by: str) -> dict[str, Any]:
+    """The JSON body of a similar-items answer (both endpoints), its timings observed."""
+    st.metrics.observe_timings(found.timings)
+    body = publish_results(found.result.to_json())
+    body["anchor"] = product_id
+    body["by"] = by
+    body["page"] = {"k": found.page.k, "offset": found.page.offset, "returned": found.page.returned}
+    return body
 
 
 @bp.get("/products/<product_id>/similar")
 @require_scope("search", anonymous_ok=True)
 def similar(product_id: str) -> Any:
     """Products like this one by image, text or both, honouring filters."""
-    by, k, offset, filters = similar_params()
     st = state()
-    result = st.view().searcher.similar(_check_id(product_id), by=by, filters=filters, k=k, offset=offset)  # type: ignore[arg-type]
-    st.metrics.observe_timings(result.timings)
-    body = publish_results(result.to_json())
-    body["anchor"] = product_id
-    body["by"] = by
-    body["page"] = {"k": k, "offset": offset, "returned": len(result.hits)}
-    return jsonify(body)
+    found = st.search_service().similar(similar_params(_check_id(product_id)))
+    return jsonify(similar_json(st, found, product_id, request.args.get("by", "image")))
 
 
 @bp.get("/products/<product_id>/complete-the-look")
@@ -79,7 +81,7 @@ def similar(product_id: str) -> Any:
 def complete(product_id: str) -> Any:
     """One suggestion per complementary slot, each with the reason it was chosen."""
     _only(())
-    anchor, suggestions, note = complete_the_look(state().view().store, _check_id(product_id))
+    anchor, suggestions, note = state().search_service().complete_the_look(_check_id(product_id))
     body: dict[str, Any] = {
         "anchor": public_product(anchor.to_payload()),
         "suggestions": [{**s.to_json(), "product": public_product(s.product.to_payload())}

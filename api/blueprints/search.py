@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -10,20 +11,13 @@ from flask import Blueprint, jsonify, request
 from api.analytics import note_search
 from api.auth import principal, require_scope
 from api.bodies import json_body
-from api.context import state
+from api.context import AppState, state
 from api.errors import BadRequest, Forbidden, UnsupportedMediaType
-from api.params import SearchParams, parse_search
+from api.params import parse_search
 from api.products_json import publish_results
-from indexer import Query, SearchResult
-from indexer.live import IndexView
-from indexer.media import QueryImage, accept_image, fetch_image_bytes
-from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
+from indexer.search import Page, SearchPage, SearchRequest
 
 bp = Blueprint("search", __name__)
-
-# Sorting by price or year reorders the most relevant matches, not the whole catalog:
-# a price sort over everything would rank socks above the dress that was asked for.
-SORT_POOL = MAX_K
 
 
 def read_search_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
@@ -51,30 +45,38 @@ def read_search_body(max_upload: int) -> tuple[dict[str, Any], bytes | None]:
     raise UnsupportedMediaType("send application/json, or multipart/form-data with an 'image' file")
 
 
-def sort_key(sort: str):  # type: ignore[no-untyped-def]
-    # Missing prices or years sort last whatever the direction.
-    if sort == "price_asc":
-        return lambda h: (h.product.price is None, h.product.price or 0.0)
-    if sort == "price_desc":
-        return lambda h: (h.product.price is None, -(h.product.price or 0.0))
-    return lambda h: (h.product.year is None, -(h.product.year or 0))
+def page_json(page: Page) -> dict[str, Any]:
+    return {"k": page.k, "offset": page.offset, "returned": page.returned,
+            "next_offset": page.next_offset, "total_matching": page.total_matching}
 
 
-def _run(view: IndexView, params: SearchParams, image: QueryImage | None) -> SearchResult:
-    sorted_pool = params.sort != "relevance"
-    if sorted_pool and params.offset + params.k > SORT_POOL:
-        raise BadRequest(f"sorted results are the {SORT_POOL} most relevant; offset + k must be "
-                         f"at most {SORT_POOL}")
-    query = Query(
-        text=params.text, image=image, alpha=params.alpha,  # type: ignore[arg-type]
-        filters=params.filters, exact=params.exact,
-        k=SORT_POOL if sorted_pool else params.k, offset=0 if sorted_pool else params.offset,
-    )
-    result = view.searcher.search(query)
-    if not sorted_pool:
-        return result
-    hits = sorted(result.hits, key=sort_key(params.sort))[params.offset : params.offset + params.k]
-    return SearchResult(hits, result.candidates, result.timings, result.filters)
+def answer(
+    st: AppState, found: SearchPage, request_: SearchRequest, model_id: str, started: float
+) -> dict[str, Any]:
+    """The JSON body of a search answer (both search endpoints), with its timings observed and
+    the search noted for analytics."""
+    body = publish_results(found.result.to_json())
+    if found.facets is not None:
+        body["facets"] = found.facets
+    body["page"] = page_json(found.page)
+    body["sort"] = request_.sort
+    body["model"] = model_id
+    timings = {**found.timings, "total_ms": (time.perf_counter() - started) * 1000}
+    body["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    st.metrics.observe_timings(timings)
+    total = found.page.total_matching
+    note_search(request_.text, found.had_image, request_.offset,
+                total if total is not None else found.page.returned, timings)
+    return body
+
+
+def read_search(st: AppState, extra: tuple[str, ...] = ()) -> tuple[dict[str, Any], SearchRequest]:
+    """The search request a body makes (with its uploaded image), and the ``extra`` fields an
+    endpoint takes beside the search's own, as sent (absent ones as None)."""
+    raw, upload = read_search_body(st.api.max_upload_bytes)
+    extras = {name: raw.pop(name, None) for name in extra}
+    query = parse_search(raw, form=request.mimetype != "application/json")
+    return extras, replace(query, upload=upload)
 
 
 @bp.post("/search")
@@ -83,43 +85,10 @@ def search() -> Any:
     """Search the catalog; see the OpenAPI document for the request and response."""
     st = state()
     started = time.perf_counter()
-    raw, upload = read_search_body(st.api.max_upload_bytes)
-    params = parse_search(raw, MAX_K, MAX_OFFSET, MAX_TEXT, form=request.mimetype != "application/json")
-    if params.exact and "admin" not in principal().scopes:
+    _, query = read_search(st)
+    if query.exact and "admin" not in principal().scopes:
         # Brute force over the whole collection is a diagnostic, and a cheap way to load the server.
         raise Forbidden("exact search needs a token with the 'admin' scope")
-    if upload is not None and params.image_url:
-        raise BadRequest("send an image file or an image_url, not both")
-    if not params.text and upload is None and not params.image_url:
-        raise BadRequest("a search needs text, an image, or both")
-    timings: dict[str, float] = {}
-    image = None
-    if params.image_url:
-        t = time.perf_counter()
-        upload = fetch_image_bytes(params.image_url, st.fetch_policy)
-        timings["fetch_ms"] = (time.perf_counter() - t) * 1000
-    if upload is not None:
-        image = accept_image(upload, st.api.max_upload_bytes)
-    view = st.view()
-    result = _run(view, params, image)
-    timings.update(result.timings)
-    body = publish_results(result.to_json())
-    total = None
-    if params.facets:
-        t = time.perf_counter()
-        body["facets"], total = st.facets.counts(view.store, result.filters)
-        timings["facets_ms"] = (time.perf_counter() - t) * 1000
-    returned = len(result.hits)
-    next_offset = params.offset + params.k
-    last = MAX_OFFSET if params.sort == "relevance" else SORT_POOL - 1
-    more = returned == params.k and next_offset <= last and (total is None or next_offset < total)
-    body["page"] = {"k": params.k, "offset": params.offset, "returned": returned,
-                    "next_offset": next_offset if more else None, "total_matching": total}
-    body["sort"] = params.sort
-    body["model"] = view.encoder.model_id
-    timings["total_ms"] = (time.perf_counter() - started) * 1000
-    body["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    st.metrics.observe_timings(timings)
-    note_search(params.text, image is not None, params.offset,
-                total if total is not None else returned, timings)
-    return jsonify(body)
+    service = st.search_service()
+    found = service.search(query)
+    return jsonify(answer(st, found, query, service.model_id, started))

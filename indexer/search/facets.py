@@ -12,8 +12,9 @@ import threading
 import time
 from typing import Any
 
-from indexer import FilterSpec, VectorStore
+from indexer.filters import FilterSpec
 from indexer.schema import KEYWORD_FIELDS
+from indexer.store.protocol import VectorStore
 
 FACET_LIMIT = 50
 MAX_ENTRIES = 1024

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from encoder import normalize
-from indexer import FilterSpec, NotFoundError, Product, VectorStore
-from indexer.filters import AnyOf
+from indexer.errors import NotFoundError
+from indexer.filters import AnyOf, FilterSpec
+from indexer.schema import Product
+from indexer.store.protocol import VectorStore
 
 CANDIDATES_PER_SLOT = 50
 

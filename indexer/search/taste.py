@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from encoder import normalize
-from indexer.search import Hit
+from indexer.search.model import Hit
 from indexer.store.protocol import StoredPoint, VectorStore
 
 TASTE_WEIGHT = 0.25
@@ -33,8 +33,6 @@ FAVORITE_WEIGHT = 1.0
 CLICK_WEIGHT = 0.5
 HALF_LIFE_S = 14 * 24 * 3600.0
 """Interest halves every two weeks."""
-POOL = 100
-"""Hits re-scored by the taste term (the search core's largest page)."""
 FORMULA = "score = w_image * s_image + w_text * s_text + w_taste * s_taste"
 
 

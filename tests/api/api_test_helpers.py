@@ -25,6 +25,6 @@ def settle(app: Any) -> None:
 
     state = app.extensions[EXTENSION]
     state.analytics.flush()
-    cache = getattr(state.live.current().searcher, "cache", None)
+    cache = getattr(state.live.current().searcher.query_encoder, "cache", None)
     if cache is not None:
         cache.flush()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.outfits import COMPLEMENTS, colours_go, complete_the_look, slot_of
 from indexer import EdgeStore, NotFoundError, Product
+from indexer.search.outfits import COMPLEMENTS, colours_go, complete_the_look, slot_of
 
 
 def product(**fields: str) -> Product:

@@ -7,8 +7,8 @@ import json
 import pytest
 from flask.testing import FlaskClient
 
-from api.outfits import GENDERS, OCCASIONS, SEASONS
 from indexer import EdgeStore
+from indexer.search.outfits import GENDERS, OCCASIONS, SEASONS
 
 TOP = "10003"  # a men's top in the shared store's first 240 products
 SHOES = "10035"

@@ -1,0 +1,108 @@
+"""The candidate stage: which products the re-rank looks at, with their stored vectors.
+
+A search asks each of its candidate sources in turn and re-ranks their union (``gather``).
+Today there is one source, the fused query vector against the store's named dense vectors
+(``DenseCandidates``); another (a sparse ``keywords`` vector, say) is one more class with a
+``name`` and a ``fetch`` added to the searcher's ``sources``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from indexer.filters import FilterSpec
+from indexer.settings import Settings
+from indexer.store.change_log import Mark
+from indexer.store.protocol import TracksChanges, VectorStore
+from indexer.store.vector_cache import CONTENT_HASH, VectorCache
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate products, in the order found, with their image and text vectors as rows.
+
+    ``mark``: the change-log mark of the search, when the page's payloads may come from the
+    vector cache (None: read them from the store).
+    """
+
+    product_ids: list[str]
+    images: np.ndarray
+    texts: np.ndarray
+    considered: int
+    mark: Mark | None = None
+    seconds: float = 0.0
+
+
+class CandidateSource(Protocol):
+    """One way of finding candidates for a query vector."""
+
+    name: str
+
+    def fetch(self, vector: np.ndarray, filters: FilterSpec, limit: int, exact: bool) -> Candidates: ...
+
+
+class DenseCandidates:
+    """The query vector against the store's ``image`` and ``text`` vectors (Qdrant prefetches
+    fused there), with vectors served from the vector cache."""
+
+    name = "dense"
+
+    def __init__(
+        self, store: VectorStore, vectors: VectorCache, settings: Settings, *, tracked: bool
+    ) -> None:
+        self.store = store
+        self.vectors = vectors
+        self.settings = settings
+        # Where the store tracks its writes, candidates come as point ids and the cache follows
+        # the store's change log; otherwise each candidate's content hash is read.
+        self.tracking: TracksChanges | None = (
+            store if tracked and isinstance(store, TracksChanges) else None
+        )
+
+    def fetch(self, vector: np.ndarray, filters: FilterSpec, limit: int, exact: bool) -> Candidates:
+        s = self.settings
+        started = time.perf_counter()
+        if self.tracking is not None:
+            found = self.tracking.candidate_ids(
+                vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn,
+                since=self.vectors.mark,
+            )
+            seconds = time.perf_counter() - started
+            product_ids, images, texts = self.vectors.by_point(self.tracking, found)
+            return Candidates(product_ids, images, texts, len(found.point_ids), found.mark, seconds)
+        # Ids and content hashes only: vectors come from the cache, payloads only for the page.
+        points = self.store.candidates(
+            vector, filters, limit, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn,
+            with_vectors=False, payload_fields=("id", CONTENT_HASH),
+        )
+        seconds = time.perf_counter() - started
+        kept, images, texts = self.vectors.vectors(self.store, points)
+        return Candidates([p.product_id for p in kept], images, texts, len(points), None, seconds)
+
+
+def gather(
+    sources: Sequence[CandidateSource], vector: np.ndarray, filters: FilterSpec, limit: int, exact: bool
+) -> Candidates:
+    """The union of the sources' candidates: a product found by several keeps its first place.
+    ``seconds`` is the time spent in the store searches (the candidate stage's timing)."""
+    found = [source.fetch(vector, filters, limit, exact) for source in sources]
+    if len(found) == 1:
+        return found[0]
+    seen: dict[str, tuple[int, int]] = {}
+    for s, c in enumerate(found):
+        for i, pid in enumerate(c.product_ids):
+            seen.setdefault(pid, (s, i))
+    marks = {c.mark for c in found}
+    return Candidates(
+        list(seen),
+        np.stack([found[s].images[i] for s, i in seen.values()]) if seen else found[0].images,
+        np.stack([found[s].texts[i] for s, i in seen.values()]) if seen else found[0].texts,
+        sum(c.considered for c in found),
+        marks.pop() if len(marks) == 1 else None,
+        sum(c.seconds for c in found),
+    )

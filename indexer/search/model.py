@@ -1,0 +1,193 @@
+"""What a search is and what it answers: the query, the request around it (sort, page, facets,
+taste), the hits with their explanations, and the checks every request passes once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from encoder.images import ImageSource
+from indexer.errors import QueryError
+from indexer.filters import FilterSpec
+from indexer.media import QueryImage
+from indexer.schema import Product
+
+if TYPE_CHECKING:
+    from indexer.search.taste import Taste
+
+MAX_K = 100
+MAX_OFFSET = 1000
+MAX_TEXT = 500
+SORTS = ("relevance", "price_asc", "price_desc", "newest")
+POOL = MAX_K
+"""Sorting and the taste term reorder the POOL most relevant hits, not the whole catalog: a
+price sort over everything would rank socks above the dress that was asked for."""
+SimilarBy = Literal["image", "text", "both"]
+SIMILAR_BY: tuple[SimilarBy, ...] = ("image", "text", "both")
+QueryImageSource = ImageSource | QueryImage
+
+
+@dataclass(frozen=True, kw_only=True)
+class Query:
+    """One ranked retrieval: text, image or both, with filters and a page."""
+
+    text: str | None = None
+    image: QueryImageSource | None = None
+    alpha: float | None = None  # None: the configured default when both are given
+    filters: FilterSpec = field(default_factory=FilterSpec)
+    k: int = 10
+    offset: int = 0
+    exact: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchRequest:
+    """A shopper's search as the service takes it: the query's parts (the image as given,
+    uploaded bytes or a URL), how to order and page the answer, and whether to count facets."""
+
+    text: str | None = None
+    image: QueryImageSource | None = None
+    upload: bytes | None = None
+    image_url: str | None = None
+    alpha: float | None = None
+    filters: FilterSpec = field(default_factory=FilterSpec)
+    k: int = 10
+    offset: int = 0
+    sort: str = "relevance"
+    facets: bool = True
+    exact: bool = False
+    taste: Taste | None = None
+    personal: bool = False  # asked through a personalised endpoint (worded so in errors)
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the page is cut from the re-ordered POOL instead of the core's ranking."""
+        return self.taste is not None or self.sort != "relevance"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimilarRequest:
+    """Products like one product, by its stored vectors."""
+
+    product_id: str
+    by: str = "image"
+    filters: FilterSpec = field(default_factory=FilterSpec)
+    k: int = 10
+    offset: int = 0
+    taste: Taste | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked product with the explanation of its score."""
+
+    id: str
+    score: float
+    breakdown: dict[str, Any]
+    product: Product
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "score": round(self.score, 6),
+            "breakdown": self.breakdown,
+            "product": self.product.to_payload(),
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked hits, how many candidates were considered, and the time per stage (ms)."""
+
+    hits: list[Hit]
+    candidates: int
+    timings: dict[str, float]
+    filters: FilterSpec
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "results": [h.to_json() for h in self.hits],
+            "candidates": self.candidates,
+            "filters": self.filters.to_json(),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page:
+    """Where this page sits: what was asked, what came back, where the next one starts."""
+
+    k: int
+    offset: int
+    returned: int
+    next_offset: int | None = None
+    total_matching: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchPage:
+    """The service's answer: the page's hits (with the core's candidates and filters), facet
+    counts when asked for, the page, and every stage's time (ms)."""
+
+    result: SearchResult
+    page: Page
+    timings: dict[str, float]
+    facets: dict[str, Any] | None = None
+    had_image: bool = False
+
+
+def _between(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise QueryError(f"{name} must be between {low} and {high}, got {value}")
+
+
+def check_query(query: Query, default_alpha: float) -> float:
+    """The alpha to apply, once the query is known to be well-formed.
+
+    Raises:
+        QueryError: no text and no image, text too long, k, offset or alpha out of range.
+    """
+    if not query.text and query.image is None:
+        raise QueryError("a search needs text, an image, or both")
+    if query.text is not None and len(query.text) > MAX_TEXT:
+        raise QueryError(f"text is longer than {MAX_TEXT} characters")
+    _between("k", query.k, 1, MAX_K)
+    _between("offset", query.offset, 0, MAX_OFFSET)
+    alpha = default_alpha if query.alpha is None else query.alpha
+    _between("alpha", alpha, 0, 1)  # worded as the command line always has
+    return alpha
+
+
+def check_request(request: SearchRequest) -> None:
+    """Every check a search request passes, before anything is fetched or encoded.
+
+    Raises:
+        QueryError: what is wrong, in the words the API has always used.
+    """
+    given = [x is not None for x in (request.image, request.upload, request.image_url)]
+    if sum(given) > 1:
+        raise QueryError("send an image file or an image_url, not both")
+    if not request.text and not any(given):
+        raise QueryError("a search needs text, an image, or both")
+    if request.text is not None and len(request.text) > MAX_TEXT:
+        raise QueryError(f"text is longer than {MAX_TEXT} characters")
+    if request.alpha is not None:
+        _between("alpha", request.alpha, 0.0, 1.0)  # worded as the HTTP API always has
+    _between("k", request.k, 1, MAX_K)
+    _between("offset", request.offset, 0, MAX_OFFSET)
+    if request.sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)}, got {request.sort!r}")
+    if request.pooled and request.offset + request.k > POOL:
+        what = "personalised and sorted" if request.personal else "sorted"
+        raise QueryError(f"{what} results are the {POOL} most relevant; offset + k must be at most {POOL}")
+
+
+def check_similar(request: SimilarRequest) -> None:
+    """Raises QueryError for a similar-items request the service cannot answer."""
+    if request.by not in SIMILAR_BY:
+        raise QueryError(f"by must be one of {', '.join(SIMILAR_BY)}, got {request.by!r}")
+    _between("k", request.k, 1, MAX_K)
+    _between("offset", request.offset, 0, MAX_OFFSET)
+    if request.taste is not None and request.offset + request.k > POOL:
+        raise QueryError(f"personalised results are the {POOL} most similar; "
+                         f"offset + k must be at most {POOL}")

@@ -1,0 +1,153 @@
+"""``SearchService``: the one way every view searches.
+
+A view turns its input into a ``SearchRequest`` (or ``SimilarRequest``) and shapes the
+``SearchPage`` it gets back; everything between happens here, top-down and once:
+
+    check the request -> take the image (as given, uploaded, or fetched from a URL)
+    -> the core (encode, candidates, re-rank, explain: ``Searcher``) over a pool or the page
+    -> the taste term -> the sort -> the page -> facet counts
+
+A service serves one generation of the index (one model, one store) for one request or job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from indexer.errors import FetchFailed
+from indexer.media import accept_image
+from indexer.schema import Product
+from indexer.search.engine import Searcher
+from indexer.search.facets import FacetCounter
+from indexer.search.model import (
+    MAX_OFFSET,
+    POOL,
+    Hit,
+    Page,
+    Query,
+    QueryImageSource,
+    SearchPage,
+    SearchRequest,
+    SearchResult,
+    SimilarRequest,
+    check_query,
+    check_request,
+    check_similar,
+)
+from indexer.search.outfits import Suggestion, complete_the_look
+from indexer.search.taste import Taste, apply_taste, build_taste
+from indexer.store.protocol import VectorStore
+
+Fetcher = Callable[[str], bytes]
+
+
+def sort_key(sort: str) -> Callable[[Hit], tuple[bool, float]]:
+    """How a sort orders hits; missing prices or years sort last whatever the direction."""
+    if sort == "price_asc":
+        return lambda h: (h.product.price is None, h.product.price or 0.0)
+    if sort == "price_desc":
+        return lambda h: (h.product.price is None, -(h.product.price or 0.0))
+    return lambda h: (h.product.year is None, -(h.product.year or 0))
+
+
+@dataclass(frozen=True)
+class SearchService:
+    """Search, similar items, taste and complete-the-look over one searcher's store."""
+
+    searcher: Searcher
+    facets: FacetCounter | None = None
+    fetch: Fetcher | None = None
+    max_image_bytes: int = 8 * 1024 * 1024
+
+    @property
+    def store(self) -> VectorStore:
+        return self.searcher.store
+
+    @property
+    def model_id(self) -> str:
+        return self.searcher.encoder.model_id
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Answer one search request.
+
+        Raises:
+            QueryError, FilterError: the request is malformed (the message says what is valid).
+            MediaError: the image or image URL was refused.
+        """
+        check_request(request)
+        timings: dict[str, float] = {}
+        image = self._image(request, timings)
+        pooled = request.pooled
+        query = Query(text=request.text, image=image, alpha=request.alpha, filters=request.filters,
+                      exact=request.exact, k=POOL if pooled else request.k,
+                      offset=0 if pooled else request.offset)
+        result = self.searcher.run(query, check_query(query, self.searcher.settings.default_alpha))
+        timings.update(result.timings)
+        hits = self._personal(result.hits, request.taste, timings)
+        if request.sort != "relevance":
+            hits = sorted(hits, key=sort_key(request.sort))
+        if pooled:
+            hits = hits[request.offset : request.offset + request.k]
+        facets, total = self._facets(request.facets, result, timings)
+        next_offset = request.offset + request.k
+        last = POOL - 1 if pooled else MAX_OFFSET
+        more = len(hits) == request.k and next_offset <= last and (total is None or next_offset < total)
+        page = Page(k=request.k, offset=request.offset, returned=len(hits),
+                    next_offset=next_offset if more else None, total_matching=total)
+        return SearchPage(result=SearchResult(hits, result.candidates, result.timings, result.filters),
+                          page=page, timings=timings, facets=facets, had_image=image is not None)
+
+    def similar(self, request: SimilarRequest) -> SearchPage:
+        """Products like one product; with a taste, re-ordered within the POOL most similar."""
+        check_similar(request)
+        if request.taste is None:
+            result = self.searcher.run_similar(request)
+            hits = result.hits
+        else:
+            result = self.searcher.run_similar(replace(request, k=POOL - 1, offset=0))
+            hits = apply_taste(self.store, result.hits, request.taste)
+            hits = hits[request.offset : request.offset + request.k]
+        page = Page(k=request.k, offset=request.offset, returned=len(hits))
+        return SearchPage(result=SearchResult(hits, result.candidates, result.timings, result.filters),
+                          page=page, timings=dict(result.timings))
+
+    def taste(self, favorites: list[tuple[str, float]], clicks: list[tuple[str, float]]) -> Taste | None:
+        """The taste of a shopper's (product id, timestamp) favourites and clicks, now."""
+        return build_taste(self.store, favorites, clicks, time.time())
+
+    def complete_the_look(self, product_id: str) -> tuple[Product, list[Suggestion], str | None]:
+        """The anchor, one suggestion per complementary slot, and a note when it has no slots."""
+        return complete_the_look(self.store, product_id)
+
+    def _image(self, request: SearchRequest, timings: dict[str, float]) -> QueryImageSource | None:
+        if request.image_url:
+            if self.fetch is None:
+                raise FetchFailed("this service does not fetch image URLs")
+            t = time.perf_counter()
+            data = self.fetch(request.image_url)
+            timings["fetch_ms"] = (time.perf_counter() - t) * 1000
+            return accept_image(data, self.max_image_bytes)
+        if request.upload is not None:
+            return accept_image(request.upload, self.max_image_bytes)
+        return request.image
+
+    def _personal(self, hits: list[Hit], taste: Taste | None, timings: dict[str, float]) -> list[Hit]:
+        if taste is None:
+            return hits
+        t = time.perf_counter()
+        out = apply_taste(self.store, hits, taste)
+        timings["taste_ms"] = (time.perf_counter() - t) * 1000
+        return out
+
+    def _facets(
+        self, wanted: bool, result: SearchResult, timings: dict[str, float]
+    ) -> tuple[dict[str, Any] | None, int | None]:
+        if not wanted or self.facets is None:
+            return None, None
+        t = time.perf_counter()
+        facets, total = self.facets.counts(self.store, result.filters)
+        timings["facets_ms"] = (time.perf_counter() - t) * 1000
+        return facets, total

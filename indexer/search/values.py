@@ -1,0 +1,59 @@
+"""Filter values in the collection's own spelling ("casual" -> "Casual"), read from the store's
+facets once and re-read when a value is not known yet."""
+
+from __future__ import annotations
+
+import threading
+
+from indexer.errors import FilterError
+from indexer.filters import AnyOf, FilterSpec
+from indexer.schema import KEYWORD_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS
+from indexer.store.protocol import VectorStore
+
+
+class KnownValues:
+    """Lower-cased -> stored spelling of every value each keyword field has; thread-safe."""
+
+    def __init__(self, store: VectorStore) -> None:
+        self.store = store
+        self._values: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, name: str, refresh: bool = False) -> dict[str, str]:
+        """Lower-cased -> stored spelling of every value a keyword payload field has."""
+        with self._lock:
+            if refresh or name not in self._values:
+                counts = self.store.facets(name, FilterSpec(), limit=10_000)
+                self._values[name] = {str(v).casefold(): str(v) for v in counts}
+            return self._values[name]
+
+    def _accepted(self, name: str, spec: FilterSpec, refresh: bool = False) -> dict[str, str]:
+        known = dict(self.of(name, refresh))
+        if spec.include_predicted and name in TAGGED_FIELDS:
+            # catalog spellings win over predicted ones for the same word
+            known = {**self.of(f"{name}{PREDICTED_SUFFIX}", refresh), **known}
+        return known
+
+    def canonical(self, spec: FilterSpec) -> FilterSpec:
+        """Map keyword values to the collection's spelling.
+
+        Raises:
+            FilterError: a value the field never takes, naming the values it does take.
+        """
+        out = spec
+        for name, cond in spec.conditions:
+            if name not in KEYWORD_FIELDS or not isinstance(cond, AnyOf):
+                continue
+            values = []
+            for value in cond.values:
+                key = str(value).casefold()
+                known = self._accepted(name, spec)
+                if key not in known:
+                    # it may have been ingested since the values were read
+                    known = self._accepted(name, spec, refresh=True)
+                if key not in known:
+                    valid = ", ".join(sorted(known.values())[:60]) or "none yet"
+                    raise FilterError(f"no product has {name} {value!r}; valid values: {valid}")
+                values.append(known[key])
+            out = out.with_condition(name, AnyOf(tuple(dict.fromkeys(values))))
+        return out

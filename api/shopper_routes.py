@@ -26,13 +26,12 @@ import redis
 from flask import Blueprint, Response, g, jsonify, request
 
 from api.auth import principal, require_scope
-from api.blueprints.products import similar_json, similar_params
-from api.blueprints.search import answer, read_search
 from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized, UnsupportedMediaType
 from api.params import as_bool
 from api.products_json import public_product
+from api.search_io import answer, check_id, read_search, similar_json, similar_params
 from api.shopper import COOKIE, COOKIE_MAX_AGE_S, HEADER, ShopperStore, new_anonymous_id, valid_id
 from indexer import NotFoundError
 from indexer.search import SearchPage, SearchRequest, SearchService
@@ -41,7 +40,6 @@ from indexer.search.taste import TASTE_WEIGHT, Taste
 bp = Blueprint("shopper", __name__)
 T = TypeVar("T")
 
-MAX_ID = 100
 ANON_ID_LEN = (16, 64)
 
 
@@ -105,14 +103,8 @@ def _read(fn: Callable[[ShopperStore], T], default: T) -> T:
     return state().guard.call("shopper", lambda _r: fn(profile), default)
 
 
-def _check_id(product_id: str) -> str:
-    if len(product_id) > MAX_ID or not product_id.isprintable():
-        raise BadRequest(f"a product id is at most {MAX_ID} printable characters")
-    return product_id
-
-
 def _require_product(product_id: str) -> None:
-    if not state().view().store.get([_check_id(product_id)]):
+    if not state().view().store.get([check_id(product_id)]):
         raise NotFoundError(f"no product with id {product_id!r}")
 
 
@@ -192,7 +184,7 @@ def add_favorite(product_id: str) -> Any:
 @bp.delete("/shopper/favorites/<product_id>")
 @require_scope("search", anonymous_ok=True)
 def remove_favorite(product_id: str) -> Any:
-    removed = _write(lambda p: p.remove_favorite(_check_id(product_id)))
+    removed = _write(lambda p: p.remove_favorite(check_id(product_id)))
     if not removed:
         raise NotFoundError(f"{product_id!r} is not a favourite")
     return jsonify({"id": product_id, "favorite": False})
@@ -264,7 +256,7 @@ def similar(product_id: str) -> Any:
     """Products like this one (by image, text or both), with the shopper's taste term."""
     st = state()
     service = st.search_service()
-    similar_request = similar_params(_check_id(product_id), ("taste",))
+    similar_request = similar_params(check_id(product_id), ("taste",))
     wanted, taste = _taste(service, request.args.get("taste"))
     found = service.similar(replace(similar_request, taste=taste))
     body = similar_json(st, found, product_id, similar_request.by)

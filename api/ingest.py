@@ -30,6 +30,7 @@ from indexer.errors import MediaError
 from indexer.media import accept_image
 from indexer.schema import PRODUCT_FIELDS
 from workers import Ingestion, QueueSettings, build_context, start_thread_worker
+from workers.jobs import remove_product
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ingest", __name__)
@@ -228,8 +229,9 @@ def patch_product(product_id: str) -> Any:
 def delete_product(product_id: str) -> Any:
     """Remove a product; an ingestion of it still waiting in the queue is cancelled too."""
     _stored(product_id)
-    ingestion().submissions.tombstone(product_id)
-    state().view().store.delete([product_id])
+    submissions = ingestion().submissions
+    # Now, not queued (the product is gone when the 204 is sent), through the feeds' deletion.
+    remove_product(submissions, state().view().store, product_id, submissions.tombstone(product_id).seq)
     return "", 204
 
 

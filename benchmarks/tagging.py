@@ -23,7 +23,7 @@ import numpy as np
 from benchmarks.results import write_json
 from encoder import load_encoder, load_image
 from indexer import Settings, read_catalog
-from indexer.pipeline import product_text
+from indexer.ingest import product_text
 from indexer.schema import TAGGED_FIELDS
 from workers.tagging import Tagger
 

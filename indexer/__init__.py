@@ -10,7 +10,8 @@ from indexer.errors import (
     StoreError,
 )
 from indexer.filters import FilterSpec, parse_cli_filters, parse_filters
-from indexer.pipeline import IndexReport, index_entries, product_text
+from indexer.ingest import product_text
+from indexer.pipeline import IndexReport, index_entries
 from indexer.schema import FILTER_FIELDS, Product, point_id
 from indexer.search import Hit, Query, Searcher, SearchResult
 from indexer.settings import Settings

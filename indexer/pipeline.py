@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from encoder import Encoder, ImageDecodeError, load_image
+from encoder import Encoder, ImageDecodeError
 from indexer.catalog import CatalogEntry, RowError
-from indexer.schema import Product
-from indexer.store.protocol import StoredPoint, VectorStore
-
-
-def product_text(product: Product) -> str:
-    """The text embedded as a product's ``text`` vector: its title plus the attributes a
-    shopper types that titles often leave out (occasion, season)."""
-    extras = [v.lower() for v in (product.occasion, product.season) if v]
-    return ", ".join([product.title, *extras])
-
-
-def content_hash(product: Product, image_bytes: bytes) -> str:
-    """Changes whenever anything embedded or stored for the product changes."""
-    digest = hashlib.sha256(json.dumps(asdict(product), sort_keys=True).encode())
-    digest.update(image_bytes)
-    return digest.hexdigest()[:32]
+from indexer.ingest import Ready, content_hash, ready, to_points
+from indexer.store.protocol import VectorStore
 
 
 @dataclass
@@ -75,7 +59,7 @@ def index_entries(
         batch = entries[start : start + batch_size]
         ids = [e.product.id for e in batch]
         existing = {} if force else {p.product_id: p.payload for p in store.get(ids)}
-        todo: list[tuple[CatalogEntry, str, object]] = []
+        todo: list[Ready] = []
         for entry in batch:
             raw = _read_image_bytes(entry, source)
             if isinstance(raw, RowError):
@@ -87,24 +71,12 @@ def index_entries(
                 report.unchanged += 1
                 continue
             try:
-                image = load_image(raw)
+                todo.append(ready(entry.product, raw))
             except ImageDecodeError as e:
                 reason = str(e).replace("<bytes>", "image")
                 report.skipped.append(RowError(source, entry.line, reason, entry.product.id))
-                continue
-            todo.append((entry, digest, image))
         if todo:
-            images = encoder.embed_images([img for _, _, img in todo])  # type: ignore[misc]
-            texts = encoder.embed_texts([product_text(e.product) for e, _, _ in todo])
-            points = [
-                StoredPoint(
-                    e.product.id,
-                    {**e.product.to_payload(), "model": encoder.model_id, "content_hash": digest},
-                    images[i],
-                    texts[i],
-                )
-                for i, (e, digest, _) in enumerate(todo)
-            ]
+            points = to_points(encoder, todo)
             store.upsert(points)
             report.indexed += len(points)
         if progress:

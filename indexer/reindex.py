@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from encoder import Encoder, ImageDecodeError, load_image
+from encoder import Encoder, ImageDecodeError
+from indexer.ingest import Ready, ready, to_points
 from indexer.live import LiveIndex
-from indexer.pipeline import content_hash, product_text
 from indexer.schema import Product
 from indexer.store.protocol import VERSION_FIELD, StoredPoint, VectorStore
 
@@ -49,25 +49,14 @@ def _image_bytes(ref: str, fetch: Fetcher | None) -> bytes:
 def _reembed(
     encoder: Encoder, points: list[StoredPoint], fetch: Fetcher | None, report: ReindexReport
 ) -> list[StoredPoint]:
-    ready, images = [], []
+    items: list[Ready] = []
     for p in points:
         product = Product.from_payload(p.payload)
         try:
-            raw = _image_bytes(product.image, fetch)
-            images.append(load_image(raw))
+            items.append(ready(product, _image_bytes(product.image, fetch), p.payload))
         except (OSError, ImageDecodeError, ValueError) as e:
             report.skipped.append(f"{p.product_id}: {e}")
-            continue
-        payload = {**p.payload, "model": encoder.model_id, "content_hash": content_hash(product, raw)}
-        ready.append((p.product_id, product, payload))
-    if not ready:
-        return []
-    image_vectors = encoder.embed_images(images)
-    text_vectors = encoder.embed_texts([product_text(product) for _, product, _ in ready])
-    return [
-        StoredPoint(pid, payload, image_vectors[i], text_vectors[i])
-        for i, (pid, _, payload) in enumerate(ready)
-    ]
+    return to_points(encoder, items)
 
 
 def _catch_up(

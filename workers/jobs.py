@@ -10,17 +10,18 @@ that fails is left for its own job, so one poison input never sinks its batch-ma
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from rq import Queue
 from rq.job import Job
 
-from encoder import ImageDecodeError, load_image
-from indexer.pipeline import content_hash, product_text
-from indexer.store.protocol import VERSION_FIELD, StoredPoint
+from encoder import ImageDecodeError
+from indexer.ingest import Ready, ready, to_points
+from indexer.store.protocol import VectorStore
 from workers.context import WorkerContext, get_context
-from workers.submissions import Submission
+from workers.submissions import Submission, Submissions
 from workers.tagging import prediction_payload
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,6 @@ JOB_FUNC = "workers.jobs.ingest_products"
 
 class IngestError(Exception):
     """A product that cannot be indexed; the message is the reason the storefront sees."""
-
-
-@dataclass
-class _Loaded:
-    submission: Submission
-    image_bytes: bytes
 
 
 def _image_location(ctx: WorkerContext, ref: str) -> str:
@@ -83,40 +78,33 @@ def _waiting_companions(ctx: WorkerContext, exclude: set[str], limit: int) -> li
 def index_submissions(ctx: WorkerContext, submissions: list[Submission]) -> dict[str, str | None]:
     """Embed, tag and upsert submissions together; product id -> None (indexed) or the failure."""
     outcome: dict[str, str | None] = {}
-    loaded: list[_Loaded] = []
-    images = []
+    items: list[Ready] = []
+    seqs: list[int] = []
     for sub in submissions:
+        product = sub.product
+        assert product is not None  # deletions never reach here
         try:
-            raw = _image_bytes(ctx, sub)
-            images.append(load_image(raw))
-            loaded.append(_Loaded(sub, raw))
+            items.append(ready(product, _image_bytes(ctx, sub)))
+            seqs.append(sub.seq)
         except (IngestError, ImageDecodeError) as e:
-            outcome[sub.product.id] = str(e).replace("<bytes>", "the image")
-    if loaded:
+            outcome[product.id] = str(e).replace("<bytes>", "the image")
+    if items:
         view = ctx.index.current()  # one model and collection for the whole batch
-        products = [item.submission.product for item in loaded]
-        image_vectors = view.encoder.embed_images(images)
-        text_vectors = view.encoder.embed_texts([product_text(p) for p in products])
-        predictions = ctx.tagger_for(view.encoder).predict(
-            products, image_vectors, text_vectors, min_confidence=ctx.queue_settings.tag_min_confidence
-        )
-        points = []
-        for i, item in enumerate(loaded):
-            product = item.submission.product
-            payload = {
-                **product.to_payload(),
-                "image": _image_location(ctx, product.image),
-                **prediction_payload(predictions[i]),
-                "model": view.encoder.model_id,
-                "content_hash": content_hash(product, item.image_bytes),
-                VERSION_FIELD: item.submission.seq,
-            }
-            points.append(StoredPoint(product.id, payload, image_vectors[i], text_vectors[i]))
+        products = [item.product for item in items]
+
+        def tags(image_vectors: np.ndarray, text_vectors: np.ndarray) -> list[dict[str, Any]]:
+            predictions = ctx.tagger_for(view.encoder).predict(
+                products, image_vectors, text_vectors, min_confidence=ctx.queue_settings.tag_min_confidence
+            )
+            return [{"image": _image_location(ctx, p.image), **prediction_payload(predictions[i])}
+                    for i, p in enumerate(products)]
+
+        points = to_points(view.encoder, items, extra=tags, versions=seqs)
         # Waits for the write: a job only succeeds once its product is durably stored.
         view.store.upsert_versioned(points)
-        for item in loaded:
-            ctx.submissions.mark_done(item.submission.product.id, item.submission.seq)
-            outcome[item.submission.product.id] = None
+        for item, seq in zip(items, seqs, strict=True):
+            ctx.submissions.mark_done(item.product.id, seq)
+            outcome[item.product.id] = None
     return outcome
 
 
@@ -167,18 +155,24 @@ def ingest_products(items: list[tuple[str, int]]) -> dict[str, object]:
     return {"products": status}
 
 
-def delete_product(product_id: str, seq: int) -> dict[str, object]:
-    """Remove a product (the RQ job a feed sync queues for products it no longer lists).
-
-    A submission newer than the deletion wins: the product was re-added after it was dropped.
-    """
-    ctx = get_context()
-    submission = ctx.submissions.get(product_id)
+def remove_product(
+    submissions: Submissions, store: VectorStore, product_id: str, seq: int
+) -> dict[str, object]:
+    """Remove version ``seq`` of a product from the store: every deletion (a feed dropping a
+    product, DELETE /products/{id}) goes through here. A submission newer than the deletion wins:
+    the product was re-added after it was dropped."""
+    submission = submissions.get(product_id)
     if submission is not None and submission.seq > seq:
         return {"product_id": product_id, "status": "superseded", "by_seq": submission.seq}
-    ctx.store.delete([product_id])
-    ctx.submissions.mark_done(product_id, seq)
+    store.delete([product_id])
+    submissions.mark_done(product_id, seq)
     return {"product_id": product_id, "status": "deleted"}
+
+
+def delete_product(product_id: str, seq: int) -> dict[str, object]:
+    """Remove a product (the RQ job a feed sync queues for products it no longer lists)."""
+    ctx = get_context()
+    return remove_product(ctx.submissions, ctx.store, product_id, seq)
 
 
 def reindex_collection(spec: str) -> dict[str, object]:

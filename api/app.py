@@ -30,13 +30,13 @@ from api.metrics import Metrics
 from api.rate_window import NAME as RATE_WINDOW
 from api.redis_guard import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, RedisGuard, connect
 from api.security import register_security_headers
-from api.settings import ApiSettings
 from api.tokens import TokenIssuer
 from encoder import Encoder
 from indexer import Searcher, Settings, VectorStore, open_store
 from indexer.live import LiveIndex
 from indexer.media import FetchPolicy
 from indexer.search.facets import FacetCounter
+from settings.api import ApiSettings
 
 log = logging.getLogger(__name__)
 

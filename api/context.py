@@ -11,13 +11,13 @@ from flask_limiter import Limiter
 from api.analytics import Analytics
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
-from api.settings import ApiSettings
 from api.tokens import TokenIssuer
 from indexer import Settings
 from indexer.live import IndexView, LiveIndex
 from indexer.media import FetchPolicy, fetch_image_bytes
 from indexer.search import SearchService
 from indexer.search.facets import FacetCounter
+from settings.api import ApiSettings
 
 EXTENSION = "vitrine"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from api.app import create_app, tune_server_process, warm_vector_cache
 from api.ingest import start_embedded_workers
-from api.settings import ApiSettings
+from settings.api import ApiSettings
 
 tune_server_process(ApiSettings.from_env())
 app = create_app()

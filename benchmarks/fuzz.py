@@ -110,7 +110,7 @@ def _fuzz_search() -> None:
 
     with atheris.instrument_imports(include=OURS):
         from api.app import create_app
-        from api.settings import ApiSettings
+        from settings.api import ApiSettings
     from indexer import EdgeStore, Settings, index_entries, read_catalog
     from tests.conftest import make_tiny_model
 

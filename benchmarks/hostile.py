@@ -195,10 +195,10 @@ def header_and_path_cases() -> list[tuple[str, str, str, dict[str, str]]]:
 def run() -> dict[str, Any]:
     from api.app import create_app
     from api.clients import create_client
-    from api.settings import ApiSettings
     from encoder import Encoder
     from indexer import EdgeStore, Settings, index_entries, read_catalog
     from indexer.media import FetchPolicy
+    from settings.api import ApiSettings
     from tests.conftest import make_tiny_model
 
     tmp = Path(tempfile.mkdtemp())

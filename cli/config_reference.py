@@ -13,9 +13,9 @@ import re
 from dataclasses import MISSING, fields
 from typing import Any
 
-from api.settings import ApiSettings
-from indexer.settings import Settings
-from workers.settings import QueueSettings
+from settings.api import ApiSettings
+from settings.core import Settings
+from settings.queue import QueueSettings
 
 READERS: list[tuple[type, str]] = [
     (Settings, "search core: CLI, API, workers"),

@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 import redis
 
-from api.settings import ApiSettings
 from cli.group import cli
 from encoder import load_encoder
 from indexer import IndexerError, Settings, open_store
+from settings.api import ApiSettings
 from workers import Ingestion, QueueSettings
 
 MIN_FREE_BYTES = 1 << 30

@@ -14,10 +14,10 @@ import click
 import redis
 
 from api.clients import create_client, delete_client, list_clients, parse_scopes
-from api.settings import ApiSettings
 from cli.group import cli
 from indexer import Settings, StoreError
 from indexer.store.host_process import HostProcess
+from settings.api import ApiSettings
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from indexer.ingest import product_text
 from indexer.pipeline import IndexReport, index_entries
 from indexer.schema import FILTER_FIELDS, Product, point_id
 from indexer.search import Hit, Query, Searcher, SearchResult
-from indexer.settings import Settings
 from indexer.store.backends import open_store
 from indexer.store.client import ClientStore
 from indexer.store.edge import EdgeStore
 from indexer.store.protocol import StoredPoint, VectorStore
+from settings.core import Settings
 
 __all__ = [
     "FILTER_FIELDS",

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from encoder import Encoder, EncoderError
 from indexer.errors import IndexerError
 from indexer.search import Searcher
-from indexer.settings import Settings
 from indexer.store.protocol import VectorStore
+from settings.core import Settings
 
 log = logging.getLogger(__name__)
 

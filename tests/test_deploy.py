@@ -14,9 +14,9 @@ import redis
 import yaml
 
 from api.app import create_app
-from api.settings import ApiSettings
 from cli.config_reference import rows
 from indexer import Settings
+from settings.api import ApiSettings
 
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())

@@ -16,11 +16,11 @@ import pytest
 from encoder import Encoder
 from indexer import EdgeStore, ModelMismatchError, StoredPoint, StoreError, parse_filters
 from indexer.catalog import CatalogEntry
-from indexer.settings import Settings
 from indexer.store.host import StoreHost
 from indexer.store.host_process import HostProcess
 from indexer.store.remote import HostConnection, RemoteStore
 from indexer.store.wire import NEXT
+from settings.core import Settings
 
 FIELDS = ("id", "content_hash")
 Connect = Callable[..., RemoteStore]

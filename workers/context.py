@@ -13,7 +13,7 @@ import redis
 from encoder import Encoder, load_encoder
 from indexer import Settings, VectorStore, open_store
 from indexer.live import LiveIndex
-from workers.settings import QueueSettings
+from settings.queue import QueueSettings
 from workers.submissions import Submissions
 from workers.tagging import Tagger
 

@@ -11,8 +11,8 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from indexer.schema import Product
+from settings.queue import QueueSettings
 from workers.jobs import delete_product, ingest_products
-from workers.settings import QueueSettings
 from workers.submissions import Submissions
 
 FAILURE_TTL_S = 30 * 24 * 3600  # failed jobs stay visible (and retryable) for a month

@@ -13,10 +13,10 @@ import redis
 from rq import Queue
 
 from indexer.catalog import RowError
+from settings.queue import QueueSettings
 from workers.context import Fetcher
 from workers.feeds import parse_feed
 from workers.queueing import Ingestion
-from workers.settings import QueueSettings
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from typing import Protocol
 import numpy as np
 
 from indexer.filters import FilterSpec
-from indexer.settings import Settings
 from indexer.store.change_log import Mark
 from indexer.store.protocol import TracksChanges, VectorStore
 from indexer.store.vector_cache import CONTENT_HASH, VectorCache
+from settings.core import Settings
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from indexer.search.encoding import DirectEncoder, QueryEncoder, encode_query
 from indexer.search.model import Query, SearchResult, SimilarRequest, check_query, check_similar
 from indexer.search.ranking import Explainer, ScoreTerm, score
 from indexer.search.values import KnownValues
-from indexer.settings import Settings
 from indexer.store.protocol import VectorStore
 from indexer.store.vector_cache import VectorCache
+from settings.core import Settings
 
 SIMILAR_ALPHA = {"image": 1.0, "text": 0.0, "both": 0.5}
 

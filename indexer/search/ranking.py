@@ -18,9 +18,9 @@ from indexer.rerank import ranking, rerank
 from indexer.schema import Product
 from indexer.search.candidates import Candidates
 from indexer.search.model import Hit
-from indexer.settings import Settings
 from indexer.store.protocol import VectorStore
 from indexer.store.vector_cache import VectorCache
+from settings.core import Settings
 
 FORMULA = "score = w_image * s_image + w_text * s_text"
 

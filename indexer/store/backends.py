@@ -3,11 +3,11 @@ embedded store through its host when VITRINE_STORE_SOCKET is set."""
 
 from __future__ import annotations
 
-from indexer.settings import Settings
 from indexer.store.client import ClientStore
 from indexer.store.edge import EdgeStore
 from indexer.store.protocol import VectorStore
 from indexer.store.remote import RemoteStore
+from settings.core import Settings
 
 
 def open_store(settings: Settings) -> VectorStore:

@@ -12,8 +12,8 @@ from pathlib import Path
 from types import TracebackType
 
 from indexer.errors import StoreError
-from indexer.settings import Settings
 from indexer.store.remote import HostUnreachable, RemoteStore
+from settings.core import Settings
 
 READY_TIMEOUT_S = 60.0
 

@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 
 from api.app import create_app
 from api.clients import create_client
-from api.settings import ApiSettings
 from encoder import Encoder
 from indexer import EdgeStore, Settings
+from settings.api import ApiSettings
 
 
 @pytest.fixture

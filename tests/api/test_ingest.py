@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.app import create_app
-from api.settings import ApiSettings
 from encoder import Encoder
 from indexer import EdgeStore, Settings, index_entries
 from indexer.catalog import CatalogEntry
+from settings.api import ApiSettings
 from workers import build_context, set_context
 from workers.worker import make_worker
 

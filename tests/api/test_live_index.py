@@ -8,11 +8,11 @@ import redis
 from api_test_helpers import settle
 
 from api.app import create_app
-from api.settings import ApiSettings
 from encoder import Encoder
 from indexer import EdgeStore, Settings, index_entries
 from indexer.catalog import CatalogEntry
 from indexer.reindex import reindex
+from settings.api import ApiSettings
 from tests.conftest import make_tiny_model
 
 

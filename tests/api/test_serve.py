@@ -23,12 +23,12 @@ import redis
 from api_test_helpers import REDIS_URL, SECRET, settle
 
 from api.app import create_app
-from api.settings import ApiSettings
 from benchmarks.api_load import descendant_pids
 from encoder import Encoder
 from indexer import EdgeStore, Settings
 from indexer.store.host import StoreHost
 from indexer.store.remote import RemoteStore
+from settings.api import ApiSettings
 
 START_TIMEOUT_S = 90
 

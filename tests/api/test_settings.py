@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from api.settings import ApiSettings
 from indexer import EdgeStore, parse_filters
 from indexer.search.facets import FacetCounter
+from settings.api import ApiSettings
 
 
 def test_from_env_parses_every_kind() -> None:

@@ -19,9 +19,9 @@ from ui_helpers import CHROMIUM_ARGS, DESKTOP
 
 from api.app import create_app
 from api.clients import create_client
-from api.settings import ApiSettings
 from encoder import Encoder
 from indexer import EdgeStore, Settings
+from settings.api import ApiSettings
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # the UI tests' own database (the API tests use 15)
 

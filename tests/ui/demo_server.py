@@ -22,9 +22,9 @@ from werkzeug.serving import make_server  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.clients import create_client  # noqa: E402
 from api.redis_guard import connect  # noqa: E402
-from api.settings import ApiSettings  # noqa: E402
 from encoder import Encoder  # noqa: E402
 from indexer import EdgeStore, Settings, index_entries, read_catalog  # noqa: E402
+from settings.api import ApiSettings  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 

@@ -1,6 +1,6 @@
 """The API's settings, read from the environment once (``VITRINE_*``).
 
-The search core has its own settings (``indexer.settings.Settings``); these are
+The search core has its own settings (``settings.core.Settings``); these are
 only what the HTTP layer adds: Redis, tokens, limits, CORS, uploads, fetching.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from indexer.settings import read_env
+from settings.core import read_env
 
 MIN_SECRET_BYTES = 32
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from indexer.settings import read_env
+from settings.core import read_env
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,1 @@
+"""Settings: every tunable of Vitrine, read from the environment in one place."""

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import warnings
 from collections.abc import Callable
 
 import torch
 from torch import nn
+
+from settings.env import environ
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def switch_on(variable: str, requested: bool | None = None) -> bool:
     """``requested``, or the environment ``variable`` (on unless it says 0/false/no/off)."""
     if requested is not None:
         return requested
-    return os.environ.get(variable, "1").strip().lower() not in _FALSE
+    return environ().get(variable, "1").strip().lower() not in _FALSE
 
 
 def int8_text_wanted(requested: bool | None = None) -> bool:

@@ -6,12 +6,11 @@ only what the HTTP layer adds: Redis, tokens, limits, CORS, uploads, fetching.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from settings.core import read_env
+from settings.env import environ, read_env
 
 MIN_SECRET_BYTES = 32
 
@@ -77,7 +76,7 @@ class ApiSettings:
         Raises:
             ValueError: a variable that does not parse, or a JWT secret that is too short.
         """
-        env = os.environ if env is None else env
+        env = environ() if env is None else env
         names = {
             "environment": "VITRINE_ENV",
             "redis_url": "VITRINE_REDIS_URL",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from settings.core import read_env
+from settings.env import environ, read_env
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +42,7 @@ class QueueSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> QueueSettings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``."""
-        env = os.environ if env is None else env
+        env = environ() if env is None else env
         names = {
             "redis_url": "VITRINE_REDIS_URL",
             "queue": "VITRINE_QUEUE",

@@ -21,6 +21,7 @@ from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
 
 from encoder import EncoderError, ImageDecodeError
+from errors import VitrineError
 from indexer.errors import (
     BadImage,
     FetchFailed,
@@ -38,7 +39,7 @@ from indexer.errors import (
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
+class ApiError(VitrineError):
     """Base class: an error with an HTTP status and a machine-readable code."""
 
     status_code = 500

@@ -15,13 +15,15 @@ from typing import Any, Literal
 import jwt
 import redis
 
+from errors import VitrineError
+
 ISSUER = "vitrine"
 ALGORITHM = "HS256"
 BLOCK_KEY = "vitrine:revoked:{}"
 TokenType = Literal["access", "refresh"]
 
 
-class TokenError(Exception):
+class TokenError(VitrineError):
     """A token that is malformed, badly signed, expired, or of the wrong type."""
 
 

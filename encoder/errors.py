@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+from errors import VitrineError
 
-class EncoderError(Exception):
+
+class EncoderError(VitrineError):
     """Base class of every error the encoder raises."""
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from errors import VitrineError
 from indexer.schema import PRODUCT_FIELDS, Product
 
 CSV_COLUMNS = {
@@ -51,7 +52,7 @@ CSV_NAME = "styles.csv"
 JSONL_NAME = "products.jsonl"
 
 
-class CatalogError(Exception):
+class CatalogError(VitrineError):
     """The catalog as a whole cannot be read (missing folder, no CSV or JSONL, wrong header)."""
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from errors import SettingsError
 from settings.env import environ, read_env
 
 MIN_SECRET_BYTES = 32
@@ -105,23 +106,23 @@ class ApiSettings:
     def validate(self) -> None:
         """Raise ValueError for values that would make the API unsafe or unusable."""
         if self.environment not in ("development", "production"):
-            raise ValueError(f"VITRINE_ENV must be development or production, not {self.environment!r}")
+            raise SettingsError(f"VITRINE_ENV must be development or production, not {self.environment!r}")
         if self.environment == "production" and self.jwt_secret is None:
-            raise ValueError(
+            raise SettingsError(
                 "VITRINE_ENV=production needs VITRINE_JWT_SECRET: set it to 32 or more random bytes "
                 "(e.g. `openssl rand -hex 32`), the same for every API process, so that tokens are "
                 "signed with a key that is not a default and survives restarts"
             )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
-            raise ValueError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+            raise SettingsError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+                raise SettingsError(f"{name} must be positive")
         if not 0 <= self.gil_switch_ms <= 1000:
-            raise ValueError("gil_switch_ms must be 0 (automatic) or a switch interval up to 1000 ms")
+            raise SettingsError("gil_switch_ms must be 0 (automatic) or a switch interval up to 1000 ms")
         if self.max_in_flight < 0:
-            raise ValueError("max_in_flight must be 0 (one per core) or more")
+            raise SettingsError("max_in_flight must be 0 (one per core) or more")
         for origin in self.cors_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):
-                raise ValueError(f"CORS origin {origin!r} must be a full origin such as https://shop.example")
+                raise SettingsError(f"CORS origin {origin!r} must be a full origin such as https://shop.example")
 

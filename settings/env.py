@@ -9,6 +9,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from errors import SettingsError
+
 
 def environ() -> Mapping[str, str]:
     """The process environment; nothing else in Vitrine reads ``os.environ``."""
@@ -31,7 +33,7 @@ def parse_value(kind: Any, raw: str) -> Any:
         return float(raw)
     if kind == "bool":
         if raw.lower() not in _TRUE | _FALSE:
-            raise ValueError(raw)
+            raise SettingsError(raw)
         return raw.lower() in _TRUE
     if kind == "Path":
         return Path(raw)
@@ -58,5 +60,5 @@ def read_env(cls: type, names: Mapping[str, str], env: Mapping[str, str]) -> dic
         try:
             values[name] = parse_value(kinds[name], raw)
         except ValueError:
-            raise ValueError(f"{var}={raw!r} is not a valid {kinds[name]}") from None
+            raise SettingsError(f"{var}={raw!r} is not a valid {kinds[name]}") from None
     return values

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from errors import VitrineError
 from indexer.catalog import RowError, build_product
 from indexer.schema import Product
 from workers.tagging import DEFAULT_LABELS
@@ -30,7 +31,7 @@ GENDERS = {"male": "Men", "men": "Men", "female": "Women", "women": "Women", "un
 _PRICE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)")
 
 
-class FeedError(Exception):
+class FeedError(VitrineError):
     """The feed as a whole cannot be read (unknown format, broken JSON, no header)."""
 
 

@@ -18,6 +18,7 @@ from rq import Queue
 from rq.job import Job
 
 from encoder import ImageDecodeError
+from errors import VitrineError
 from indexer.ingest import Ready, ready, to_points
 from indexer.store.protocol import VectorStore
 from workers.context import WorkerContext, get_context
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 JOB_FUNC = "workers.jobs.ingest_products"
 
 
-class IngestError(Exception):
+class IngestError(VitrineError):
     """A product that cannot be indexed; the message is the reason the storefront sees."""
 
 

@@ -13,6 +13,7 @@ import struct
 from collections.abc import Iterable
 from typing import Any
 
+from errors import VitrineError
 from indexer.store.protocol import StoredPoint
 
 HEADER = struct.Struct("!I")
@@ -22,7 +23,7 @@ OPEN, SCROLL, NEXT, PING = "__open__", "__scroll__", "__next__", "__ping__"
 MAX_FRAME = 1 << 30  # a scroll page or an upsert batch is megabytes at most; a larger length is garbage
 
 
-class WireError(ConnectionError):
+class WireError(VitrineError, ConnectionError):
     """The other end closed the connection or sent something that is not a frame."""
 
 

@@ -2,7 +2,7 @@
 
 Every function takes L2-normalised embeddings or a similarity matrix and boolean
 relevance, so the quality benchmark's numbers can be checked on small examples
-with known answers (tests/test_quality.py).
+with known answers (tests/benchmarks/test_quality.py).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from indexer import EdgeStore, ModelMismatchError, Searcher, StoreError, index_e
 from indexer.catalog import CatalogEntry
 from indexer.schema import POINT_NAMESPACE
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_point_id_is_uuid5_of_product_id() -> None:

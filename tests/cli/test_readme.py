@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cli.config_reference import READERS, markdown, rows
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_configuration_table_matches_the_code() -> None:

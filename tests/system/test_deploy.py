@@ -18,7 +18,7 @@ from cli.config_reference import rows
 from indexer import Settings
 from settings.api import ApiSettings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 QDRANT = yaml.safe_load((REPO / "qdrant_config.yaml").read_text())
 APP_SERVICES = ("api", "worker")

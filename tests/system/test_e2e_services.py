@@ -20,7 +20,7 @@ from encoder import Encoder
 from indexer import EdgeStore, index_entries
 from indexer.catalog import CatalogEntry
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/12"
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi import COMMON, INT, STR, _error, _json, _obj, _product_param, _ref
+from api.openapi.parts import COMMON, INT, STR, as_json, error, obj, product_param, ref
 
 TOKEN = [{"bearerAuth": []}]
-AUTH = {"401": _error("No valid access token"), "403": _error("The token lacks the needed scope")}
+AUTH = {"401": error("No valid access token"), "403": error("The token lacks the needed scope")}
 
 
 def _job_param() -> dict[str, Any]:
@@ -16,7 +16,7 @@ def _job_param() -> dict[str, Any]:
 
 def ingest_schemas() -> dict[str, Any]:
     text = {"type": "string", "minLength": 1}
-    submission = _obj(
+    submission = obj(
         {
             "id": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 100}, INT]},
             "title": text,
@@ -40,7 +40,7 @@ def ingest_schemas() -> dict[str, Any]:
         required=("id", "title"),
         extra=False,
     ) | {"description": "A product with exactly one of image_url or image_base64 (or a multipart image)"}
-    job = _obj(
+    job = obj(
         {
             "id": STR,
             "status": {
@@ -68,25 +68,25 @@ def ingest_schemas() -> dict[str, Any]:
     )
     return {
         "ProductSubmission": submission,
-        "ProductUpload": _obj(
+        "ProductUpload": obj(
             {
                 "product": {"type": "string", "description": "ProductSubmission as JSON text"},
                 "image": {"type": "string", "format": "binary"},
             },
             required=("product", "image"),
         ),
-        "Accepted": _obj(
+        "Accepted": obj(
             {
                 "accepted": INT,
                 "jobs": {
                     "type": "array",
-                    "items": _obj({"id": STR, "product_ids": {"type": "array", "items": STR}}),
+                    "items": obj({"id": STR, "product_ids": {"type": "array", "items": STR}}),
                 },
             },
             required=("accepted", "jobs"),
         ),
         "Job": job,
-        "ProductPatch": _obj(
+        "ProductPatch": obj(
             {
                 "price": {"type": "number", "minimum": 0},
                 "stock": {"type": "integer", "minimum": 0},
@@ -100,9 +100,9 @@ def ingest_schemas() -> dict[str, Any]:
 
 def ingest_paths() -> dict[str, Any]:
     bad_upload = {
-        "413": _error("Image or body over the size cap"),
-        "415": _error("Not JSON or multipart, or the image is not JPEG/PNG/WEBP"),
-        "503": _error("The ingestion queue (Redis) is unavailable"),
+        "413": error("Image or body over the size cap"),
+        "415": error("Not JSON or multipart, or the image is not JPEG/PNG/WEBP"),
+        "503": error("The ingestion queue (Redis) is unavailable"),
     }
     return {
         "/api/v1/products": {
@@ -115,20 +115,20 @@ def ingest_paths() -> dict[str, Any]:
                         "application/json": {
                             "schema": {
                                 "oneOf": [
-                                    _ref("ProductSubmission"),
+                                    ref("ProductSubmission"),
                                     {
                                         "type": "array",
-                                        "items": _ref("ProductSubmission"),
+                                        "items": ref("ProductSubmission"),
                                         "minItems": 1,
                                         "maxItems": 1000,
                                     },
                                 ]
                             }
                         },
-                        "multipart/form-data": {"schema": _ref("ProductUpload")},
+                        "multipart/form-data": {"schema": ref("ProductUpload")},
                     },
                 },
-                "responses": {"202": _json(_ref("Accepted"), "Queued"), **COMMON, **AUTH, **bad_upload},
+                "responses": {"202": as_json(ref("Accepted"), "Queued"), **COMMON, **AUTH, **bad_upload},
             }
         },
         "/api/v1/jobs": {
@@ -143,11 +143,11 @@ def ingest_paths() -> dict[str, Any]:
                     }
                 ],
                 "responses": {
-                    "200": _json(
-                        _obj(
+                    "200": as_json(
+                        obj(
                             {
-                                "counts": _obj({"queued": INT, "started": INT, "failed": INT}),
-                                "failed": {"type": "array", "items": _ref("Job")},
+                                "counts": obj({"queued": INT, "started": INT, "failed": INT}),
+                                "failed": {"type": "array", "items": ref("Job")},
                             }
                         )
                     ),
@@ -161,7 +161,7 @@ def ingest_paths() -> dict[str, Any]:
                 "summary": "What became of an ingestion job (scope ingest)",
                 "security": TOKEN,
                 "parameters": [_job_param()],
-                "responses": {"200": _json(_ref("Job")), **COMMON, **AUTH, "404": _error("No such job")},
+                "responses": {"200": as_json(ref("Job")), **COMMON, **AUTH, "404": error("No such job")},
             }
         },
         "/api/v1/jobs/{job_id}/retry": {
@@ -170,10 +170,10 @@ def ingest_paths() -> dict[str, Any]:
                 "security": TOKEN,
                 "parameters": [_job_param()],
                 "responses": {
-                    "202": _json(_obj({"id": STR, "status": STR}), "Queued again"),
+                    "202": as_json(obj({"id": STR, "status": STR}), "Queued again"),
                     **COMMON,
                     **AUTH,
-                    "404": _error("Not in the failed registry"),
+                    "404": error("Not in the failed registry"),
                 },
             }
         },
@@ -186,28 +186,28 @@ def product_write_operations() -> dict[str, Any]:
         "patch": {
             "summary": "Change price, stock or occasion without re-embedding (scope ingest)",
             "security": TOKEN,
-            "parameters": [_product_param()],
+            "parameters": [product_param()],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("ProductPatch")}},
+                "content": {"application/json": {"schema": ref("ProductPatch")}},
             },
             "responses": {
-                "200": _json(_obj({"id": STR, "updated": {"type": "array", "items": STR}})),
+                "200": as_json(obj({"id": STR, "updated": {"type": "array", "items": STR}})),
                 **COMMON,
                 **AUTH,
-                "404": _error("No such product"),
-                "415": _error("Body is not JSON"),
+                "404": error("No such product"),
+                "415": error("Body is not JSON"),
             },
         },
         "delete": {
             "summary": "Remove a product, cancelling any queued ingestion of it (scope ingest)",
             "security": TOKEN,
-            "parameters": [_product_param()],
+            "parameters": [product_param()],
             "responses": {
                 "204": {"description": "Removed"},
                 **COMMON,
                 **AUTH,
-                "404": _error("No such product"),
+                "404": error("No such product"),
             },
         },
     }

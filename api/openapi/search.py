@@ -1,0 +1,217 @@
+"""The OpenAPI description of the search, product, auth and ops endpoints.
+
+Written by hand beside the code it describes; tests check that the real responses
+validate against the schemas here, so the two cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.openapi.parts import (
+    ANONYMOUS_OR_TOKEN,
+    AUTH_ERRORS,
+    COMMON,
+    INT,
+    JSON_BODY_ERRORS,
+    NULLABLE_INT,
+    NUM,
+    STR,
+    TEXT_PATTERN,
+    as_json,
+    error,
+    limited,
+    obj,
+    product_param,
+    ref,
+)
+from api.params import SEARCH_KEYS
+from indexer.schema import FILTER_FIELDS, KEYWORD_FIELDS
+from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
+from indexer.search.model import SORTS
+
+
+def _filter_schema() -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for name, kind in FILTER_FIELDS.items():
+        rng = obj({k: NUM for k in ("gte", "lte", "gt", "lt")}, extra=False) | {"minProperties": 1}
+        if kind == "keyword":
+            value = {"type": "string", "minLength": 1, "maxLength": 200}
+            properties[name] = {"oneOf": [value, {"type": "array", "items": value, "minItems": 1,
+                                                  "maxItems": 100}]}
+        elif kind == "integer":
+            properties[name] = {"oneOf": [INT, {"type": "array", "items": INT, "minItems": 1,
+                                                "maxItems": 100}, rng]}
+        else:
+            properties[name] = rng
+    return obj(properties, extra=False) | {
+        "description": "All fields must match (AND); a list matches any of its values. Keyword values "
+                       "are matched case-insensitively to the catalog's spelling; an unknown value "
+                       "is a 400 listing the valid ones."}
+
+
+def search_schemas() -> dict[str, Any]:
+    product = obj({
+        "id": STR, "title": STR, "image": {"type": "string", "description": "URL of the photo"},
+        **{name: (STR if kind == "keyword" else INT if kind == "integer" else NUM)
+           for name, kind in FILTER_FIELDS.items()},
+    }, required=("id", "title"))
+    breakdown = obj({
+        "s_image": NUM, "s_text": NUM, "alpha": NUM,
+        "weights": obj({"image": NUM, "text": NUM}), "formula": STR, "candidate_rank": INT,
+        "matched_filters": {"type": "object"},
+    }, required=("s_image", "s_text", "alpha", "weights"))
+    hit = obj({"id": STR, "score": NUM, "breakdown": ref("Breakdown"), "product": ref("Product")},
+               required=("id", "score", "breakdown", "product"))
+    timings = {"type": "object", "additionalProperties": NUM,
+               "description": "Milliseconds per stage: fetch (image_url), encode, candidates, rerank, "
+                              "facets, total"}
+    tokens = obj({"access_token": STR, "refresh_token": STR, "token_type": {"type": "string",
+                   "enum": ["Bearer"]}, "expires_in": INT, "scope": STR},
+                  required=("access_token", "refresh_token", "expires_in"))
+    return {
+        "Error": obj({"error": STR, "message": STR}, required=("error", "message")),
+        "Product": product,
+        "Breakdown": breakdown,
+        "Hit": hit,
+        "Filters": _filter_schema(),
+        "SearchRequest": obj({
+            "text": {"type": "string", "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN},
+            "image_url": {"type": "string", "maxLength": 2048,
+                          "description": "http(s) URL of a JPEG/PNG/WEBP on a public address"},
+            "alpha": {"type": "number", "minimum": 0, "maximum": 1,
+                      "description": "Image weight when both text and an image are given"},
+            "filters": ref("Filters"),
+            "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 10},
+            "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            "sort": {"type": "string", "enum": list(SORTS), "default": "relevance",
+                     "description": "Other than relevance: reorders the 100 most relevant matches"},
+            "facets": {"type": "boolean", "default": True},
+            "exact": {"type": "boolean", "default": False,
+                      "description": "Brute-force candidate search (needs the admin scope)"},
+        }, extra=False) | {"description": "At least one of text, image_url (or an uploaded image).",
+                           "anyOf": [{"required": ["text"]}, {"required": ["image_url"]}]},
+        "SearchUpload": obj({
+            "image": {"type": "string", "format": "binary", "description": "JPEG, PNG or WEBP"},
+            **{k: STR for k in SEARCH_KEYS if k != "image_url"},
+        }, extra=False),
+        "Page": obj({"k": INT, "offset": INT, "returned": INT, "next_offset": NULLABLE_INT,
+                      "total_matching": NULLABLE_INT}, required=("k", "offset", "returned")),
+        "SearchResponse": obj({
+            "results": {"type": "array", "items": ref("Hit")},
+            "candidates": INT,
+            "filters": {"type": "object", "description": "The filters as applied (canonical spelling)"},
+            "facets": obj({name: {"type": "object", "additionalProperties": INT}
+                            for name in KEYWORD_FIELDS}),
+            "page": ref("Page"), "sort": STR, "model": STR, "timings": timings,
+        }, required=("results", "candidates", "filters", "page", "timings")),
+        "SimilarResponse": obj({
+            "results": {"type": "array", "items": ref("Hit")}, "candidates": INT,
+            "filters": {"type": "object"}, "timings": timings, "anchor": STR,
+            "by": {"type": "string", "enum": ["image", "text", "both"]}, "page": ref("Page"),
+        }, required=("results", "anchor", "by")),
+        "Suggestion": obj({
+            "slot": {"type": "string", "enum": ["top", "bottom", "footwear", "accessory"]},
+            "product": ref("Product"), "score": NUM, "similarity": NUM, "reason": STR,
+            "rules": obj({"gender": {"type": "boolean"}, "occasion": {"type": "boolean"},
+                           "season": {"type": "boolean"}, "colour": {"type": "boolean"}}),
+        }, required=("slot", "product", "reason")),
+        "CompleteTheLook": obj({
+            "anchor": ref("Product"), "suggestions": {"type": "array", "items": ref("Suggestion")},
+            "note": STR,
+        }, required=("anchor", "suggestions")),
+        "TokenRequest": obj({"client_id": {"type": "string", "minLength": 1},
+                              "client_secret": {"type": "string", "minLength": 1}},
+                             required=("client_id", "client_secret"), extra=False),
+        "RefreshRequest": obj({"refresh_token": {"type": "string", "minLength": 1}},
+                               required=("refresh_token",), extra=False),
+        "RevokeRequest": obj({"refresh_token": STR}, extra=False),
+        "Tokens": tokens,
+        "Ready": obj({"status": {"type": "string", "enum": ["ready", "degraded", "unavailable"]},
+                       "checks": {"type": "object"}, "degraded": {"type": "array", "items": STR}},
+                      required=("status", "checks", "degraded")),
+    }
+
+
+def search_paths() -> dict[str, Any]:
+    search_errors = {**COMMON, **AUTH_ERRORS,
+                     "413": error("Upload or fetched image over the size cap"),
+                     "415": error("Body is not JSON or multipart, or the image is not JPEG/PNG/WEBP"),
+                     "422": error("image_url could not be fetched")}
+    product_errors = {**COMMON, **AUTH_ERRORS, "404": error("No such product")}
+    return {
+        "/api/v1/search": {"post": {
+            "summary": "Search by text, image or both, with filters, facets and pages",
+            "security": ANONYMOUS_OR_TOKEN,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": ref("SearchRequest")},
+                "multipart/form-data": {"schema": ref("SearchUpload")},
+            }},
+            "responses": {"200": limited(ref("SearchResponse")), **search_errors},
+        }},
+        "/api/v1/products/{product_id}": {"get": {
+            "summary": "One product", "security": ANONYMOUS_OR_TOKEN, "parameters": [product_param()],
+            "responses": {"200": limited(obj({"product": ref("Product")}, required=("product",))),
+                          **product_errors},
+        }},
+        "/api/v1/products/{product_id}/image": {"get": {
+            "summary": "The product photo", "security": ANONYMOUS_OR_TOKEN,
+            "parameters": [product_param()],
+            "responses": {"200": {"description": "The image", "content": {
+                "image/jpeg": {}, "image/png": {}, "image/webp": {}}}, **product_errors},
+        }},
+        "/api/v1/products/{product_id}/similar": {"get": {
+            "summary": "Products like this one by image, text or both, honouring filters",
+            "security": ANONYMOUS_OR_TOKEN,
+            "parameters": [
+                product_param(),
+                {"name": "by", "in": "query", "schema": {"type": "string", "enum": ["image", "text", "both"],
+                                                         "default": "image"}},
+                {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_K}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                             "maximum": MAX_OFFSET}},
+                {"name": "filters", "in": "query", "description": "The Filters object as JSON text",
+                 "schema": {"type": "string"}},
+            ],
+            "responses": {"200": limited(ref("SimilarResponse")), **product_errors},
+        }},
+        "/api/v1/products/{product_id}/complete-the-look": {"get": {
+            "summary": "One suggestion per complementary slot, each with the reason it was chosen",
+            "security": ANONYMOUS_OR_TOKEN, "parameters": [product_param()],
+            "responses": {"200": limited(ref("CompleteTheLook")), **product_errors},
+        }},
+        "/api/v1/auth/token": {"post": {
+            "summary": "Exchange client credentials for an access and a refresh token", "security": [],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": ref("TokenRequest")}}},
+            "responses": {"200": limited(ref("Tokens")), **COMMON,
+                          "401": error("Unknown client or wrong secret"),
+                          **JSON_BODY_ERRORS, "503": error("Redis unavailable")},
+        }},
+        "/api/v1/auth/refresh": {"post": {
+            "summary": "Trade a refresh token (single use) for a new pair", "security": [],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": ref("RefreshRequest")}}},
+            "responses": {"200": limited(ref("Tokens")), **COMMON,
+                          "401": error("Invalid, expired, used or revoked refresh token"),
+                          **JSON_BODY_ERRORS, "503": error("Redis unavailable")},
+        }},
+        "/api/v1/auth/revoke": {"post": {
+            "summary": "Revoke the calling access token and optionally a refresh token",
+            "security": [{"bearerAuth": []}],
+            "requestBody": {"required": False,
+                            "content": {"application/json": {"schema": ref("RevokeRequest")}}},
+            "responses": {"200": limited(obj({"revoked": INT}, required=("revoked",))), **COMMON,
+                          "401": error("No valid access token"), **JSON_BODY_ERRORS,
+                          "503": error("Redis unavailable")},
+        }},
+        "/api/v1/health": {"get": {"summary": "Alive", "security": [],
+                                   "responses": {"200": as_json(obj({"status": STR}))}}},
+        "/api/v1/ready": {"get": {"summary": "Ready to serve (lists degraded modes)", "security": [],
+                                  "responses": {"200": as_json(ref("Ready")),
+                                                "503": as_json(ref("Ready"), "Not ready")}}},
+        "/api/v1/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {
+            "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": STR}}}}}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                         "responses": {"200": as_json({"type": "object"})}}},
+    }

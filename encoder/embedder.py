@@ -6,7 +6,6 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -195,8 +194,3 @@ def load_encoder(
 ) -> Encoder:
     """Shorthand for ``Encoder.load``."""
     return Encoder.load(spec, device, threads, int8_text, int8_image)
-
-
-def model_dir_exists(path: str | Path) -> bool:
-    """Whether ``path`` looks like a model directory this package can load."""
-    return (Path(path) / "open_clip_config.json").is_file()

@@ -17,7 +17,6 @@ A spec is one of:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,8 +189,3 @@ def resolve_spec(spec: str | None) -> ResolvedSpec:
         load_weights=True,
         identity=ModelIdentity(name=f"{arch}:{source}", checksum=file_checksum(cached)),
     )
-
-
-def read_dir_config(directory: Path) -> dict:
-    """The ``open_clip_config.json`` of a model directory."""
-    return json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,8 +245,3 @@ def read_catalog(location: str | Path) -> CatalogReport:
     else:
         _read_csv(path, report)
     return report
-
-
-def iter_products(location: str | Path) -> Iterator[Product]:
-    """The valid products of a catalog, in file order."""
-    yield from read_catalog(location).products

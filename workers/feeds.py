@@ -15,7 +15,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,7 +150,3 @@ def parse_feed(text: str, source: str) -> Feed:
     if text.lstrip().startswith(("{", "[")):
         return parse_shopify(text, source)
     return parse_merchant_center(text, source)
-
-
-def feed_ids(products: Iterable[Product]) -> list[str]:
-    return [p.id for p in products]

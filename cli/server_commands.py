@@ -51,8 +51,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int, 
         click.echo("warning: VITRINE_JWT_SECRET is not set; tokens end when this server stops", err=True)
         api = replace(api, jwt_secret=secrets.token_urlsafe(48))
     # Searches are CPU-bound and a process runs Python on one core at a time: one per core.
-    # Side by side on 2 cores, 2 workers answered 41% more new and 50% more repeated searches
-    # per second than 1, at the same CPU per search (medians, docs/results/workers_ab.json).
+    # Measured side by side: docs/design-figures.md (worker processes).
     workers = 1 if debug else workers or os.cpu_count() or 1
     store_host: HostProcess | None = None
     if workers > 1 and not settings.qdrant_url and not settings.store_socket:

@@ -35,10 +35,9 @@ def pick_device(requested: str | None = None) -> torch.device:
 def cpu_threads(requested: int = 0) -> int:
     """Torch's intra-op threads for CPU inference: ``requested``, or half the cores (at least 1).
 
-    Torch's default (every core) fights the request threads and Qdrant for the same cores: on
-    the 2-core reference machine a second thread cut a query's wall time by about a millisecond
-    but raised the CPU it cost (text 2.2 -> 2.8 ms, photo 4.7 -> 7.5 ms in
-    docs/results/encode_batching.json), and CPU is what a loaded server runs out of.
+    Torch's default (every core) fights the request threads and Qdrant for the same cores: a
+    second thread shortens a query a little but raises the CPU it costs (docs/design-figures.md),
+    and CPU is what a loaded server runs out of.
     """
     return requested if requested > 0 else max(1, (os.cpu_count() or 2) // 2)
 

@@ -3,16 +3,8 @@
 A shopper's query is a handful of tokens, so most of the text tower's time on a CPU goes to
 its matrix products against the weights (12 linear layers in the shipped model). PyTorch's
 dynamic quantization stores those weights as int8 and quantizes each batch's activations on
-the fly; on this machine's AVX2 cores the compiled text tower took 2.31 ms for one query
-against 3.61 ms with float weights (0.64x), and 0.68-0.76x the time for batches of 4 and 16
-(``python -m benchmarks.encode_batching --catalog ../shared/catalog --contention 3``, side
-by side, ``docs/results/encode_batching.json``).
-
-Quantizing costs little precision: over the benchmark's queries the lowest cosine between a
-float and an int8 vector is above 0.9999, and retrieval quality on the validation split
-moved by at most 0.003 either way on every metric (``VITRINE_TEXT_INT8=1`` / ``=0 python -m
-benchmarks.quality --catalog ../shared/catalog --split val --no-floor``,
-``docs/results/quality_text_int8.json`` / ``quality_text_float.json``). Because the
+the fly, which makes a query markedly faster on AVX2 cores at little cost in precision (the
+figures and the commands that measure them are in docs/design-figures.md). Because the
 activations of a batch are quantized together, a text's vector moves by about that much with
 the texts it was batched with; ``VITRINE_TEXT_INT8=0`` keeps float weights, whose vectors do
 not depend on the batch.

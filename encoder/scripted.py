@@ -2,11 +2,11 @@
 
 An eager forward pass is a few hundred small operators, and between any two of them the
 thread gives up Python's global lock and must win it back. Under load, with request threads
-busy in Python, every win-back waits for the lock's switch interval: beside three busy
-threads a text query took 1,801 ms eager and 35 ms compiled (benchmarks/encode_batching.py
---contention), because a compiled module runs the whole graph in C++ and takes the lock
-back once. Compilation is checked against the eager model on probe inputs; a tower that
-does not compile, or does not give the same vectors, stays eager.
+busy in Python, every win-back waits for the lock's switch interval, so beside busy threads an
+eager query is many times slower than a compiled one (docs/design-figures.md): a compiled
+module runs the whole graph in C++ and takes the lock back once. Compilation is checked
+against the eager model on probe inputs; a tower that does not compile, or does not give the
+same vectors, stays eager.
 """
 
 from __future__ import annotations

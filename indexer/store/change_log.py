@@ -1,9 +1,8 @@
 """Which points an embedded store has rewritten, so that searchers can keep vectors in memory
 without asking for each candidate's content hash.
 
-Reading each candidate's ``id`` and ``content_hash`` back from Qdrant Edge made candidates
-plus re-rank cost 4.79 ms of CPU per search against 3.80 ms with point ids alone
-(``python -m benchmarks.search_latency``, ``candidate_paths``), and qdrant-edge-py 0.9
+Reading each candidate's ``id`` and ``content_hash`` back from Qdrant Edge costs measurably
+more CPU per search than point ids alone (docs/design-figures.md), and qdrant-edge-py 0.9
 reports no point versions to tell a rewritten point by (every ``ScoredPoint.version`` is 0).
 The embedded store is written by one process only (a single serving process, or the store
 host for several), so that process can say exactly what changed: it counts its writes and

@@ -1,8 +1,8 @@
 """Candidates' stored vectors kept in memory between searches, keyed by their content.
 
 Reading vectors back from Qdrant with every candidate set was the most expensive step of a
-search: Qdrant Edge hands each vector over as a Python list of floats, and turning ~150
-candidates' two vectors into arrays cost ~5 ms, more than the HNSW search itself (~1.5 ms).
+search: Qdrant Edge hands each vector over as a Python list of floats, and turning the
+candidates' vectors into arrays cost more than the HNSW search itself (docs/design-figures.md).
 The candidate search now returns only ids and ``content_hash`` and the re-rank takes the
 vectors from here, asking the store only for the ones it has not seen.
 
@@ -14,8 +14,7 @@ update (same content) keeps them. Points without a ``content_hash`` are never ca
 With the embedded store (directly or through the store host) the candidate search does not
 even return ids and hashes: it returns point ids, and the store says which points it has
 rewritten since this cache last asked (``indexer/change_log.py``); those are dropped, and the
-rest are known to be current (``by_point``); candidates plus re-rank then cost 0.79x the
-CPU (``python -m benchmarks.search_latency``, ``candidate_paths``). On that path the cache
+rest are known to be current (``by_point``), which costs less CPU again. On that path the cache
 also keeps the payloads of the products a search has put on a page (``payloads``), so a
 repeated page needs no second call to the store; a payload update is in the change log too.
 """

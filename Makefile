@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make demo   install, index the sample catalog, serve the API and web UI
-#   make test   install, then lint and run the test suite
+#   make test   install, then lint, type-check and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
 CATALOG ?= ../shared/catalog
@@ -9,7 +9,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo index test lint redis compose browser bench clean
+.PHONY: install demo index test lint typecheck redis compose browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,11 @@ demo: install redis index
 lint: install
 	$(BIN)/ruff check .
 
-test: install redis compose browser lint
+# The packages and the modules they check are configured in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
+
+test: install redis compose browser lint typecheck
 	$(BIN)/python -m pytest -q
 
 # Every figure in the README, rewritten under docs/results/ (15-30 minutes on 2 cores).

@@ -97,11 +97,14 @@ def create_app(
         metrics.rate_limited.labels(endpoint=request.endpoint or "?").inc()
         return None
 
+    # Typed as str | int by flask-limiter, but passed on to redis-py, which takes float seconds.
+    redis_timeouts: dict[str, Any] = {"socket_connect_timeout": CONNECT_TIMEOUT_S,
+                                      "socket_timeout": SOCKET_TIMEOUT_S}
     limiter = Limiter(
         key_func=rate_limit_key,
         default_limits=[current_limit],
         storage_uri=api.redis_url,
-        storage_options={"socket_connect_timeout": CONNECT_TIMEOUT_S, "socket_timeout": SOCKET_TIMEOUT_S},
+        storage_options=redis_timeouts,
         in_memory_fallback=[current_limit],  # type: ignore[list-item]
         in_memory_fallback_enabled=True,
         headers_enabled=True,

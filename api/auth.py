@@ -78,7 +78,7 @@ def principal() -> Principal:
     found = g.vitrine_principal
     if isinstance(found, Unauthorized):
         raise found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def rate_limit_key() -> str:

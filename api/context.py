@@ -55,4 +55,4 @@ class AppState:
 
 def state() -> AppState:
     """The current app's state (inside a request or app context)."""
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION]

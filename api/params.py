@@ -105,11 +105,12 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
     Types and names are checked here; ranges and combinations by the search service."""
     if not form:
         # JSON has types: "k": "5" is a client bug worth reporting, not guessing around.
-        for name, kinds in (("k", int), ("offset", int), ("alpha", (int, float)), ("facets", bool),
-                            ("exact", bool)):
+        json_types: tuple[tuple[str, tuple[type, ...], str], ...] = (
+            ("k", (int,), "int"), ("offset", (int,), "int"), ("alpha", (int, float), "number"),
+            ("facets", (bool,), "bool"), ("exact", (bool,), "bool"))
+        for name, kinds, kind_name in json_types:
             if name in raw and raw[name] is not None and not isinstance(raw[name], kinds):
-                raise BadRequest(f"{name} must be a JSON {'number' if name == 'alpha' else kinds.__name__}, "
-                                 f"got {raw[name]!r}")
+                raise BadRequest(f"{name} must be a JSON {kind_name}, got {raw[name]!r}")
             if name in ("k", "offset") and isinstance(raw.get(name), bool):
                 raise BadRequest(f"{name} must be a whole number, got {raw[name]!r}")
         if "filters" in raw and raw["filters"] is not None and not isinstance(raw["filters"], dict):

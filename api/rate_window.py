@@ -43,8 +43,8 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
 
     def __init__(self, storage: Storage) -> None:
         super().__init__(storage)
-        redis_backed = isinstance(storage, RedisStorage)
-        self._script = storage.get_connection().register_script(INCR_AND_TTL) if redis_backed else None
+        self._script = (storage.get_connection().register_script(INCR_AND_TTL.encode())
+                        if isinstance(storage, RedisStorage) else None)
         self._memo = threading.local()
 
     def hit(self, item: RateLimitItem, *identifiers: str, cost: int = 1) -> bool:
@@ -61,7 +61,7 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
         memo = getattr(self._memo, "window", None)
         self._memo.window = None  # one use: the next request counts again
         if memo is not None and memo[0] == item.key_for(*identifiers) and time.time() - memo[1] < MEMO_S:
-            return memo[2]  # type: ignore[no-any-return]
+            return memo[2]
         return super().get_window_stats(item, *identifiers)
 
 

@@ -53,7 +53,7 @@ def shopper_id() -> str:
         BadRequest: an X-Vitrine-Shopper value that is not an id.
     """
     if "vitrine_shopper" in g:
-        return g.vitrine_shopper  # type: ignore[no-any-return]
+        return g.vitrine_shopper
     header = request.headers.get(HEADER)
     if header is not None:
         who = principal()
@@ -124,8 +124,9 @@ def _taste(service: SearchService, override: Any) -> tuple[bool, Taste | None]:
     if not wanted:
         return False, None
     profile = _profile()
+    nothing: tuple[list[tuple[str, float]], list[tuple[str, float]]] = ([], [])
     favorites, clicks = state().guard.call(
-        "shopper", lambda _r: (profile.favorites(), profile.clicks()), ([], []))
+        "shopper", lambda _r: (profile.favorites(), profile.clicks()), nothing)
     return True, service.taste(favorites, clicks)
 
 
@@ -166,7 +167,7 @@ def preferences() -> Any:
 @require_scope("search", anonymous_ok=True)
 def favorites() -> Any:
     """Favourite products, newest first (products removed from the catalog are left out)."""
-    rows = _read(lambda p: p.favorites(), [])
+    rows: list[tuple[str, float]] = _read(lambda p: p.favorites(), [])
     found = {p.product_id: p for p in state().view().store.get([pid for pid, _ in rows])} if rows else {}
     items = [{"id": pid, "added_at": int(at), "product": public_product(found[pid].payload)}
              for pid, at in rows if pid in found]
@@ -206,7 +207,7 @@ def click() -> Any:
 @bp.get("/shopper/history")
 @require_scope("search", anonymous_ok=True)
 def history() -> Any:
-    entries = _read(lambda p: p.history(), [])
+    entries: list[dict[str, Any]] = _read(lambda p: p.history(), [])
     return jsonify({"history": entries, "count": len(entries)})
 
 

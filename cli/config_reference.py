@@ -33,7 +33,7 @@ def _docstrings(cls: type) -> dict[str, str]:
     for node, following in itertools.pairwise(body):
         is_field = isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
         if is_field and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
-            out[node.target.id] = " ".join(str(following.value.value).split())  # type: ignore[union-attr]
+            out[node.target.id] = " ".join(str(following.value.value).split())
     return out
 
 
@@ -56,7 +56,8 @@ def rows() -> list[tuple[str, str, str, str]]:
             if not match:
                 continue
             var = match.group(1)
-            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+            factory = f.default_factory
+            default = f.default if f.default is not MISSING else factory() if callable(factory) else None
             meaning = _VAR.sub("", doc).strip()
             if var in seen:  # read by several components: one row naming them all
                 v, d, r, m = seen[var]

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 import redis
@@ -59,7 +60,7 @@ def worker(settings: Settings, burst: bool, threads: int) -> None:
         run_worker(context, burst=burst, with_scheduler=not burst)
     finally:
         for w in extra:
-            w.request_stop()
+            w.request_stop(None, None)  # rq's signal-handler signature: (signum, frame)
         context.index.close()
 
 
@@ -126,7 +127,8 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
     targets = [f["id"] for f in failed] if retry_all else list(retry_ids)
     retried = [job_id for job_id in targets if ingestion.retry(job_id)]
     missing = sorted(set(targets) - set(retried))
-    data = {"counts": ingestion.counts(), "failed": failed if show_failed else [], "retried": retried}
+    data: dict[str, Any] = {"counts": ingestion.counts(), "failed": failed if show_failed else [],
+                            "retried": retried}
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:

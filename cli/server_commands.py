@@ -88,7 +88,7 @@ def _run_server(settings: Settings, api: ApiSettings, *, host: str, port: int, w
         return
     from gunicorn.app.base import BaseApplication
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         """Gunicorn with the app built by our factory in each worker (no import strings)."""
 
         def load_config(self) -> None:

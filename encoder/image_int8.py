@@ -112,4 +112,4 @@ def load_calibration(directory: Path | None, weights: str) -> dict[str, Any] | N
     if calibration.get("weights") != weights:
         log.warning("ignoring %s: made for other weights", directory / CALIBRATION_FILE)
         return None
-    return calibration  # type: ignore[no-any-return]
+    return calibration

@@ -54,7 +54,7 @@ def int8_linears(module: nn.Module) -> nn.Module:
         warnings.simplefilter("ignore", DeprecationWarning)
         # ... and that quantized tensors are, in a UserWarning from the same calls.
         warnings.filterwarnings("ignore", message=".*quantize_per_tensor", category=UserWarning)
-        return torch.ao.quantization.quantize_dynamic(  # type: ignore[no-any-return]
+        return torch.ao.quantization.quantize_dynamic(
             copy.deepcopy(module), {nn.Linear}, dtype=torch.qint8
         )
 

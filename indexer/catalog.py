@@ -160,7 +160,7 @@ def build_product(raw: dict[str, Any], image_root: Path | None) -> Product:
         if not path.is_file():
             raise ValueError(f"image file {path} not found")
         row["image"] = str(path)
-    return Product(**{k: row.get(k) for k in PRODUCT_FIELDS})
+    return Product(**{k: row.get(k) for k in PRODUCT_FIELDS})  # type: ignore[arg-type]  # checked above
 
 
 def _read_csv(path: Path, report: CatalogReport) -> None:

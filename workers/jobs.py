@@ -140,13 +140,14 @@ def ingest_products(items: list[tuple[str, int]]) -> dict[str, object]:
     }
     if todo:
         room = ctx.queue_settings.batch_size - len(todo)
-        companions = _waiting_companions(ctx, {s.product.id for s in todo}, room)
+        todo_ids = [pid for pid, _ in items if pid not in status]
+        companions = _waiting_companions(ctx, set(todo_ids), room)
         outcome = index_submissions(ctx, [*todo, *companions])
-        for sub in todo:
-            reason = outcome[sub.product.id]
-            status[sub.product.id] = "indexed" if reason is None else "failed"
+        for pid in todo_ids:
+            reason = outcome[pid]
+            status[pid] = "indexed" if reason is None else "failed"
             if reason is not None:
-                failures[sub.product.id] = reason
+                failures[pid] = reason
         log.info("indexed %d products (%d from waiting jobs)", len(outcome), len(companions))
     if failures:
         raise IngestError(

@@ -75,7 +75,8 @@ def sync_feed(
     """
     feed = parse_feed(read_source(source, fetch), source)
     key = STATE_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:16]
-    previous = {k.decode(): v.decode() for k, v in connection.hgetall(key).items()}
+    stored: dict[bytes, bytes] = connection.hgetall(key)  # type: ignore[assignment]  # bytes: no decode_responses
+    previous = {k.decode(): v.decode() for k, v in stored.items()}
     ingestion = Ingestion(connection, settings)
     report = SyncReport(source=source, errors=feed.errors)
     current: dict[str, str] = {}

@@ -33,10 +33,11 @@ class ThreadScheduler(RQScheduler):
     def _install_signal_handlers(self) -> None:
         """Signals stay with the worker's main thread."""
 
-    def start(self) -> threading.Thread:  # type: ignore[override]
+    def start(self) -> threading.Thread:
         self._status = self.Status.STARTED
         thread = threading.Thread(target=self._run, name="rq-scheduler", daemon=True)
-        self._process = thread  # the worker only asks it is_alive() and join()
+        # rq declares _process for a child process; the worker only asks it is_alive() and join().
+        self._process = thread  # type: ignore[assignment]  # a thread stands in for the process
         thread.start()
         return thread
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from api.openapi.parts import COMMON, INT, STR, as_json, error, obj, product_param, ref
 
-TOKEN = [{"bearerAuth": []}]
+TOKEN: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 AUTH = {"401": error("No valid access token"), "403": error("The token lacks the needed scope")}
 
 

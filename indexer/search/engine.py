@@ -103,10 +103,11 @@ class Searcher:
         """``similar`` for a request already checked."""
         t0 = time.perf_counter()
         found = self.store.get([request.product_id], with_vectors=True)
-        if not found or found[0].image is None or found[0].text is None:
+        image = found[0].image if found else None
+        text = found[0].text if found else None
+        if image is None or text is None:
             raise NotFoundError(f"no product with id {request.product_id!r}")
-        anchor = found[0]
-        vectors = {"image": anchor.image, "text": anchor.text, "both": anchor.image + anchor.text}
+        vectors = {"image": image, "text": text, "both": image + text}
         spec = self.canonical_filters(request.filters)
         t1 = time.perf_counter()
         k = request.k

@@ -49,7 +49,7 @@ class Taste:
         """s_taste for each point (points must carry vectors)."""
         images = np.stack([p.image for p in points])  # type: ignore[misc]
         texts = np.stack([p.text for p in points])  # type: ignore[misc]
-        return (images @ self.image + texts @ self.text) / 2.0  # type: ignore[no-any-return]
+        return (images @ self.image + texts @ self.text) / 2.0
 
 
 def recency(at: float, now: float, half_life_s: float = HALF_LIFE_S) -> float:

@@ -11,10 +11,13 @@ ENV PATH=/opt/venv/bin:$PATH
 RUN pip install --index-url "$TORCH_INDEX_URL" torch==2.14.1 torchvision==0.29.1
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY errors.py errors.py
+COPY settings settings
 COPY encoder encoder
 COPY indexer indexer
 COPY api api
 COPY workers workers
+COPY cli cli
 COPY benchmarks benchmarks
 RUN pip install . && python -c "from encoder import resolve_spec; resolve_spec('default')"
 

@@ -50,7 +50,7 @@ from encoder.text_towers import minilm_dir
 
 log = logging.getLogger(__name__)
 
-CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
+CONFIGS_DIR = Path(__file__).resolve().parents[1] / "configs"
 CHECKPOINT_NAME = "last.pt"
 SPLIT_FILE = "split.json"
 HF_TEXT_FILES = (

@@ -12,10 +12,10 @@ import click
 import redis
 
 from cli.group import cli
-from encoder import load_encoder
+from encoder import Encoder, load_encoder
 from indexer import IndexerError, Settings, open_store
-from settings.api import ApiSettings
-from workers import Ingestion, QueueSettings
+from settings import ApiSettings, QueueSettings, VitrineSettings
+from workers import Ingestion
 
 MIN_FREE_BYTES = 1 << 30
 
@@ -61,28 +61,25 @@ def _writable(path: Path) -> str:
     return f"{path.resolve()} is writable ({free / 2**30:.1f} GB free)"
 
 
-def diagnose() -> Doctor:
-    doctor = Doctor()
-    loaded: dict[str, object] = {}
+def _settings(doctor: Doctor) -> VitrineSettings | None:
+    """Every section, or None (with the failure noted) when one does not parse."""
+    found: list[VitrineSettings] = []
 
-    def settings() -> str | None:
-        loaded["core"] = Settings.from_env()
-        loaded["queue"] = QueueSettings.from_env()
+    def check() -> str | None:
+        core, queue = Settings.from_env(), QueueSettings.from_env()
         try:
-            loaded["api"] = ApiSettings.from_env()
+            found.append(VitrineSettings(core, ApiSettings.from_env(), queue))
         except ValueError as e:
             # Say why the API would refuse to start, then check the rest as in development.
             doctor.add("FAIL", "api", str(e))
-            loaded["api"] = ApiSettings.from_env(environment="development")
+            found.append(VitrineSettings(core, ApiSettings.from_env(environment="development"), queue))
             return None
         return "every VITRINE_* and QDRANT_* variable parses"
 
-    if not doctor.run("settings", settings):
-        return doctor
-    core: Settings = loaded["core"]  # type: ignore[assignment]
-    api: ApiSettings = loaded["api"]  # type: ignore[assignment]
-    queue: QueueSettings = loaded["queue"]  # type: ignore[assignment]
+    return found[0] if doctor.run("settings", check) else None
 
+
+def _secrets(doctor: Doctor, api: ApiSettings) -> None:
     if api.jwt_secret is None:
         doctor.add(
             "warn",
@@ -93,75 +90,83 @@ def diagnose() -> Doctor:
     else:
         doctor.add("ok", "secrets", "VITRINE_JWT_SECRET is set")
 
-    def model() -> str:
-        encoder = load_encoder(core.model, core.device, core.torch_threads)
-        loaded["encoder"] = encoder
-        return f"{core.model} loads as {encoder.model_id} ({encoder.dim}-d, {encoder.device})"
 
-    doctor.run("model", model)
+def _store(doctor: Doctor, core: Settings, encoder: Encoder | None) -> str:
+    if core.qdrant_url and not core.qdrant_api_key:
+        doctor.add(
+            "warn",
+            "qdrant",
+            "QDRANT_URL is set without QDRANT_API_KEY; a production server "
+            "should require a key (qdrant_config.yaml / QDRANT__SERVICE__API_KEY)",
+        )
+    try:
+        st = open_store(core)
+    except IndexerError as e:
+        if "WouldBlock" in str(e):
+            return (
+                f"the embedded store in {core.data_dir} is open in another process (a running API or "
+                "worker); that process owns it, so this is expected while it runs"
+            )
+        raise
+    try:
+        info = st.info()
+    finally:
+        st.close()
+    if info.points == 0:
+        doctor.add("warn", "collection", f"{info.location} is empty: run `vitrine index --catalog DIR`")
+    elif encoder is not None and info.model != encoder.model_id:
+        raise RuntimeError(
+            f"the collection holds vectors of {info.model}, but VITRINE_MODEL loads "
+            f"{encoder.model_id}: searches would compare different spaces; "
+            "set VITRINE_MODEL to the collection's model or run `vitrine reindex`"
+        )
+    return f"{info.backend} at {info.location}: {info.points} products, model {info.model}"
 
-    def store() -> str:
-        if core.qdrant_url and not core.qdrant_api_key:
+
+def _redis(doctor: Doctor, api: ApiSettings, queue: QueueSettings) -> str:
+    client = redis.Redis.from_url(api.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as e:
+        raise RuntimeError(
+            f"cannot reach Redis at {api.redis_url} ({e}): rate limits fall back to memory, the "
+            "embedding cache and ingestion queue are unavailable; start Redis or set VITRINE_REDIS_URL"
+        ) from e
+    try:
+        if client.config_get("appendonly").get("appendonly") != "yes":
             doctor.add(
                 "warn",
-                "qdrant",
-                "QDRANT_URL is set without QDRANT_API_KEY; a production server "
-                "should require a key (qdrant_config.yaml / QDRANT__SERVICE__API_KEY)",
+                "redis",
+                "AOF persistence is off: queued jobs are lost if Redis restarts "
+                "(redis-server --appendonly yes)",
             )
-        try:
-            st = open_store(core)
-        except IndexerError as e:
-            if "WouldBlock" in str(e):
-                return (
-                    f"the embedded store in {core.data_dir} is open in another process (a running API or "
-                    "worker); that process owns it, so this is expected while it runs"
-                )
-            raise
-        try:
-            info = st.info()
-        finally:
-            st.close()
-        encoder = loaded.get("encoder")
-        if info.points == 0:
-            doctor.add("warn", "collection", f"{info.location} is empty: run `vitrine index --catalog DIR`")
-        elif encoder is not None and info.model != encoder.model_id:  # type: ignore[attr-defined]
-            raise RuntimeError(
-                f"the collection holds vectors of {info.model}, but VITRINE_MODEL loads "
-                f"{encoder.model_id}: searches would compare different spaces; "  # type: ignore[attr-defined]
-                "set VITRINE_MODEL to the collection's model or run `vitrine reindex`"
-            )
-        return f"{info.backend} at {info.location}: {info.points} products, model {info.model}"
+    except redis.ResponseError:
+        pass  # managed Redis services often forbid CONFIG
+    counts = Ingestion(client, queue).counts()
+    failed = counts["failed"]
+    if failed:
+        doctor.add("warn", "queue", f"{failed} failed ingestion jobs: `vitrine jobs --failed` shows why")
+    return f"{api.redis_url} answers; queue {counts['queued']} queued, {counts['started']} running"
 
-    doctor.run("store", store)
+
+def diagnose() -> Doctor:
+    doctor = Doctor()
+    settings = _settings(doctor)
+    if settings is None:
+        return doctor
+    core, api, queue = settings.core, settings.api, settings.queue
+    _secrets(doctor, api)
+    encoders: list[Encoder] = []
+
+    def model() -> str:
+        encoders.append(load_encoder(core.model, core.device, core.torch_threads))
+        return f"{core.model} loads as {encoders[0].model_id} ({encoders[0].dim}-d, {encoders[0].device})"
+
+    doctor.run("model", model)
+    doctor.run("store", lambda: _store(doctor, core, encoders[0] if encoders else None))
     if not core.qdrant_url:
         doctor.run("data", lambda: _writable(core.data_dir))
-
-    def redis_check() -> str:
-        client = redis.Redis.from_url(api.redis_url, socket_connect_timeout=2, socket_timeout=2)
-        try:
-            client.ping()
-        except redis.RedisError as e:
-            raise RuntimeError(
-                f"cannot reach Redis at {api.redis_url} ({e}): rate limits fall back to memory, the "
-                "embedding cache and ingestion queue are unavailable; start Redis or set VITRINE_REDIS_URL"
-            ) from e
-        try:
-            if client.config_get("appendonly").get("appendonly") != "yes":
-                doctor.add(
-                    "warn",
-                    "redis",
-                    "AOF persistence is off: queued jobs are lost if Redis restarts "
-                    "(redis-server --appendonly yes)",
-                )
-        except redis.ResponseError:
-            pass  # managed Redis services often forbid CONFIG
-        counts = Ingestion(client, queue).counts()
-        failed = counts["failed"]
-        if failed:
-            doctor.add("warn", "queue", f"{failed} failed ingestion jobs: `vitrine jobs --failed` shows why")
-        return f"{api.redis_url} answers; queue {counts['queued']} queued, {counts['started']} running"
-
-    doctor.run("redis", redis_check)
+    doctor.run("redis", lambda: _redis(doctor, api, queue))
     doctor.run("media", lambda: _writable(queue.media_dir))
     if queue.redis_url != api.redis_url:
         doctor.add("warn", "redis", "the API and the workers were given different Redis URLs")

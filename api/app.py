@@ -93,6 +93,30 @@ def create_app(
     if api.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=api.trusted_proxies, x_proto=api.trusted_proxies)  # type: ignore[method-assign]
 
+    limiter = _limiter(api, metrics)
+
+    state = AppState(
+        settings=settings, api=api, redis=client, guard=guard, metrics=metrics,
+        live=LiveIndex(settings, encoder, store, searcher_factory=make_searcher),
+        tokens=TokenIssuer(api.jwt_secret or "", api.access_token_ttl_s, api.refresh_token_ttl_s),
+        fetch_policy=fetch_policy or FetchPolicy(
+            timeout_s=api.fetch_timeout_s, max_bytes=api.fetch_max_bytes,
+            max_redirects=api.fetch_max_redirects,
+        ),
+        limiter=limiter,
+        facets=FacetCounter(api.facet_cache_ttl_s),
+        analytics=Analytics(guard),
+    )
+    app.extensions[EXTENSION] = state
+    limiter.init_app(app)
+
+    _register_routes(app, api, metrics)
+    return app
+
+
+def _limiter(api: ApiSettings, metrics: Metrics) -> Limiter:
+    """Per-client rate limits in Redis (in memory while Redis is down), one round trip each."""
+
     def on_breach(limit: RequestLimit) -> Response | None:
         metrics.rate_limited.labels(endpoint=request.endpoint or "?").inc()
         return None
@@ -113,22 +137,11 @@ def create_app(
         on_breach=on_breach,
     )
     limiter.request_filter(lambda: request.endpoint in UNLIMITED_ENDPOINTS or request.method == "OPTIONS")
+    return limiter
 
-    state = AppState(
-        settings=settings, api=api, redis=client, guard=guard, metrics=metrics,
-        live=LiveIndex(settings, encoder, store, searcher_factory=make_searcher),
-        tokens=TokenIssuer(api.jwt_secret or "", api.access_token_ttl_s, api.refresh_token_ttl_s),
-        fetch_policy=fetch_policy or FetchPolicy(
-            timeout_s=api.fetch_timeout_s, max_bytes=api.fetch_max_bytes,
-            max_redirects=api.fetch_max_redirects,
-        ),
-        limiter=limiter,
-        facets=FacetCounter(api.facet_cache_ttl_s),
-        analytics=Analytics(guard),
-    )
-    app.extensions[EXTENSION] = state
-    limiter.init_app(app)
 
+def _register_routes(app: Flask, api: ApiSettings, metrics: Metrics) -> None:
+    """Blueprints, features, error handlers, security headers, metrics and admission."""
     for bp in (search_bp, products_bp, auth_bp, ops_bp, docs_bp, ingest_bp):
         app.register_blueprint(bp, url_prefix=PREFIX)
     app.register_blueprint(ops_bp, url_prefix="", name="ops_root")
@@ -142,8 +155,6 @@ def create_app(
     def _too_many(e: Any) -> Response:
         return error_response(429, "rate_limited", f"rate limit exceeded ({e.description}); "
                               "retry after the time in Retry-After")
-
-    return app
 
 
 def tune_server_process(api: ApiSettings, workers: int = 1) -> None:

@@ -21,8 +21,10 @@ maps shopper phrases to catalog values. Its sections:
 - ``seasons``: phrase -> list of ``season`` values ("autumn": ["Fall"]).
 - ``materials``: phrase -> material word, matched against titles ("woollen": "wool").
 - ``brands``: ``aliases`` (phrase -> brand name), ``known`` (brands whose name holds a gender
-  word, e.g. "Mr. Men"), ``title_gender_words`` and ``descriptors`` (for learning brands
-  from titles: see ``brands``), ``min_count`` (titles a brand needs to count as one).
+  word, e.g. "Mr. Men"), ``separate`` (brands that are not a sub-line of the brand their name
+  starts with: a query for "lee" means Lee, not also Lee Cooper, whereas "casio" also means
+  "Casio Enticer"), ``title_gender_words`` and ``descriptors`` (for learning brands from
+  titles: see ``brands``), ``min_count`` (titles a brand needs to count as one).
 - ``stopwords``: words that carry no meaning in a query; never corrected nor left over.
 
 A phrase's words are matched case-insensitively, plurals folded ("heels" = "heel"). The

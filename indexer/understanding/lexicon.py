@@ -29,6 +29,7 @@ class Lexicon:
     materials: Mapping[str, str]
     brand_aliases: Mapping[str, str]
     known_brands: tuple[str, ...]
+    separate_brands: tuple[str, ...]  # not a sub-line of the brand their name starts with
     title_gender_words: frozenset[str]
     brand_descriptors: frozenset[str]
     brand_min_count: int
@@ -74,6 +75,7 @@ class Lexicon:
             materials=_strings_by_phrase(data, "materials"),
             brand_aliases=_strings_by_phrase(brands, "aliases", "brands.aliases"),
             known_brands=_string_list(brands, "known", "brands."),
+            separate_brands=_string_list(brands, "separate", "brands."),
             title_gender_words=frozenset(_string_list(brands, "title_gender_words", "brands.")),
             brand_descriptors=frozenset(_string_list(brands, "descriptors", "brands.")),
             brand_min_count=min_count,

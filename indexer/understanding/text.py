@@ -121,21 +121,29 @@ class TypoIndex:
                 self._by_delete.setdefault(variant, []).append(word)
 
     def correct(self, word: str) -> str | None:
-        """The closest indexed word within the allowed edits (ties: the heavier word, then
-        the alphabetically first, so the answer is stable), or None."""
+        """The closest indexed word within the allowed edits, or None. Ties go to a word the
+        typo is a dropped-letter form of ("gren" is "green" rather than "grey"), then to the
+        heavier word, then the alphabetically first, so the answer is stable."""
         limit = allowed_edits(word)
         if limit == 0:
             return None
         candidates: set[str] = set()
         for variant in _deletes(word, limit):
             candidates.update(self._by_delete.get(variant, ()))
-        best: tuple[int, int, str] | None = None
+        best: tuple[int, bool, int, str] | None = None
         for candidate in candidates:
             if candidate == word or allowed_edits(candidate) == 0:
                 continue
             distance = edit_distance(word, candidate, limit)
             if distance <= limit:
-                rank = (distance, -self._weight.get(candidate, 0), candidate)
+                dropped = _dropped_from(word, candidate)
+                rank = (distance, not dropped, -self._weight.get(candidate, 0), candidate)
                 if best is None or rank < best:
                     best = rank
-        return None if best is None else best[2]
+        return None if best is None else best[3]
+
+
+def _dropped_from(typo: str, word: str) -> bool:
+    """Whether ``typo`` is ``word`` with letters left out (the commonest typo)."""
+    letters = iter(word)
+    return all(c in letters for c in typo)

@@ -175,12 +175,16 @@ def _add(index: dict[tuple[str, ...], Meaning], phrase: str, meaning: Meaning, k
 
 
 def _add_brands(index: dict[tuple[str, ...], Meaning], names: list[str], lexicon: Lexicon) -> None:
-    """Brands, each meaning itself and its sub-lines ("ADIDAS" also "ADIDAS Originals")."""
+    """Brands, each meaning itself and its sub-lines ("ADIDAS" also "ADIDAS Originals"),
+    except the lexicon's separate brands ("Lee" is not "Lee Cooper")."""
     words = {name: tuple(t.norm for t in tokens(name)) for name in names}
+    separate = {tuple(t.norm for t in tokens(name)) for name in lexicon.separate_brands}
 
     def family(name: str) -> tuple[str, ...]:
         head = words[name]
-        lines = sorted(n for n in names if n != name and words[n][: len(head)] == head)
+        lines = sorted(
+            n for n in names if n != name and words[n][: len(head)] == head and words[n] not in separate
+        )
         return (name, *lines)
 
     for name in names:

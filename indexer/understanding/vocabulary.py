@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from indexer.understanding.brands import BrandList, learn_brands
-from indexer.understanding.lexicon import TYPE_FIELDS, Lexicon
-from indexer.understanding.text import TypoIndex, key_of, stem, tokens
+from .brands import BrandList, learn_brands
+from .lexicon import TYPE_FIELDS, Lexicon
+from .text import TypoIndex, key_of, stem, tokens
 
 Kind = Literal["type", "colour", "gender", "occasion", "season", "material", "brand"]
 # Catalog fields the vocabulary counts (the Product schema's names) and the kind of each.
@@ -38,7 +38,7 @@ class Meaning:
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Vocabulary:
     """A catalog's vocabulary; build it with :meth:`from_products`."""
 
@@ -57,15 +57,22 @@ class Vocabulary:
 
     @classmethod
     def from_products(
-        cls, products: Iterable[Mapping[str, Any]], lexicon: Lexicon | None = None
+        cls,
+        products: Iterable[Mapping[str, Any]],
+        lexicon: Lexicon | None = None,
+        derive_brands: bool = True,
     ) -> Vocabulary:
         """Build the vocabulary of a catalog from product dicts (the Product schema's names:
         title, brand, colour, category, sub_category, article_type, gender, occasion, season,
-        price; any may be absent). A product's own ``brand`` wins over the one derived from
-        its title."""
+        price; any may be absent; anything not a mapping is skipped).
+
+        A product's own ``brand`` wins. Products without one get the brand their title starts
+        with, learned from those products' titles (see ``brands``); pass
+        ``derive_brands=False`` for a catalog whose titles do not start with the brand."""
         lexicon = lexicon or Lexicon.load()
         rows = [p for p in products if isinstance(p, Mapping)]
-        brands = learn_brands((str(p.get("title") or "") for p in rows), lexicon)
+        unbranded = (str(p.get("title") or "") for p in rows if not _text(p.get("brand")))
+        brands = learn_brands(unbranded if derive_brands else (), lexicon)
         # Materials are counted over titles: "material" -> titles naming it (any spelling).
         values: dict[str, Counter[str]] = {name: Counter() for name in (*VALUE_FIELDS, "material")}
         material_words: dict[str, set[str]] = {}
@@ -102,6 +109,12 @@ class Vocabulary:
             known=_known_words(phrases, title_words, lexicon),
             stopwords=frozenset(t.stem for word in lexicon.stopwords for t in tokens(word)),
             typos=_typo_index(phrases, values, lexicon),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Vocabulary(products={self.products}, priced={self.priced}, "
+            f"brands={len(self.values['brand'])}, phrases={len(self.phrases)})"
         )
 
     def count(self, field: str, values: Iterable[str]) -> int:

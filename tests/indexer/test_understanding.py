@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from indexer import read_catalog
 from indexer.understanding import (
@@ -272,6 +274,31 @@ def test_a_brand_column_wins_over_the_title() -> None:
     assert vocabulary.brand_of(rows[0]) == "Acme"
     assert vocabulary.values["brand"] == {"Acme": 2, "Puma": 2}
     assert understand("acme tee", vocabulary).attribute("brand").values == ("Acme",)
+
+
+def test_titles_of_branded_products_teach_no_brands() -> None:
+    """A feed's titles need not start with the brand ("Spring And Autumn Long Sleeve Women's
+    Shirt", vendor "Generic"): only products without a brand are learned from."""
+    rows = [{"title": "Spring And Autumn Long Sleeve Women's Shirt", "brand": "Generic"}] * 3
+    rows += [{"title": "Puma Men Red T-shirt"}] * 2
+    vocabulary = Vocabulary.from_products(rows)
+    assert vocabulary.values["brand"] == {"Generic": 3, "Puma": 2}
+    assert understand("spring shirt", vocabulary).attribute("brand") is None
+    plain = Vocabulary.from_products(rows, derive_brands=False)
+    assert plain.values["brand"] == {"Generic": 3}
+    assert plain.brand_of({"title": "Puma Men Red T-shirt"}) is None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=80))
+def test_any_text_is_understood_without_error(vocabulary: Vocabulary, text: str) -> None:
+    understood = understand(text, vocabulary)
+    json.dumps(understood.to_json())
+    for attribute in understood.attributes:
+        assert attribute.values and attribute.words
+    if understood.price is not None:
+        low, high = understood.price.min, understood.price.max
+        assert low is None or high is None or low <= high
 
 
 def test_prices_counted_when_present() -> None:

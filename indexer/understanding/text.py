@@ -114,7 +114,9 @@ class TypoIndex:
     def __init__(self, words: Iterable[str], weight: dict[str, int] | None = None) -> None:
         self._weight = weight or {}
         self._by_delete: dict[str, list[str]] = {}
-        for word in set(words):
+        words = set(words)
+        self._longest = max((len(w) for w in words), default=0)
+        for word in words:
             # Two deletes on this side whatever the word's own length: a query word of 8+
             # letters may be two edits from a shorter indexed word.
             for variant in _deletes(word, 2 if len(word) >= 4 else 1):
@@ -125,7 +127,9 @@ class TypoIndex:
         typo is a dropped-letter form of ("gren" is "green" rather than "grey"), then to the
         heavier word, then the alphabetically first, so the answer is stable."""
         limit = allowed_edits(word)
-        if limit == 0:
+        # A word longer than any indexed word by more than the edits allowed has no match;
+        # stopping here also keeps a pasted 10,000-letter "word" from costing its deletes.
+        if limit == 0 or len(word) > self._longest + limit:
             return None
         candidates: set[str] = set()
         for variant in _deletes(word, limit):

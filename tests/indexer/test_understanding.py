@@ -301,6 +301,14 @@ def test_any_text_is_understood_without_error(vocabulary: Vocabulary, text: str)
         assert low is None or high is None or low <= high
 
 
+def test_a_huge_query_is_still_quick(vocabulary: Vocabulary) -> None:
+    word = "".join(chr(97 + (i * 7919) % 26) for i in range(5000))  # one long non-word
+    start = time.perf_counter()
+    understood = understand(f"{word} white sneakers " * 3, vocabulary)
+    assert time.perf_counter() - start < 0.5
+    assert understood.attribute("colour").values == ("White",)
+
+
 def test_prices_counted_when_present() -> None:
     rows = [{"title": "A", "price": 10.0}, {"title": "B"}, {"title": "C", "price": 5}]
     vocabulary = Vocabulary.from_products(rows)

@@ -1,7 +1,7 @@
 """Relevance of text search on shopper queries: plain BM25, dense only and Vitrine full.
 
     python -m benchmarks.relevance --catalog ../shared/catalog [--split val] [--json OUT]
-        [--markdown] [--model SPEC] [--queries DIR] [--data-dir DIR]
+        [--markdown] [--model SPEC] [--queries DIR] [--data-dir DIR] [--limit N]
 
 The queries (``benchmarks/queries/*.jsonl``) are graded from catalog fields
 (``benchmarks.relevance_grades``): 2 when every condition holds, 1 for the right kind of
@@ -44,7 +44,7 @@ from benchmarks.relevance_metrics import mean, ndcg_at, same_top, success_at
 from benchmarks.relevance_systems import Bm25System, SearcherSystem, SearchSystem
 from benchmarks.results import write_json
 from encoder import load_encoder
-from indexer import EdgeStore, Searcher, Settings, index_entries, read_catalog
+from indexer import CatalogError, EdgeStore, Searcher, Settings, index_entries, read_catalog
 from indexer.catalog import CatalogEntry
 from indexer.schema import Product
 
@@ -177,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", help="model spec (default: VITRINE_MODEL or the shipped model)")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     parser.add_argument("--data-dir", type=Path, help="index here (default: a temporary folder)")
+    parser.add_argument("--limit", type=int, help="only the first N products (a quick run)")
     parser.add_argument("--json", dest="json_out", type=Path, help="write the full results here")
     parser.add_argument("--markdown", action="store_true", help="print the README table")
     args = parser.parse_args(argv)
@@ -185,7 +186,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         queries = load_queries(args.queries)
     except QueryFileError as e:
         parser.error(str(e))
-    entries, everything = select_entries(args.catalog, args.split, args.split_file)
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
+    try:
+        entries, everything = select_entries(args.catalog, args.split, args.split_file)
+    except CatalogError as e:
+        parser.error(str(e))
+    entries = entries[: args.limit]
     grader = Grader([e.product for e in entries], TypeInference.learn(everything))
     with tempfile.TemporaryDirectory(prefix="vitrine-relevance-") as tmp:
         systems, store, model_id = build_systems(entries, args.model, args.data_dir or Path(tmp), args.device)

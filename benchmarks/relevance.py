@@ -12,7 +12,7 @@ product, 0 otherwise. Every system answers every query in one run; reported per 
 - ``zero_rate``: share of queries answered with no product at all.
 - ``brand_at_1``: share of queries naming a brand whose first result is of that brand.
 - ``typo_same_top5``: share of typo queries whose top 5 holds the same products as the top 5
-  of their correctly spelled twin.
+  of their correctly spelled twin (order aside; an empty page never counts).
 - the same figures per kind of query, and every query's top 10 with its grades (``--json``).
 
 With ``--split val`` only the products the shipped model was not trained on are searched
@@ -83,7 +83,8 @@ def run_query(system: SearchSystem, query: RelevanceQuery, grader: Grader,
         row["brand_at_1"] = bool(top) and grader.has_brand(query.brand_check, index[top[0]])
     if query.twin:
         row["twin"] = query.twin
-        row["typo_same_top5"] = same_top(top, system.search(query.twin, TOP), TOP)
+        # two empty pages are not robustness: the shopper saw nothing either way
+        row["typo_same_top5"] = bool(top) and same_top(top, system.search(query.twin, TOP), TOP)
     return row
 
 

@@ -207,6 +207,7 @@ def test_run_end_to_end_on_a_catalog_slice(
     assert result["systems"]["dense"]["zero_rate"] == 0.0
     bm25 = {r["id"]: r for r in result["systems"]["bm25"]["per_query"]}
     assert bm25["t-sneekers"]["zero"] and bm25["t-sneekers"]["ndcg10"] == 0.0
+    assert bm25["t-sneekers"]["typo_same_top5"] is False  # nothing twice is not robustness
     # every query the slice cannot fully answer is named, and has no success figure
     unmet = set(result["queries_without_match"])
     assert all(("success5" in r) == (r["id"] not in unmet) for r in bm25.values())

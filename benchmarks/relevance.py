@@ -12,7 +12,8 @@ product, 0 otherwise. Every system answers every query in one run; reported per 
 - ``zero_rate``: share of queries answered with no product at all.
 - ``brand_at_1``: share of queries naming a brand whose first result is of that brand.
 - ``typo_same_top5``: share of typo queries whose top 5 holds the same products as the top 5
-  of their correctly spelled twin (order aside; an empty page never counts).
+  of their correctly spelled twin (order aside; an empty page never counts);
+  ``typo1_same_top5`` the same over typos of one edit in a word of 5 or more letters.
 - the same figures per kind of query, and every query's top 10 with its grades (``--json``).
 
 With ``--split val`` only the products the shipped model was not trained on are searched
@@ -40,11 +41,19 @@ from benchmarks.relevance_grades import (
     TypeInference,
     load_queries,
 )
-from benchmarks.relevance_metrics import mean, ndcg_at, same_top, success_at
+from benchmarks.relevance_metrics import mean, ndcg_at, one_edit_in_long_word, same_top, success_at
 from benchmarks.relevance_systems import Bm25System, SearcherSystem, SearchSystem
 from benchmarks.results import write_json
 from encoder import load_encoder
-from indexer import CatalogError, EdgeStore, Searcher, Settings, index_entries, read_catalog
+from indexer import (
+    CatalogError,
+    EdgeStore,
+    IndexerError,
+    Searcher,
+    Settings,
+    index_entries,
+    read_catalog,
+)
 from indexer.catalog import CatalogEntry
 from indexer.schema import Product
 
@@ -52,7 +61,8 @@ log = logging.getLogger(__name__)
 K = 10
 TOP = 5
 SUMMARY = (("nDCG@10", "ndcg10"), ("success@5", "success5"), ("zero results", "zero_rate"),
-           ("brand at rank 1", "brand_at_1"), ("typo: same top 5", "typo_same_top5"))
+           ("brand at rank 1", "brand_at_1"), ("typo: same top 5", "typo_same_top5"),
+           ("1-edit typo: same top 5", "typo1_same_top5"))
 
 
 def select_entries(
@@ -85,6 +95,8 @@ def run_query(system: SearchSystem, query: RelevanceQuery, grader: Grader,
         row["twin"] = query.twin
         # two empty pages are not robustness: the shopper saw nothing either way
         row["typo_same_top5"] = bool(top) and same_top(top, system.search(query.twin, TOP), TOP)
+        if one_edit_in_long_word(query.text, query.twin):
+            row["typo1_same_top5"] = row["typo_same_top5"]
     return row
 
 
@@ -105,7 +117,8 @@ def evaluate(systems: Sequence[SearchSystem], queries: Sequence[RelevanceQuery],
     grades = {q.id: grader.grades(q) for q in queries}
     unmet = [q.id for q in queries if 2 not in grades[q.id]]
     if unmet:
-        log.warning("%d queries have no fully relevant product here: %s", len(unmet), ", ".join(unmet))
+        log.warning("%d queries have no fully relevant product here (listed in the JSON), e.g. %s",
+                    len(unmet), ", ".join(unmet[:5]))
     kinds = sorted({q.kind for q in queries})
     result: dict[str, Any] = {"products": len(grader.products), "queries": len(queries),
                               "queries_without_match": unmet, "systems": {}}
@@ -196,7 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     entries = entries[: args.limit]
     grader = Grader([e.product for e in entries], TypeInference.learn(everything))
     with tempfile.TemporaryDirectory(prefix="vitrine-relevance-") as tmp:
-        systems, store, model_id = build_systems(entries, args.model, args.data_dir or Path(tmp), args.device)
+        try:
+            systems, store, model_id = build_systems(entries, args.model, args.data_dir or Path(tmp),
+                                                     args.device)
+        except IndexerError as e:  # e.g. a --data-dir indexed with another model
+            parser.error(str(e))
         try:
             result = evaluate(systems, queries, grader)
         finally:

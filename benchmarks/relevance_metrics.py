@@ -34,3 +34,22 @@ def same_top(a: Sequence[str], b: Sequence[str], k: int = 5) -> bool:
 
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def one_edit_in_long_word(typo: str, correct: str, min_len: int = 5) -> bool:
+    """Whether ``typo`` differs from ``correct`` by one edit in one word of ``min_len``+ letters
+    (the issue's typo target: "sneekers", "jaket", not "nkie" or "brwon")."""
+    pairs = [(t, c) for t, c in zip(typo.split(), correct.split(), strict=False) if t != c]
+    return (len(typo.split()) == len(correct.split()) and len(pairs) == 1
+            and len(pairs[0][1]) >= min_len and edit_distance(*pairs[0]) == 1)

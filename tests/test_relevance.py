@@ -20,7 +20,7 @@ from benchmarks.relevance_grades import (
     TypeInference,
     load_queries,
 )
-from benchmarks.relevance_metrics import ndcg_at, same_top, success_at
+from benchmarks.relevance_metrics import ndcg_at, one_edit_in_long_word, same_top, success_at
 from benchmarks.relevance_systems import Bm25System
 from indexer import read_catalog
 from indexer.schema import Product
@@ -66,6 +66,21 @@ def test_success_needs_a_fully_relevant_hit_in_the_top_five() -> None:
     assert success_at([0, 0, 0, 0, 0, 2]) == 0.0
     assert success_at([1, 1, 1, 1, 1]) == 0.0  # the right type in the wrong colour is no success
     assert success_at([]) == 0.0
+
+
+@pytest.mark.parametrize(("typo", "correct", "counts"), [
+    ("sneekers", "sneakers", True),
+    ("winter jaket", "winter jacket", True),
+    ("wach for men", "watch for men", True),
+    ("nkie shoes", "nike shoes", False),  # a swap is two edits, and "nike" is short
+    ("brwon belt", "brown belt", False),
+    ("pumma tshirt", "puma tshirt", False),  # one edit, but in a 4-letter word
+    ("blu jeens", "blue jeans", False),  # two words misspelt
+])
+def test_the_one_edit_typo_target_is_one_edit_in_a_word_of_five_letters(
+    typo: str, correct: str, counts: bool
+) -> None:
+    assert one_edit_in_long_word(typo, correct) is counts
 
 
 def test_same_top_ignores_order_but_not_membership() -> None:
@@ -208,6 +223,7 @@ def test_run_end_to_end_on_a_catalog_slice(
     bm25 = {r["id"]: r for r in result["systems"]["bm25"]["per_query"]}
     assert bm25["t-sneekers"]["zero"] and bm25["t-sneekers"]["ndcg10"] == 0.0
     assert bm25["t-sneekers"]["typo_same_top5"] is False  # nothing twice is not robustness
+    assert "typo1_same_top5" in bm25["t-jaket"] and "typo1_same_top5" not in bm25["t-nkie-shoes"]
     # every query the slice cannot fully answer is named, and has no success figure
     unmet = set(result["queries_without_match"])
     assert all(("success5" in r) == (r["id"] not in unmet) for r in bm25.values())
@@ -222,3 +238,18 @@ def test_bad_arguments_are_refused_with_a_message(
     with pytest.raises(SystemExit) as stop:
         main(["--catalog", str(catalog_dir), "--queries", str(tmp_path)])
     assert stop.value.code == 2 and "no query files" in capsys.readouterr().err
+
+
+def test_a_data_dir_indexed_with_another_model_is_refused(
+    catalog_dir: Path, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import make_tiny_model
+
+    other = make_tiny_model(tmp_path / "other-model", seed=1)
+    data = tmp_path / "data"
+    base = ["--catalog", str(catalog_dir), "--limit", "20", "--device", "cpu", "--data-dir", str(data)]
+    assert main([*base, "--model", str(tiny_model_dir)]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main([*base, "--model", str(other)])
+    assert stop.value.code == 2 and "data directory" in capsys.readouterr().err

@@ -1,7 +1,7 @@
 """Relevance of text search on shopper queries: plain BM25, dense only and Vitrine full.
 
     python -m benchmarks.relevance --catalog ../shared/catalog [--split val] [--json OUT]
-        [--markdown] [--model SPEC] [--queries DIR] [--data-dir DIR] [--limit N]
+        [--markdown] [--worst N] [--model SPEC] [--queries DIR] [--data-dir DIR] [--limit N]
 
 The queries (``benchmarks/queries/*.jsonl``) are graded from catalog fields
 (``benchmarks.relevance_grades``): 2 when every condition holds, 1 for the right kind of
@@ -76,20 +76,21 @@ def select_entries(
 
 
 def run_query(system: SearchSystem, query: RelevanceQuery, grader: Grader,
-              all_grades: list[int], index: dict[str, int]) -> dict[str, Any]:
-    """One query through one system: its top ``K`` with grades, and its figures."""
+              all_grades: list[int], index: dict[str, int], brand_here: bool) -> dict[str, Any]:
+    """One query through one system: its top ``K`` with grades, and its figures.
+    ``brand_here``: the catalog has a product of the brand the query names."""
     started = time.perf_counter()
     top = system.search(query.text, K)
     ms = (time.perf_counter() - started) * 1000
     grades = [all_grades[index[pid]] for pid in top]
     row: dict[str, Any] = {
         "id": query.id, "kind": query.kind, "text": query.text,
-        "ndcg10": ndcg_at(grades, all_grades, K), "zero": not top, "ms": round(ms, 2),
+        "ndcg10": ndcg_at(grades, all_grades, K), "zero_rate": not top, "ms": round(ms, 2),
         "top": [{"id": pid, "grade": g} for pid, g in zip(top, grades, strict=True)],
     }
     if 2 in all_grades:  # success is only asked of queries the catalog can fully answer
         row["success5"] = success_at(grades, TOP)
-    if query.brand_check and any(grader.has_brand(query.brand_check, i) for i in range(len(index))):
+    if brand_here:
         row["brand_at_1"] = bool(top) and grader.has_brand(query.brand_check, index[top[0]])
     if query.twin:
         row["twin"] = query.twin
@@ -104,8 +105,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The figures of SUMMARY over ``rows`` (optional figures over the rows that have them)."""
     out: dict[str, Any] = {"queries": len(rows)}
     for _, key in SUMMARY:
-        values = [float(r[key if key != "zero_rate" else "zero"]) for r in rows
-                  if (key if key != "zero_rate" else "zero") in r]
+        values = [float(r[key]) for r in rows if key in r]
         out[key] = round(mean(values), 4) if values else None
     return out
 
@@ -120,10 +120,12 @@ def evaluate(systems: Sequence[SearchSystem], queries: Sequence[RelevanceQuery],
         log.warning("%d queries have no fully relevant product here (listed in the JSON), e.g. %s",
                     len(unmet), ", ".join(unmet[:5]))
     kinds = sorted({q.kind for q in queries})
+    brand_here = {q.id: bool(q.brand_check) and any(grader.has_brand(q.brand_check, i)
+                                                    for i in index.values()) for q in queries}
     result: dict[str, Any] = {"products": len(grader.products), "queries": len(queries),
                               "queries_without_match": unmet, "systems": {}}
     for system in systems:
-        rows = [run_query(system, q, grader, grades[q.id], index) for q in queries]
+        rows = [run_query(system, q, grader, grades[q.id], index, brand_here[q.id]) for q in queries]
         result["systems"][system.name] = {
             **summarise(rows),
             "ms_per_query": round(mean([r["ms"] for r in rows]), 2),
@@ -137,6 +139,15 @@ def worst(result: dict[str, Any], system: str, n: int = 10) -> list[dict[str, An
     """The ``n`` queries with the lowest nDCG@10 for ``system``."""
     rows = result["systems"][system]["per_query"]
     return sorted(rows, key=lambda r: (r["ndcg10"], r["id"]))[:n]
+
+
+def worst_table(result: dict[str, Any], system: str, n: int = 10) -> str:
+    """The ``n`` worst queries of ``system`` with the grades of their top 10."""
+    lines = [f"| {system}: query | kind | nDCG@10 | grades |", "|---|---|---:|---|"]
+    for row in worst(result, system, n):
+        grades = " ".join(str(t["grade"]) for t in row["top"]) or "(no results)"
+        lines.append(f"| {row['text']} | {row['kind']} | {row['ndcg10']:.3f} | {grades} |")
+    return "\n".join(lines)
 
 
 def _fmt(value: float | None) -> str:
@@ -194,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N products (a quick run)")
     parser.add_argument("--json", dest="json_out", type=Path, help="write the full results here")
     parser.add_argument("--markdown", action="store_true", help="print the README table")
+    parser.add_argument("--worst", type=int, default=0, metavar="N",
+                        help="also print each system's N worst queries")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
@@ -222,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{result['queries']} queries over {result['products']} products"
           + (" (validation split)" if args.split else "") + f", model {model_id}")
     print(markdown(result) if args.markdown else markdown(result).split("\n\n")[0])
+    for name in result["systems"] if args.worst > 0 else ():
+        print("\n" + worst_table(result, name, args.worst))
     write_json(args.json_out, result)
     return 0
 

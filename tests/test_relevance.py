@@ -203,10 +203,10 @@ def test_run_end_to_end_on_a_catalog_slice(
 ) -> None:
     out = tmp_path / "relevance.json"
     code = main(["--catalog", str(catalog_dir), "--split", "val", "--limit", "200", "--model",
-                 str(tiny_model_dir), "--device", "cpu", "--json", str(out), "--markdown"])
+                 str(tiny_model_dir), "--device", "cpu", "--json", str(out), "--markdown", "--worst", "3"])
     assert code == 0
     printed = capsys.readouterr().out
-    for row in ("| bm25 |", "| dense |", "| vitrine |", "| brand (", "| typo ("):
+    for row in ("| bm25 |", "| dense |", "| vitrine |", "| brand (", "| typo (", "| dense: query |"):
         assert row in printed
     result = json.loads(out.read_text())
     queries = load_queries()
@@ -221,7 +221,7 @@ def test_run_end_to_end_on_a_catalog_slice(
     # a dense search always answers; BM25 has no answer for words it has never seen
     assert result["systems"]["dense"]["zero_rate"] == 0.0
     bm25 = {r["id"]: r for r in result["systems"]["bm25"]["per_query"]}
-    assert bm25["t-sneekers"]["zero"] and bm25["t-sneekers"]["ndcg10"] == 0.0
+    assert bm25["t-sneekers"]["zero_rate"] and bm25["t-sneekers"]["ndcg10"] == 0.0
     assert bm25["t-sneekers"]["typo_same_top5"] is False  # nothing twice is not robustness
     assert "typo1_same_top5" in bm25["t-jaket"] and "typo1_same_top5" not in bm25["t-nkie-shoes"]
     # every query the slice cannot fully answer is named, and has no success figure

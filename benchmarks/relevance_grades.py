@@ -14,7 +14,7 @@ conditions name), 0 otherwise. Condition keys:
 - ``gender``, ``category``, ``sub_category``, ``article_type``, ``colour``, ``season``,
   ``occasion``: the product's value is one of the listed ones (case-insensitive).
 - ``article_type`` reads the catalog's value; where a product has none (two thirds of the
-  sample catalog), the type its title names (``infer_article_type``).
+  sample catalog), the type its title names (``TypeInference``, learned from the catalog).
 - ``brand``: the title starts with one of the values (case-insensitive, whole words): the
   sample catalog has no brand column and its titles begin with the brand.
 - ``title``: one of the phrases appears in the title as whole words (materials, styles).

@@ -42,7 +42,7 @@ from benchmarks.relevance_grades import (
     load_queries,
 )
 from benchmarks.relevance_metrics import mean, ndcg_at, one_edit_in_long_word, same_top, success_at
-from benchmarks.relevance_systems import Bm25System, SearcherSystem, SearchSystem
+from benchmarks.relevance_systems import Bm25System, SearcherSystem, SearchSystem, ServiceSystem
 from benchmarks.results import write_json
 from encoder import load_encoder
 from indexer import (
@@ -56,6 +56,7 @@ from indexer import (
 )
 from indexer.catalog import CatalogEntry
 from indexer.schema import Product
+from indexer.search import SearchService
 
 log = logging.getLogger(__name__)
 K = 10
@@ -186,9 +187,10 @@ def build_systems(entries: Sequence[CatalogEntry], model: str | None, data_dir: 
     log.info("indexed %d (unchanged %d) in %.1fs", report.indexed, report.unchanged,
              time.perf_counter() - started)
     products = [e.product for e in entries]
-    # dense: the model's defaults only; vitrine: the environment's settings, as the API reads them
+    # dense: the core's ranking with the model's defaults; vitrine: the search service with the
+    # environment's settings, as POST /search runs it
     dense = SearcherSystem("dense", Searcher(encoder, store, Settings(model=settings.model)))
-    full = SearcherSystem("vitrine", Searcher(encoder, store, settings))
+    full = ServiceSystem("vitrine", SearchService(Searcher(encoder, store, settings)))
     return [Bm25System(products), dense, full], store, encoder.model_id
 
 

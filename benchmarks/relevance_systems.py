@@ -5,23 +5,23 @@ Today's systems:
 
 - ``bm25``: plain BM25 (``bm25s``, English stopwords and Snowball stemming) over a product's
   title, brand, colour, category, sub-category, article type, gender, occasion and season.
-- ``dense``: Vitrine's dense text search: the catalog indexed with the encoder, queried
-  through ``Searcher.search`` with text only.
-- ``vitrine``: "Vitrine full", the search the API runs (``Searcher.search`` with the
-  settings of the environment, as ``POST /search`` builds its query). Until keyword
-  retrieval and query understanding land it is the same code path as ``dense``; when they
-  do, ``dense`` keeps them switched off and ``vitrine`` gets everything.
+- ``dense``: Vitrine's dense text search alone: the catalog indexed with the encoder, queried
+  through ``Searcher.search`` (the core: dense candidates, image + text re-rank), no keyword
+  retrieval, no query understanding.
+- ``vitrine``: "Vitrine full", the search the API runs: ``SearchService.search`` with a
+  ``SearchRequest`` as ``POST /search`` builds it (the environment's settings: keyword
+  retrieval, query understanding and the fused score).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from indexer import Query, Searcher
 from indexer.schema import Product
+from indexer.search import Query, Searcher, SearchRequest, SearchService
 
 BM25_FIELDS = ("title", "brand", "colour", "category", "sub_category", "article_type", "gender",
                "occasion", "season")
@@ -78,3 +78,16 @@ class SearcherSystem:
 
     def search(self, text: str, k: int) -> list[str]:
         return [hit.id for hit in self.searcher.search(Query(text=text, k=k)).hits]
+
+
+class ServiceSystem:
+    """A system answering through ``SearchService.search``, the path of ``POST /search``."""
+
+    def __init__(self, name: str, service: SearchService, **request: Any) -> None:
+        self.name = name
+        self.service = service
+        self.request = request  # extra SearchRequest fields (understand, ignore)
+
+    def search(self, text: str, k: int) -> list[str]:
+        found = self.service.search(SearchRequest(text=text, k=k, facets=False, **self.request))
+        return [hit.id for hit in found.result.hits]

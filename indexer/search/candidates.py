@@ -16,8 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from indexer.filters import FilterSpec
+from indexer.schema import point_id
 from indexer.settings import Settings
-from indexer.store.change_log import Mark
+from indexer.store.change_log import CandidateIds, Mark
 from indexer.store.protocol import TracksChanges, VectorStore
 from indexer.store.vector_cache import CONTENT_HASH, VectorCache
 
@@ -84,13 +85,35 @@ class DenseCandidates:
         kept, images, texts = self.vectors.vectors(self.store, points)
         return Candidates([p.product_id for p in kept], images, texts, len(points), None, seconds)
 
+    def for_ids(self, product_ids: list[str]) -> Candidates:
+        """The vectors of products found another way (the keyword vector), from the cache where
+        it has them; products deleted meanwhile are left out."""
+        started = time.perf_counter()
+        if self.tracking is not None:
+            mark, changed = self.tracking.changes_since(self.vectors.mark)
+            found = CandidateIds([point_id(p) for p in product_ids], mark, changed)
+            ids, images, texts = self.vectors.by_point(self.tracking, found)
+            return Candidates(ids, images, texts, len(product_ids), mark, time.perf_counter() - started)
+        points = self.store.get(product_ids, with_vectors=True)
+        kept = [p for p in points if p.image is not None and p.text is not None]
+        dim = kept[0].image.shape[0] if kept else 0  # type: ignore[union-attr]
+        images = np.stack([p.image for p in kept]) if kept else np.zeros((0, dim), np.float32)
+        texts = np.stack([p.text for p in kept]) if kept else np.zeros((0, dim), np.float32)
+        return Candidates([p.product_id for p in kept], images, texts, len(product_ids), None,
+                          time.perf_counter() - started)
+
 
 def gather(
     sources: Sequence[CandidateSource], vector: np.ndarray, filters: FilterSpec, limit: int, exact: bool
 ) -> Candidates:
     """The union of the sources' candidates: a product found by several keeps its first place.
     ``seconds`` is the time spent in the store searches (the candidate stage's timing)."""
-    found = [source.fetch(vector, filters, limit, exact) for source in sources]
+    return union([source.fetch(vector, filters, limit, exact) for source in sources])
+
+
+def union(found: Sequence[Candidates]) -> Candidates:
+    """Candidates found by several searches, each product once, at its first place."""
+    found = [c for c in found if c.product_ids] or list(found[:1])
     if len(found) == 1:
         return found[0]
     seen: dict[str, tuple[int, int]] = {}

@@ -68,14 +68,14 @@ class Settings:
     """How a text query's score terms combine: ``weighted`` (a weighted sum of each term scaled to
     0..1 over the candidates) or ``rrf`` (weighted reciprocal rank fusion); chosen with the
     relevance benchmark, docs/hybrid.md [VITRINE_FUSION]."""
-    fusion_w_image: float = 0.15
+    fusion_w_image: float = 0.2
     """Weight of s_image in a text query's fused score [VITRINE_FUSION_W_IMAGE]."""
-    fusion_w_text: float = 0.35
+    fusion_w_text: float = 0.1
     """Weight of s_text in a text query's fused score [VITRINE_FUSION_W_TEXT]."""
     fusion_w_keyword: float = 0.2
     """Weight of s_keyword (BM25 over the keywords vector) in a text query's fused score
     [VITRINE_FUSION_W_KEYWORD]."""
-    fusion_w_attributes: float = 0.3
+    fusion_w_attributes: float = 0.5
     """Weight of s_attributes (the understood attributes a product has) in a text query's fused
     score [VITRINE_FUSION_W_ATTRIBUTES]."""
     rrf_k: int = 60

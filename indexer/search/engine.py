@@ -67,7 +67,7 @@ class Searcher:
                              s.rrf_k)
         self.facts = FactsCache(store)
         self._has_keywords = store.has_keywords()  # a re-index brings a new store and searcher
-        self._hybrid = HybridRanker(self.sources[0], store, self.facts, self._explainer)  # type: ignore[arg-type]
+        self.hybrid = HybridRanker(self.sources[0], store, self.facts, self._explainer)  # type: ignore[arg-type]
         info = store.info()
         if info.model is not None and info.model != encoder.model_id:
             raise ModelMismatchError(
@@ -106,7 +106,7 @@ class Searcher:
         t1 = time.perf_counter()
         if reading is not None and query.image is None:
             limit = max(self.settings.candidates, self.settings.oversample * (query.k + query.offset))
-            return self._hybrid.rank(vector, filters, reading, self.fusion, self.keywords_on(),
+            return self.hybrid.rank(vector, filters, reading, self.fusion, self.keywords_on(),
                                      limit, query, alpha, (t0, t1))
         return self._rank(vector, filters, query.k, query.offset, query.exact, alpha, t0, t1)
 

@@ -51,7 +51,7 @@ class HybridRanker:
         if reading.mode == "filter" and matcher:
             keep, notices = _hard_filter(matrix, matcher)
             candidates, facts, matrix = _subset(candidates, keep), [facts[i] for i in keep], matrix[keep]
-        terms = self.terms(vector, candidates, keyword_scores, matrix)
+        terms = self.terms(vector, candidates, keyword_scores, matcher.score(matrix))
         score = fusion.fuse(terms)
         weights = dict(fusion.weights)
         scored = Scored(
@@ -66,6 +66,15 @@ class HybridRanker:
         timings.update({"encode_ms": (t1 - t0) * 1000, "candidates_ms": (t2 - t1) * 1000,
                         "rerank_ms": (t3 - t2) * 1000, "total_ms": (t3 - t0) * 1000})
         return SearchResult(hits, candidates.considered, timings, filters, notices)
+
+    def pool(self, vector: np.ndarray, reading: Reading, keywords: bool, limit: int
+             ) -> tuple[list[str], dict[str, np.ndarray]]:
+        """The candidates of a boost-mode text query (no filters) and their four terms, before
+        fusion: what ``benchmarks.fusion_grid`` fuses under many weightings."""
+        candidates, keyword_scores, _ = self.candidates(vector, FilterSpec(), reading, keywords, limit, False)
+        matcher = Matcher(reading)
+        matrix = matcher.matrix(self.product_facts(candidates.product_ids))
+        return candidates.product_ids, self.terms(vector, candidates, keyword_scores, matcher.score(matrix))
 
     def candidates(
         self, vector: np.ndarray, filters: FilterSpec, reading: Reading, keywords: bool, limit: int,
@@ -102,10 +111,9 @@ class HybridRanker:
 
     @staticmethod
     def terms(vector: np.ndarray, candidates: Candidates, keyword_scores: dict[str, float],
-              matrix: np.ndarray) -> dict[str, np.ndarray]:
+              attributes: np.ndarray) -> dict[str, np.ndarray]:
         core = rerank(vector, candidates.images, candidates.texts, 0.5, 0.5)
         keyword = np.array([keyword_scores.get(pid, 0.0) for pid in candidates.product_ids], dtype=np.float32)
-        attributes = (matrix.mean(axis=1) if matrix.shape[1] else np.zeros(len(keyword))).astype(np.float32)
         return {"image": core.s_image, "text": core.s_text, "keyword": keyword, "attributes": attributes}
 
 

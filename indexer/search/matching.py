@@ -24,6 +24,9 @@ from indexer.understanding.text import tokens
 
 FULL = 1.0
 BROADER = 0.5
+# A product type is the head of a shopper's query ("red tops" asks for tops first, then red
+# ones, not for anything red), so it counts twice in the mean.
+KIND_WEIGHTS = {"type": 2.0}
 
 
 def _stems(text: str) -> tuple[str, ...]:
@@ -48,7 +51,7 @@ class AttributeTest:
     @classmethod
     def of(cls, attr: Attribute) -> AttributeTest:
         phrases = {_stems(v) for v in attr.values}
-        if attr.kind in ("type", "material", "colour"):
+        if attr.kind in ("type", "material", "colour", "gender"):
             phrases.add(_stems(" ".join(attr.words)))
         broader = next((vals for name, vals in attr.broader if name == "sub_category"), ())
         return cls(attr, frozenset(v.casefold() for v in attr.values),
@@ -66,7 +69,9 @@ class AttributeTest:
                 return 0.0
             # no brand field: the title starts with the brand
             return FULL if any(facts.title[: len(p)] == p for p in self.phrases) else 0.0
-        if value is None and any(_contains(facts.title, p) for p in self.phrases):
+        # A title states what a field leaves out; for age groups it also overrides the field,
+        # as catalogs file children's products under Men and Women ("Palm Tree Kids Boys ...").
+        if (value is None or attr.kind == "gender") and any(_contains(facts.title, p) for p in self.phrases):
             return FULL
         if attr.kind == "type" and facts.values.get("sub_category", "").casefold() in self.broader:
             return BROADER
@@ -96,6 +101,18 @@ class Matcher:
 
     def __bool__(self) -> bool:
         return bool(self.tests) or self.price is not None
+
+    def weights(self) -> np.ndarray:
+        """Each condition's weight in the mean (the columns of ``matrix``)."""
+        kinds = [KIND_WEIGHTS.get(t.attribute.kind, 1.0) for t in self.tests]
+        return np.array(kinds + ([1.0] if self.price is not None else []), dtype=np.float32)
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        """``s_attributes``: the weighted mean of each candidate's row (0 with no conditions)."""
+        if matrix.shape[1] == 0:
+            return np.zeros(matrix.shape[0], dtype=np.float32)
+        w = self.weights()
+        return (matrix @ w / w.sum()).astype(np.float32)
 
     def matrix(self, products: Sequence[ProductFacts | None]) -> np.ndarray:
         """(products, conditions) scores; an unknown product matches nothing."""

@@ -111,12 +111,12 @@ def as_understand(value: Any) -> str | None:
     return value
 
 
-def as_ignore(value: Any) -> tuple[str, ...]:
+def as_ignore(value: Any, form: bool = False) -> tuple[str, ...]:
     """``ignore``: understood kinds to leave out, a JSON list (in forms: its JSON text or the kinds
     separated by commas)."""
     if value is None or value == "":
         return ()
-    if isinstance(value, str):
+    if isinstance(value, str) and form:
         value = parse_json(value, "ignore") if value.lstrip().startswith("[") else value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadRequest(f"ignore must be a list of kinds ({', '.join(KINDS)})")
@@ -159,5 +159,5 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
         facets=as_bool("facets", raw.get("facets", True)),
         exact=as_bool("exact", raw.get("exact", False)),
         understand=as_understand(raw.get("understand")),
-        ignore=as_ignore(raw.get("ignore")),
+        ignore=as_ignore(raw.get("ignore"), form),
     )

@@ -71,7 +71,7 @@ def fusions() -> list[Fusion]:
 def gather_pools(searcher: Searcher, texts: Sequence[str], limit: int) -> dict[str, Pool]:
     """Each text's candidates and terms, read as the service reads it (boost mode)."""
     facts = searcher.facts.get()
-    keywords = searcher.keywords_on()
+    keywords = searcher.settings.keyword_candidates if searcher.keywords_on() else 0
     pools = {}
     for text in dict.fromkeys(texts):
         reading = read_query(text, facts)

@@ -116,15 +116,19 @@ def union(found: Sequence[Candidates]) -> Candidates:
     found = [c for c in found if c.product_ids] or list(found[:1])
     if len(found) == 1:
         return found[0]
-    seen: dict[str, tuple[int, int]] = {}
-    for s, c in enumerate(found):
+    # Rows of all the searches one after the other; each product keeps its first row.
+    first: dict[str, int] = {}
+    offset = 0
+    for c in found:
         for i, pid in enumerate(c.product_ids):
-            seen.setdefault(pid, (s, i))
+            first.setdefault(pid, offset + i)
+        offset += len(c.product_ids)
+    rows = np.fromiter(first.values(), dtype=np.int64, count=len(first))
     marks = {c.mark for c in found}
     return Candidates(
-        list(seen),
-        np.stack([found[s].images[i] for s, i in seen.values()]) if seen else found[0].images,
-        np.stack([found[s].texts[i] for s, i in seen.values()]) if seen else found[0].texts,
+        list(first),
+        np.concatenate([c.images for c in found])[rows],
+        np.concatenate([c.texts for c in found])[rows],
         sum(c.considered for c in found),
         marks.pop() if len(marks) == 1 else None,
         sum(c.seconds for c in found),

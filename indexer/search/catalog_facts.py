@@ -38,6 +38,7 @@ class ProductFacts:
     predicted: frozenset[str]  # the fields whose value is a prediction
     price: float | None
     title: tuple[str, ...]
+    words: frozenset[str]  # the title's words as a set, to rule phrases out quickly
 
 
 def product_facts(payload: Mapping[str, Any]) -> ProductFacts:
@@ -55,7 +56,7 @@ def product_facts(payload: Mapping[str, Any]) -> ProductFacts:
     price = payload.get("price")
     number = float(price) if isinstance(price, int | float) and not isinstance(price, bool) else None
     title = tuple(t.stem for t in tokens(str(payload.get("title") or "")))
-    return ProductFacts(values, frozenset(predicted), number, title)
+    return ProductFacts(values, frozenset(predicted), number, title, frozenset(title))
 
 
 @dataclass(frozen=True)

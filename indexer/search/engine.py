@@ -106,8 +106,9 @@ class Searcher:
         t1 = time.perf_counter()
         if reading is not None and query.image is None:
             limit = max(self.settings.candidates, self.settings.oversample * (query.k + query.offset))
-            return self.hybrid.rank(vector, filters, reading, self.fusion, self.keywords_on(),
-                                     limit, query, alpha, (t0, t1))
+            keywords = self.settings.keyword_candidates if self.keywords_on() else 0
+            return self.hybrid.rank(vector, filters, reading, self.fusion, keywords, limit, query, alpha,
+                                    (t0, t1))
         return self._rank(vector, filters, query.k, query.offset, query.exact, alpha, t0, t1)
 
     def keywords_on(self) -> bool:

@@ -5,7 +5,7 @@ sparse vector and a dense search under the understood conditions; every candidat
 
     dense (image + text prefetch) --+
     keywords (BM25, IDF by Qdrant) --+--> union --> terms --> [filter mode] --> fuse --> page
-    dense under understood filters --+
+    dense under understood filters --+   (filter mode)
 """
 
 from __future__ import annotations
@@ -37,9 +37,11 @@ class HybridRanker:
         self.explainer = explainer
 
     def rank(
-        self, vector: np.ndarray, filters: FilterSpec, reading: Reading, fusion: Fusion, keywords: bool,
+        self, vector: np.ndarray, filters: FilterSpec, reading: Reading, fusion: Fusion, keywords: int,
         limit: int, query: Query, alpha: float, started: tuple[float, float],
     ) -> SearchResult:
+        """Rank a text query: ``keywords`` candidates from the keyword vector (0: none), ``limit``
+        from each dense search."""
         t0, t1 = started
         candidates, keyword_scores, timings = self.candidates(vector, filters, reading, keywords, limit,
                                                               query.exact)
@@ -67,7 +69,7 @@ class HybridRanker:
                         "rerank_ms": (t3 - t2) * 1000, "total_ms": (t3 - t0) * 1000})
         return SearchResult(hits, candidates.considered, timings, filters, notices)
 
-    def pool(self, vector: np.ndarray, reading: Reading, keywords: bool, limit: int
+    def pool(self, vector: np.ndarray, reading: Reading, keywords: int, limit: int
              ) -> tuple[list[str], dict[str, np.ndarray]]:
         """The candidates of a boost-mode text query (no filters) and their four terms, before
         fusion: what ``benchmarks.fusion_grid`` fuses under many weightings."""
@@ -77,7 +79,7 @@ class HybridRanker:
         return candidates.product_ids, self.terms(vector, candidates, keyword_scores, matcher.score(matrix))
 
     def candidates(
-        self, vector: np.ndarray, filters: FilterSpec, reading: Reading, keywords: bool, limit: int,
+        self, vector: np.ndarray, filters: FilterSpec, reading: Reading, keywords: int, limit: int,
         exact: bool,
     ) -> tuple[Candidates, dict[str, float], dict[str, float]]:
         """The union of the three candidate searches, the keyword scores, and their timings."""
@@ -86,14 +88,17 @@ class HybridRanker:
         scores: dict[str, float] = {}
         if keywords:
             t = time.perf_counter()
-            hits = self.store.keyword_candidates(reading.keyword_text, filters or None, limit)
+            hits = self.store.keyword_candidates(reading.keyword_text, filters or None, keywords)
             scores = dict(hits)
             seen = set(found[0].product_ids)
             new = [pid for pid, _ in hits if pid not in seen]
             if new:
                 found.append(self.dense.for_ids(new))
             timings["keywords_ms"] = (time.perf_counter() - t) * 1000
-        narrowed = reading.prefilter(filters) if reading.active else None
+        # Filter mode keeps only products with every understood attribute, so it searches among
+        # those too (the dense and keyword candidates may hold few of them); boost mode gains
+        # nothing measurable from it on the relevance benchmark and saves the search.
+        narrowed = reading.prefilter(filters) if reading.mode == "filter" and reading.active else None
         if narrowed is not None:
             found.append(self.dense.fetch(vector, narrowed, limit, exact))
         return union(found), scores, timings

@@ -34,9 +34,14 @@ def _stems(text: str) -> tuple[str, ...]:
     return tuple(t.stem for t in tokens(normalise(text)))
 
 
-def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return n > 0 and any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
+def _contains(facts: ProductFacts, phrase: tuple[str, ...]) -> bool:
+    """Whether the title holds the phrase's words in a row."""
+    if not phrase or not facts.words.issuperset(phrase):
+        return False
+    if len(phrase) == 1:
+        return True
+    words, n = facts.title, len(phrase)
+    return any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class AttributeTest:
     def match(self, facts: ProductFacts) -> float:
         attr = self.attribute
         if attr.kind == "material":
-            return FULL if any(_contains(facts.title, p) for p in self.phrases) else 0.0
+            return FULL if any(_contains(facts, p) for p in self.phrases) else 0.0
         value = facts.values.get(attr.field)
         if value is not None and value.casefold() in self.values:
             return FULL
@@ -71,7 +76,7 @@ class AttributeTest:
             return FULL if any(facts.title[: len(p)] == p for p in self.phrases) else 0.0
         # A title states what a field leaves out; for age groups it also overrides the field,
         # as catalogs file children's products under Men and Women ("Palm Tree Kids Boys ...").
-        if (value is None or attr.kind == "gender") and any(_contains(facts.title, p) for p in self.phrases):
+        if (value is None or attr.kind == "gender") and any(_contains(facts, p) for p in self.phrases):
             return FULL
         if attr.kind == "type" and facts.values.get("sub_category", "").casefold() in self.broader:
             return BROADER

@@ -143,7 +143,9 @@ def read_query(text: str, facts: CatalogFacts | None, mode: str = "boost",
     if "price" in ignore and understood.price is not None:
         words += list(understood.price.words)
     search = _without(corrected or text, words, understood) or (corrected or text)
-    expansion = " ".join(v for a in applied for v in a.values if a.kind != "material")
+    # Gender values stay out: "Unisex" is rare in titles, so its IDF would make every unisex
+    # product a keyword match for "office wear women"; the attribute term weighs gender instead.
+    expansion = " ".join(v for a in applied for v in a.values if a.kind not in ("material", "gender"))
     return Reading(
         mode=mode, search_text=search, keyword_text=f"{search} {expansion}".strip(),
         understood=marked, attributes=tuple(applied), price=replace(price, applied=True) if price else None,

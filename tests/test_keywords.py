@@ -195,3 +195,18 @@ def test_a_server_collection_without_the_vector_keeps_working(
     fresh.ensure_collection(encoder.dim, encoder.model_id)
     assert fresh.has_keywords()
     store.close()
+
+
+def test_keyword_document_benchmark_grades_and_runs(catalog_dir: Path, tmp_path: Path) -> None:
+    from benchmarks.keyword_document import VARIANTS, grade, main, ndcg10
+
+    watch = {"brand": "Fastrack", "article_type": "Watches"}
+    assert grade(watch, {"brand": ("Fastrack",), "article_type": ("Watches",)}) == 2
+    assert grade(watch, {"brand": ("Titan",), "article_type": ("Watches",)}) == 1
+    assert grade(watch, {"article_type": ("Belts",)}) == 0
+    assert ndcg10([2, 1, 0], [2, 1, 0, 0]) == 1.0 and ndcg10([0, 1, 2], [2, 1]) < 1.0
+    assert main(["--catalog", str(catalog_dir), "--json", str(tmp_path / "out.json")]) == 0
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert set(report["variants"]) == set(VARIANTS) and report["products"] > 2000
+    # the shipped document is at least as good as the title alone, by a margin ties cannot close
+    assert report["variants"]["shipped"]["ndcg10"] > report["variants"]["title"]["ndcg10"] + 0.03

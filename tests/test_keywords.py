@@ -167,7 +167,12 @@ def test_a_collection_without_the_vector_keeps_working_and_reindex_adds_it(
     live = LiveIndex(Settings(data_dir=tmp_path), encoder, store)
     report = reindex(live, encoder, str(tiny_model_dir))
     upgraded = live.current().store
-    assert report.copied == 30 and upgraded.physical == report.target
+    assert report.copied == 30 and upgraded.physical == report.target and report.reused_vectors
+    ids = [e.product.id for e in catalog_entries[:30]]
+    before = {p.product_id: p for p in store.get(ids, with_vectors=True)}
+    for p in upgraded.get(ids, with_vectors=True):  # the same model: its vectors copied as they were
+        assert (p.image == before[p.product_id].image).all() and (p.text == before[p.product_id].text).all()
+        assert p.payload == before[p.product_id].payload
     assert upgraded.has_keywords() and keywords_notice(upgraded.info()) is None
     assert upgraded.keyword_candidates("casual", None, 10)
     live.close()

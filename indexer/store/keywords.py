@@ -107,7 +107,11 @@ class KeywordModel:
 
     def document(self, payload: Mapping[str, Any]) -> SparseVector:
         """A product payload's vector (empty when it has no words worth indexing)."""
-        return _sparse(self._bm25.embed_document(keyword_document(payload)))
+        return self.document_text(keyword_document(payload))
+
+    def document_text(self, text: str) -> SparseVector:
+        """The vector of a document given as text (term frequencies, BM25-saturated)."""
+        return _sparse(self._bm25.embed_document(text))
 
     def query(self, text: str) -> SparseVector:
         """A query's vector: each distinct stemmed word once (IDF is applied by Qdrant).

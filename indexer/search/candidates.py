@@ -95,12 +95,13 @@ class DenseCandidates:
             ids, images, texts = self.vectors.by_point(self.tracking, found)
             return Candidates(ids, images, texts, len(product_ids), mark, time.perf_counter() - started)
         points = self.store.get(product_ids, with_vectors=True)
-        kept = [p for p in points if p.image is not None and p.text is not None]
-        dim = kept[0].image.shape[0] if kept else 0  # type: ignore[union-attr]
-        images = np.stack([p.image for p in kept]) if kept else np.zeros((0, dim), np.float32)
-        texts = np.stack([p.text for p in kept]) if kept else np.zeros((0, dim), np.float32)
-        return Candidates([p.product_id for p in kept], images, texts, len(product_ids), None,
-                          time.perf_counter() - started)
+        kept = [(p.product_id, p.image, p.text) for p in points if p.image is not None and p.text is not None]
+        if not kept:
+            empty = np.zeros((0, 0), np.float32)
+            return Candidates([], empty, empty, len(product_ids), None, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return Candidates([pid for pid, _, _ in kept], np.stack([i for _, i, _ in kept]),
+                          np.stack([t for _, _, t in kept]), len(product_ids), None, seconds)
 
 
 def gather(

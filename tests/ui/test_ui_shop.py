@@ -259,7 +259,7 @@ def test_understood_words_are_chips_that_can_be_removed(page: Any) -> None:
     settle(page)
     assert answer.value.request.post_data_json["ignore"] == ["colour"]
     assert page.locator(".chip.ignored .chip-label", has_text="White").count() == 1
-    page.click("a:has-text('white shoes')")  # did you mean: the corrected words go in the box
+    page.click(".did-you-mean a")  # the corrected words go in the box
     settle(page)
     assert page.input_value("#q") == "white shoes"
     shot(page, "understood-chips")

@@ -4,7 +4,9 @@ A view turns its input into a ``SearchRequest`` (or ``SimilarRequest``) and shap
 ``SearchPage`` it gets back; everything between happens here, top-down and once:
 
     check the request -> take the image (as given, uploaded, or fetched from a URL)
-    -> the core (encode, candidates, re-rank, explain: ``Searcher``) over a pool or the page
+    -> read a text-only query (understood attributes, typos, notices: ``reading.read_query``)
+    -> the core (encode, candidates, re-rank, explain: ``Searcher``; a read text query takes the
+       hybrid ranking, docs/hybrid.md) over a pool or the page
     -> the taste term -> the sort -> the page -> facet counts
 
 A service serves one generation of the index (one model, one store) for one request or job.

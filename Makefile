@@ -61,6 +61,7 @@ bench: install redis
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	mkdir -p $(RESULTS)
 	$(BIN)/python -m benchmarks.quality --catalog $(CATALOG) --split val --json $(RESULTS)/quality.json
+	$(BIN)/python -m benchmarks.relevance --catalog $(CATALOG) --split val --markdown --json $(RESULTS)/relevance.json
 	$(BIN)/python -m benchmarks.search_latency --catalog $(CATALOG) --data-dir data/bench --json $(RESULTS)/search_latency.json
 	$(BIN)/python -m benchmarks.encode_batching --catalog $(CATALOG) --contention 3 --json $(RESULTS)/encode_batching.json
 	VITRINE_COLLECTION=latency $(BIN)/python -m benchmarks.api_load --catalog $(CATALOG) --data-dir data/bench --markdown --repeats 3 --json $(RESULTS)/api_load_workers.json

@@ -11,8 +11,10 @@ from typing import Any
 from api.errors import BadRequest
 from indexer import FilterSpec, parse_filters
 from indexer.search.model import SORTS, SearchRequest
+from indexer.search.reading import KINDS, UNDERSTAND_MODES
 
-SEARCH_KEYS = ("text", "image_url", "alpha", "filters", "k", "offset", "sort", "facets", "exact")
+SEARCH_KEYS = ("text", "image_url", "alpha", "filters", "k", "offset", "sort", "facets", "exact",
+               "understand", "ignore")
 DEFAULT_K = 10
 
 
@@ -100,6 +102,29 @@ def as_filters(value: Any) -> FilterSpec:
     return parse_filters(value)  # FilterError (400) names the valid fields
 
 
+def as_understand(value: Any) -> str | None:
+    """``understand``: boost, filter or off (None: the server's default)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in UNDERSTAND_MODES:
+        raise BadRequest(f"understand must be one of {', '.join(UNDERSTAND_MODES)}, got {value!r}")
+    return value
+
+
+def as_ignore(value: Any, form: bool = False) -> tuple[str, ...]:
+    """``ignore``: understood kinds to leave out, a JSON list (in forms: its JSON text or the kinds
+    separated by commas)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str) and form:
+        value = parse_json(value, "ignore") if value.lstrip().startswith("[") else value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"ignore must be a list of kinds ({', '.join(KINDS)})")
+    if len(value) > 2 * len(KINDS):
+        raise BadRequest(f"ignore lists at most {2 * len(KINDS)} kinds")
+    return tuple(v.strip() for v in value if v.strip())
+
+
 def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest:
     """Read a search body: a JSON object, or (``form``) multipart fields, which are all text.
     Types and names are checked here; ranges and combinations by the search service."""
@@ -134,4 +159,6 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
         sort=sort,
         facets=as_bool("facets", raw.get("facets", True)),
         exact=as_bool("exact", raw.get("exact", False)),
+        understand=as_understand(raw.get("understand")),
+        ignore=as_ignore(raw.get("ignore"), form),
     )

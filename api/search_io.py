@@ -73,6 +73,7 @@ def answer(
     if found.facets is not None:
         body["facets"] = found.facets
     body["page"] = page_json(found.page)
+    body.update(found.reading_json())
     body["sort"] = request_.sort
     body["model"] = model_id
     timings = {**found.timings, "total_ms": (time.perf_counter() - started) * 1000}

@@ -15,7 +15,6 @@ from encoder import EncoderError, load_encoder
 from indexer import (
     CatalogError,
     IndexerError,
-    Query,
     Searcher,
     Settings,
     index_entries,
@@ -23,7 +22,8 @@ from indexer import (
     parse_cli_filters,
     read_catalog,
 )
-from indexer.search import SearchResult
+from indexer.search import SearchRequest, SearchResult, SearchService
+from indexer.search.reading import UNDERSTAND_MODES
 
 log = logging.getLogger("vitrine")
 SHOWN_ERRORS = 20
@@ -108,10 +108,13 @@ def _print_table(result: SearchResult) -> None:
 @click.option("-k", "k", default=10, show_default=True, type=int, help="Number of results.")
 @click.option("--offset", default=0, type=int, help="Skip this many results (paging).")
 @click.option("--exact", is_flag=True, help="Exact (brute-force) candidate search instead of HNSW.")
+@click.option("--understand", type=click.Choice(UNDERSTAND_MODES),
+              help="What understood words do: boost, filter or off (default: VITRINE_UNDERSTAND).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj
 def search(settings: Settings, text: str | None, image: Path | None, alpha: float | None,
-           filters: tuple[str, ...], k: int, offset: int, exact: bool, as_json: bool) -> None:
+           filters: tuple[str, ...], k: int, offset: int, exact: bool, understand: str | None,
+           as_json: bool) -> None:
     """Search by TEXT, by --image, or both."""
     try:
         spec = parse_cli_filters(filters)
@@ -124,18 +127,21 @@ def search(settings: Settings, text: str | None, image: Path | None, alpha: floa
                                settings.image_int8)
         store = open_store(settings)
         try:
-            searcher = Searcher(encoder, store, settings)
-            result = searcher.search(
-                Query(text=text, image=image, alpha=alpha, filters=spec, k=k, offset=offset, exact=exact)
-            )
+            # the search the API runs: query understanding, keywords, the fused score
+            service = SearchService(Searcher(encoder, store, settings))
+            found = service.search(SearchRequest(text=text, image=image, alpha=alpha, filters=spec, k=k,
+                                                 offset=offset, exact=exact, facets=False,
+                                                 understand=understand))
         finally:
             store.close()
     except (EncoderError, IndexerError) as e:
         raise fail(e) from e
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps({**found.result.to_json(), **found.reading_json()}, indent=2))
     else:
-        _print_table(result)
+        for notice in found.notices:
+            click.echo(notice)
+        _print_table(found.result)
 
 
 @cli.command()

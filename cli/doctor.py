@@ -14,6 +14,7 @@ import redis
 from cli.group import cli
 from encoder import Encoder, load_encoder
 from indexer import IndexerError, Settings, open_store
+from indexer.store.protocol import CollectionInfo
 from settings import ApiSettings, QueueSettings, VitrineSettings
 from workers import Ingestion
 
@@ -59,6 +60,18 @@ def _writable(path: Path) -> str:
     if free < MIN_FREE_BYTES:
         raise RuntimeError(f"{path} has only {free / 2**20:.0f} MB free; indexing needs room to grow")
     return f"{path.resolve()} is writable ({free / 2**30:.1f} GB free)"
+
+
+def keywords_notice(info: CollectionInfo) -> str | None:
+    """What to tell the user when the collection predates the keyword vector, else None."""
+    if info.keywords or info.points == 0:
+        return None
+    spec = info.model_spec or info.model or "SPEC"
+    return (
+        "the collection has no keyword vector (it was built before keyword search): searches use "
+        f"its image and text vectors only; run `vitrine reindex --model {spec}` to add it "
+        "(the collection keeps serving while the new one is built)"
+    )
 
 
 def _settings(doctor: Doctor) -> VitrineSettings | None:
@@ -112,6 +125,9 @@ def _store(doctor: Doctor, core: Settings, encoder: Encoder | None) -> str:
         info = st.info()
     finally:
         st.close()
+    notice = keywords_notice(info)
+    if notice is not None:
+        doctor.add("warn", "keywords", notice)
     if info.points == 0:
         doctor.add("warn", "collection", f"{info.location} is empty: run `vitrine index --catalog DIR`")
     elif encoder is not None and info.model != encoder.model_id:

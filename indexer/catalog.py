@@ -4,8 +4,8 @@ CSV (``styles.csv`` beside an ``images/`` folder), header::
 
     id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName,image
 
-``usage`` is the occasion; ``image`` a file name under ``images/``. An optional
-``price`` column is read when present.
+``usage`` is the occasion; ``image`` a file name under ``images/``. Optional ``price`` and
+``brand`` columns are read when present.
 
 JSONL (``products.jsonl``): one JSON object per line with the Product schema's
 names, for example::
@@ -17,6 +17,12 @@ names, for example::
 ``image`` is a path relative to the JSONL file (or absolute). Only ``id``,
 ``title`` and ``image`` are required.
 
+Brands: a catalog in which no product has a ``brand`` (the sample catalog has no such column)
+gets each product's brand from its title, which in such catalogs starts with it ("Puma Men
+Black T-shirt" -> Puma), by the rule of ``indexer.understanding.brands`` learned over the
+whole catalog's titles. A catalog that names brands is taken at its word: a product it leaves
+without one keeps none.
+
 Rows with problems are reported with their line and reason and skipped; the
 import goes on.
 """
@@ -24,6 +30,7 @@ import goes on.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -32,6 +39,7 @@ from typing import Any
 
 from errors import VitrineError
 from indexer.schema import PRODUCT_FIELDS, Product
+from indexer.understanding import learn_brands
 
 CSV_COLUMNS = {
     "id": "id",
@@ -46,6 +54,7 @@ CSV_COLUMNS = {
     "usage": "occasion",
     "year": "year",
     "price": "price",
+    "brand": "brand",
 }
 CSV_NAME = "styles.csv"
 JSONL_NAME = "products.jsonl"
@@ -244,4 +253,18 @@ def read_catalog(location: str | Path) -> CatalogReport:
         _read_jsonl(path, report)
     else:
         _read_csv(path, report)
+    derive_brands(report.entries)
     return report
+
+
+def derive_brands(entries: list[CatalogEntry]) -> None:
+    """Give every product the brand its title starts with, in place, when none has a brand
+    of its own (see the module docstring); a catalog with brands is left as it is."""
+    if not entries or any(e.product.brand for e in entries):
+        return
+    brands = learn_brands(e.product.title for e in entries)
+    for i, entry in enumerate(entries):
+        brand = brands.brand_from_title(entry.product.title)
+        if brand is not None:
+            entries[i] = CatalogEntry(entry.line, dataclasses.replace(entry.product, brand=brand))
+

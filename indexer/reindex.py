@@ -31,6 +31,7 @@ class ReindexReport:
     deleted: int = 0
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    reused_vectors: bool = False  # the same model: vectors copied, not recomputed
 
 
 def _signature(payload: dict) -> tuple:
@@ -47,6 +48,19 @@ def _image_bytes(ref: str, fetch: Fetcher | None) -> bytes:
 
 
 def _reembed(
+    encoder: Encoder, points: list[StoredPoint], fetch: Fetcher | None, report: ReindexReport
+) -> list[StoredPoint]:
+    if report.reused_vectors:
+        # The same model: the stored vectors are still right and only the collection around
+        # them is new (the keyword vector, computed on upsert), so they are copied.
+        kept = [StoredPoint(p.product_id, p.payload, p.image, p.text) for p in points
+                if p.image is not None and p.text is not None]
+        missing = [p for p in points if p.image is None or p.text is None]
+        return kept + (_embed(encoder, missing, fetch, report) if missing else [])
+    return _embed(encoder, points, fetch, report)
+
+
+def _embed(
     encoder: Encoder, points: list[StoredPoint], fetch: Fetcher | None, report: ReindexReport
 ) -> list[StoredPoint]:
     items: list[Ready] = []
@@ -71,7 +85,7 @@ def _catch_up(
     """Bring ``target`` level with ``source``: re-embed what changed, drop what disappeared."""
     seen: set[str] = set()
     changed = 0
-    for batch in source.scroll(batch_size):
+    for batch in source.scroll(batch_size, with_vectors=report.reused_vectors):
         seen.update(p.product_id for p in batch)
         stale = [p for p in batch if copied.get(p.product_id) != _signature(p.payload)]
         points = _reembed(encoder, stale, fetch, report)
@@ -101,7 +115,9 @@ def reindex(
 ) -> ReindexReport:
     """Build a new collection with ``encoder`` from the serving one, then switch to it.
 
-    The old collection keeps answering throughout. Writes that land in it while the
+    With the collection's own model, the vectors are copied rather than recomputed: that
+    rebuilds a collection made by an older Vitrine with what a new one has (the keyword
+    vector). The old collection keeps answering throughout. Writes that land in it while the
     copy runs are caught up before the switch, and once more after it (writers move
     to the new collection at the switch), so nothing acknowledged is left behind.
     The old collection is kept, for rollback, until it is dropped by hand.
@@ -109,11 +125,12 @@ def reindex(
     started = time.perf_counter()
     old = live.current()
     target = f"{old.store.name}-{encoder.identity.checksum[:8]}-{int(time.time())}"
-    report = ReindexReport(source=old.store.physical, target=target, model=encoder.model_id)
+    report = ReindexReport(source=old.store.physical, target=target, model=encoder.model_id,
+                           reused_vectors=old.store.info().model == encoder.model_id)
     new_store = old.store.sibling(target)
     new_store.ensure_collection(encoder.dim, encoder.model_id, spec)
     copied: dict[str, tuple] = {}
-    for batch in old.store.scroll(batch_size):
+    for batch in old.store.scroll(batch_size, with_vectors=report.reused_vectors):
         points = _reembed(encoder, batch, fetch, report)
         new_store.upsert(points)
         for p in batch:

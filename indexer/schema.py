@@ -17,6 +17,7 @@ FILTER_FIELDS: dict[str, FieldKind] = {
     "colour": "keyword",
     "season": "keyword",
     "occasion": "keyword",
+    "brand": "keyword",
     "year": "integer",
     "price": "float",
 }
@@ -51,6 +52,9 @@ class Product:
     id: str
     title: str
     image: str  # where the photo is: a local path (CSV/JSONL import) or a URL
+    # The maker: a feed's own (Shopify ``vendor``, Merchant Center ``brand``) or a catalog's
+    # ``brand`` column, else derived from the title on import (indexer/catalog.py).
+    brand: str | None = None
     gender: str | None = None
     category: str | None = None
     sub_category: str | None = None

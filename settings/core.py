@@ -58,6 +58,31 @@ class Settings:
     default_alpha: float = 0.25
     """Fusion weight of the image when a query has both image and text; 0.25 answered composed
     queries (a photo plus the colour wanted) best in benchmarks.quality [VITRINE_ALPHA]."""
+    understand: str = "boost"
+    """How a text query's understood attributes (colour, type, brand, ...) are used when the request
+    does not say: ``boost`` ranks matching products higher, ``filter`` returns only those, ``off``
+    reads nothing (docs/hybrid.md) [VITRINE_UNDERSTAND]."""
+    keywords: bool = True
+    """Take candidates from the ``keywords`` sparse vector too, where the collection has it
+    [VITRINE_KEYWORDS]."""
+    keyword_candidates: int = 50
+    """Candidates taken from the keywords vector for a text query [VITRINE_KEYWORD_CANDIDATES]."""
+    fusion: str = "weighted"
+    """How a text query's score terms combine: ``weighted`` (a weighted sum of each term scaled to
+    0..1 over the candidates) or ``rrf`` (weighted reciprocal rank fusion); chosen with the
+    relevance benchmark, docs/hybrid.md [VITRINE_FUSION]."""
+    fusion_w_image: float = 0.1
+    """Weight of s_image in a text query's fused score [VITRINE_FUSION_W_IMAGE]."""
+    fusion_w_text: float = 0.1
+    """Weight of s_text in a text query's fused score [VITRINE_FUSION_W_TEXT]."""
+    fusion_w_keyword: float = 0.2
+    """Weight of s_keyword (BM25 over the keywords vector) in a text query's fused score
+    [VITRINE_FUSION_W_KEYWORD]."""
+    fusion_w_attributes: float = 0.6
+    """Weight of s_attributes (the understood attributes a product has) in a text query's fused
+    score [VITRINE_FUSION_W_ATTRIBUTES]."""
+    rrf_k: int = 60
+    """The k of reciprocal rank fusion, 1 / (k + rank) [VITRINE_RRF_K]."""
     hnsw_ef: int = 512
     """HNSW search breadth for candidate search [VITRINE_HNSW_EF]."""
     hnsw_m: int = 32
@@ -100,6 +125,15 @@ class Settings:
             "w_image": "VITRINE_W_IMAGE",
             "w_text": "VITRINE_W_TEXT",
             "default_alpha": "VITRINE_ALPHA",
+            "understand": "VITRINE_UNDERSTAND",
+            "keywords": "VITRINE_KEYWORDS",
+            "keyword_candidates": "VITRINE_KEYWORD_CANDIDATES",
+            "fusion": "VITRINE_FUSION",
+            "fusion_w_image": "VITRINE_FUSION_W_IMAGE",
+            "fusion_w_text": "VITRINE_FUSION_W_TEXT",
+            "fusion_w_keyword": "VITRINE_FUSION_W_KEYWORD",
+            "fusion_w_attributes": "VITRINE_FUSION_W_ATTRIBUTES",
+            "rrf_k": "VITRINE_RRF_K",
             "hnsw_ef": "VITRINE_HNSW_EF",
             "hnsw_m": "VITRINE_HNSW_M",
             "acorn": "VITRINE_ACORN",

@@ -1,12 +1,12 @@
 """Storefront product feeds: Google Merchant Center CSV/TSV and Shopify ``products.json``.
 
 Both are mapped onto the Product schema. Merchant Center columns read: ``id``,
-``title``, ``image_link``, ``price`` ("29.99 USD"), ``color``, ``gender``
+``title``, ``image_link``, ``price`` ("29.99 USD"), ``brand``, ``color``, ``gender``
 (male/female/unisex), ``product_type`` ("Apparel > Topwear > Shirts") and, when
 present, ``custom_label_0`` as the occasion and ``custom_label_1`` as the season.
-Shopify: ``id``, ``title``, ``product_type``, ``images[0].src``, the lowest variant
-price, the single value of a Color/Colour option, and tags naming an occasion,
-a season or a gender ("casual", "summer", "women").
+Shopify: ``id``, ``title``, ``vendor`` (the brand), ``product_type``, ``images[0].src``,
+the lowest variant price, the single value of a Color/Colour option, and tags naming an
+occasion, a season or a gender ("casual", "summer", "women").
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def parse_merchant_center(text: str, source: str = "feed") -> Feed:
                 "id": row.get("id"),
                 "title": row.get("title"),
                 "image": row.get("image_link"),
+                "brand": row.get("brand") or None,
                 "colour": row.get("color") or None,
                 "gender": GENDERS.get((row.get("gender") or "").strip().casefold()),
                 "price": _price(row.get("sale_price") or row.get("price")),
@@ -131,6 +132,7 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
                 "id": item.get("id"),
                 "title": item.get("title"),
                 "image": image,
+                "brand": item.get("vendor") or None,
                 "price": min((p for p in prices if p is not None), default=None),
                 "colour": colours[0] if isinstance(colours, list) and len(colours) == 1 else None,
                 "occasion": next((OCCASIONS[t] for t in tags if t in OCCASIONS), None),

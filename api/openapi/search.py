@@ -28,7 +28,13 @@ from api.openapi.parts import (
 from api.params import SEARCH_KEYS
 from indexer.schema import FILTER_FIELDS, KEYWORD_FIELDS
 from indexer.search import MAX_K, MAX_OFFSET, MAX_TEXT
+from indexer.search.fusion import FUSIONS
 from indexer.search.model import SORTS
+from indexer.search.reading import KINDS, UNDERSTAND_MODES
+
+UNDERSTAND_DOC = ("What understood attributes of the text do: boost (the server's default, "
+                  "VITRINE_UNDERSTAND) ranks products that have them higher, filter returns only those "
+                  "(relaxed, with a notice, when none has them all), off reads nothing")
 
 
 def _filter_schema() -> dict[str, Any]:
@@ -58,9 +64,33 @@ def search_schemas() -> dict[str, Any]:
     }, required=("id", "title"))
     breakdown = obj({
         "s_image": NUM, "s_text": NUM, "alpha": NUM,
-        "weights": obj({"image": NUM, "text": NUM}), "formula": STR, "candidate_rank": INT,
+        "s_keyword": {"type": "number", "description": "BM25 score on the keywords vector (text queries; "
+                                                       "0: not found by keywords)"},
+        "s_attributes": {"type": "number", "description": "Share of the understood attributes the product "
+                                                          "has, 0..1 (a product type counts twice)"},
+        "weights": obj({"image": NUM, "text": NUM, "keyword": NUM, "attributes": NUM}),
+        "formula": STR, "fusion": {"type": "string", "enum": list(FUSIONS)}, "candidate_rank": INT,
         "matched_filters": {"type": "object"},
+        "understood": {"type": "array", "items": STR,
+                       "description": "The understood attributes this product has: \"colour=White from "
+                                      "'white'\" (\"(title)\" / \"(predicted)\": where its value came from)"},
     }, required=("s_image", "s_text", "alpha", "weights"))
+    attribute = obj({
+        "kind": {"type": "string", "enum": [k for k in KINDS if k != "price"]},
+        "field": {"type": "string", "description": "The payload field; title for a material"},
+        "values": {"type": "array", "items": STR}, "words": {"type": "array", "items": STR},
+        "products": {"type": "integer", "description": "Products that have it (0: none in this catalog)"},
+        "broader": {"type": "object"}, "applied": {"type": "boolean"}, "ignored": {"type": "boolean"},
+    }, required=("kind", "field", "values", "words", "applied"))
+    understood = obj({
+        "attributes": {"type": "array", "items": attribute},
+        "price": {"type": "object", "nullable": True,
+                  "description": "min, max, currency, words, applied, ignored"},
+        "corrections": {"type": "array", "items": obj({"word": STR, "corrected": STR})},
+        "corrected_text": {"type": "string", "nullable": True}, "free_words": {"type": "array", "items": STR},
+        "mode": {"type": "string", "enum": list(UNDERSTAND_MODES)},
+    }) | {"nullable": True, "description": "How the text was read (null: no text, an image too, or "
+                                            "understand off)"}
     hit = obj({"id": STR, "score": NUM, "breakdown": ref("Breakdown"), "product": ref("Product")},
                required=("id", "score", "breakdown", "product"))
     timings = {"type": "object", "additionalProperties": NUM,
@@ -73,6 +103,7 @@ def search_schemas() -> dict[str, Any]:
         "Error": obj({"error": STR, "message": STR}, required=("error", "message")),
         "Product": product,
         "Breakdown": breakdown,
+        "Understood": understood,
         "Hit": hit,
         "Filters": _filter_schema(),
         "SearchRequest": obj({
@@ -89,6 +120,11 @@ def search_schemas() -> dict[str, Any]:
             "facets": {"type": "boolean", "default": True},
             "exact": {"type": "boolean", "default": False,
                       "description": "Brute-force candidate search (needs the admin scope)"},
+            "understand": {"type": "string", "enum": list(UNDERSTAND_MODES), "description": UNDERSTAND_DOC},
+            "ignore": {"type": "array", "items": {"type": "string", "enum": list(KINDS)},
+                       "maxItems": 2 * len(KINDS),
+                       "description": "Understood kinds to leave out (and their words from the text); "
+                                      "in a form, the kinds separated by commas"},
         }, extra=False) | {"description": "At least one of text, image_url (or an uploaded image).",
                            "anyOf": [{"required": ["text"]}, {"required": ["image_url"]}]},
         "SearchUpload": obj({
@@ -104,7 +140,14 @@ def search_schemas() -> dict[str, Any]:
             "facets": obj({name: {"type": "object", "additionalProperties": INT}
                             for name in KEYWORD_FIELDS}),
             "page": ref("Page"), "sort": STR, "model": STR, "timings": timings,
-        }, required=("results", "candidates", "filters", "page", "timings")),
+            "understood": ref("Understood"),
+            "notices": {"type": "array", "items": STR,
+                        "description": "What to tell the shopper: \"showing results for 'sneakers'\", "
+                                       "\"no earrings in this catalog, showing the closest items\", "
+                                       "\"no prices in this catalog, the price condition was ignored\""},
+            "did_you_mean": {"type": "string", "nullable": True,
+                             "description": "The text with its typos corrected, when it had any"},
+        }, required=("results", "candidates", "filters", "page", "timings", "notices")),
         "SimilarResponse": obj({
             "results": {"type": "array", "items": ref("Hit")}, "candidates": INT,
             "filters": {"type": "object"}, "timings": timings, "anchor": STR,

@@ -4,6 +4,7 @@ import { api, ApiError } from "./api.js";
 import { $, ago, clear, h, price } from "./dom.js";
 import { card, setFavButton, skeletons } from "./cards.js";
 import { initThemeToggle } from "./themes.js";
+import { renderReading } from "./understood.js";
 
 const PAGE = 24;
 const FACETS = ["occasion", "gender", "category", "colour", "season"];
@@ -14,6 +15,7 @@ const state = {
   image: null,
   fusion: 50,
   filters: {},       // field -> [values]
+  ignore: [],        // understood kinds the shopper removed ("colour", "type", ...)
   sort: "relevance",
   taste: true,
   offset: 0,
@@ -33,7 +35,7 @@ const els = {
   results: $("#results"), more: $("#load-more"), sentinel: $("#sentinel"), sort: $("#sort"),
   taste: $("#taste"), favCount: $("#fav-count"), theme: $("#theme-toggle"),
   searchView: $("#search-view"), otherView: $("#other-view"), other: $("#other"),
-  filtersBox: $("#filters"), filtersToggle: $("#filters-toggle"),
+  filtersBox: $("#filters"), filtersToggle: $("#filters-toggle"), understood: $("#understood"),
 };
 
 // -- status ----------------------------------------------------------------------------------
@@ -143,6 +145,7 @@ els.fusion.addEventListener("change", () => {
 els.form.addEventListener("submit", (e) => {
   e.preventDefault();
   state.text = els.q.value.trim();
+  state.ignore = [];  // new words, read afresh
   if (!state.text && !state.image) {
     setStatus("empty", "What are you looking for?", "Type a few words, or drop, paste or pick a photo.");
     els.q.focus();
@@ -172,6 +175,7 @@ function params(offset) {
     alpha: state.text && state.image ? state.fusion / 100 : undefined,
     filters: Object.keys(filters).length ? filters : undefined,
     k: PAGE, offset, sort: state.sort, taste: state.taste,
+    ignore: state.ignore.length ? state.ignore : undefined,
   };
 }
 
@@ -211,6 +215,7 @@ async function runSearch(append) {
     state.nextOffset = body.page.next_offset;
     els.more.hidden = state.nextOffset === null;
     if (body.facets) renderFacets(body.facets);
+    if (!append) renderReading(els.understood, body, readingHandlers);
     summarize(body);
     if (!append && body.results.length === 0) {
       setStatus("empty", "No matches", "Nothing matches these filters. Remove a filter or try other words.",
@@ -230,6 +235,12 @@ async function runSearch(append) {
     }
   }
 }
+
+const readingHandlers = {
+  onIgnore: (kind) => { state.ignore = [...new Set([...state.ignore, kind])]; newSearch(); },
+  onRestore: (kind) => { state.ignore = state.ignore.filter((k) => k !== kind); newSearch(); },
+  onSearch: (text) => { els.q.value = text; state.text = text; state.ignore = []; newSearch(); },
+};
 
 function summarize(body) {
   const total = body.page.total_matching;

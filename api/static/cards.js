@@ -16,6 +16,12 @@ export function why(result) {
     ["Photo weight in query (alpha)", `${Math.round((b.alpha ?? 0) * 100)}%`],
     ["Weights image / text", `${w.image ?? "—"} / ${w.text ?? "—"}`],
   ];
+  if (b.s_keyword !== undefined) {
+    // a text search's hybrid terms: keyword (BM25) score and the understood attributes it has
+    rows.push(["Keyword match (s_keyword)", fmt(b.s_keyword)]);
+    rows.push(["Understood attributes (s_attributes)", fmt(b.s_attributes), b.s_attributes]);
+    rows.push(["Weights keyword / attributes", `${w.keyword ?? "—"} / ${w.attributes ?? "—"}`]);
+  }
   if (b.taste) {
     rows.push(["Your taste (s_taste)", fmt(b.taste.s_taste), b.taste.s_taste]);
     rows.push([`Taste contribution (× ${b.taste.weight})`, `+${fmt(b.taste.contribution)}`]);
@@ -29,6 +35,7 @@ export function why(result) {
       h("tbody", {}, rows.map(([label, text, v]) =>
         h("tr", {}, h("th", { scope: "row" }, label, v !== undefined ? bar(v) : null), h("td", {}, text))))),
     matched.length ? h("p", { class: "formula" }, `Matched filters — ${matched.join("; ")}`) : null,
+    b.understood?.length ? h("p", { class: "formula" }, `Has — ${b.understood.join("; ")}`) : null,
     h("p", { class: "formula" }, b.formula || ""),
   );
 }

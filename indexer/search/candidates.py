@@ -16,7 +16,8 @@ from typing import Protocol
 import numpy as np
 
 from indexer.filters import FilterSpec
-from indexer.store.change_log import Mark
+from indexer.schema import point_id
+from indexer.store.change_log import CandidateIds, Mark
 from indexer.store.protocol import TracksChanges, VectorStore
 from indexer.store.vector_cache import CONTENT_HASH, VectorCache
 from settings.core import Settings
@@ -84,24 +85,51 @@ class DenseCandidates:
         kept, images, texts = self.vectors.vectors(self.store, points)
         return Candidates([p.product_id for p in kept], images, texts, len(points), None, seconds)
 
+    def for_ids(self, product_ids: list[str]) -> Candidates:
+        """The vectors of products found another way (the keyword vector), from the cache where
+        it has them; products deleted meanwhile are left out."""
+        started = time.perf_counter()
+        if self.tracking is not None:
+            mark, changed = self.tracking.changes_since(self.vectors.mark)
+            found = CandidateIds([point_id(p) for p in product_ids], mark, changed)
+            ids, images, texts = self.vectors.by_point(self.tracking, found)
+            return Candidates(ids, images, texts, len(product_ids), mark, time.perf_counter() - started)
+        points = self.store.get(product_ids, with_vectors=True)
+        kept = [(p.product_id, p.image, p.text) for p in points if p.image is not None and p.text is not None]
+        if not kept:
+            empty = np.zeros((0, 0), np.float32)
+            return Candidates([], empty, empty, len(product_ids), None, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return Candidates([pid for pid, _, _ in kept], np.stack([i for _, i, _ in kept]),
+                          np.stack([t for _, _, t in kept]), len(product_ids), None, seconds)
+
 
 def gather(
     sources: Sequence[CandidateSource], vector: np.ndarray, filters: FilterSpec, limit: int, exact: bool
 ) -> Candidates:
     """The union of the sources' candidates: a product found by several keeps its first place.
     ``seconds`` is the time spent in the store searches (the candidate stage's timing)."""
-    found = [source.fetch(vector, filters, limit, exact) for source in sources]
+    return union([source.fetch(vector, filters, limit, exact) for source in sources])
+
+
+def union(found: Sequence[Candidates]) -> Candidates:
+    """Candidates found by several searches, each product once, at its first place."""
+    found = [c for c in found if c.product_ids] or list(found[:1])
     if len(found) == 1:
         return found[0]
-    seen: dict[str, tuple[int, int]] = {}
-    for s, c in enumerate(found):
+    # Rows of all the searches one after the other; each product keeps its first row.
+    first: dict[str, int] = {}
+    offset = 0
+    for c in found:
         for i, pid in enumerate(c.product_ids):
-            seen.setdefault(pid, (s, i))
+            first.setdefault(pid, offset + i)
+        offset += len(c.product_ids)
+    rows = np.fromiter(first.values(), dtype=np.int64, count=len(first))
     marks = {c.mark for c in found}
     return Candidates(
-        list(seen),
-        np.stack([found[s].images[i] for s, i in seen.values()]) if seen else found[0].images,
-        np.stack([found[s].texts[i] for s, i in seen.values()]) if seen else found[0].texts,
+        list(first),
+        np.concatenate([c.images for c in found])[rows],
+        np.concatenate([c.texts for c in found])[rows],
         sum(c.considered for c in found),
         marks.pop() if len(marks) == 1 else None,
         sum(c.seconds for c in found),

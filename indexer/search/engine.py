@@ -13,12 +13,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from encoder import Encoder, normalize
-from indexer.errors import ModelMismatchError, NotFoundError
+from indexer.errors import ModelMismatchError, NotFoundError, QueryError
 from indexer.filters import FilterSpec
 from indexer.search.candidates import CandidateSource, DenseCandidates, gather
+from indexer.search.catalog_facts import FactsCache
 from indexer.search.encoding import DirectEncoder, QueryEncoder, encode_query
+from indexer.search.fusion import Fusion
+from indexer.search.hybrid import HybridRanker
 from indexer.search.model import Query, SearchResult, SimilarRequest, check_query, check_similar
 from indexer.search.ranking import Explainer, ScoreTerm, score
+from indexer.search.reading import UNDERSTAND_MODES, Reading
 from indexer.search.values import KnownValues
 from indexer.store.protocol import VectorStore
 from indexer.store.vector_cache import VectorCache
@@ -54,6 +58,16 @@ class Searcher:
         ]
         self.terms = list(terms)
         self._explainer = Explainer(store, self.vectors, self.settings)
+        s = self.settings
+        if s.understand not in UNDERSTAND_MODES:
+            raise QueryError(f"VITRINE_UNDERSTAND must be one of {', '.join(UNDERSTAND_MODES)}, "
+                             f"got {s.understand!r}")
+        self.fusion = Fusion(s.fusion, {"image": s.fusion_w_image, "text": s.fusion_w_text,
+                                        "keyword": s.fusion_w_keyword, "attributes": s.fusion_w_attributes},
+                             s.rrf_k)
+        self.facts = FactsCache(store)
+        self._has_keywords = store.has_keywords()  # a re-index brings a new store and searcher
+        self.hybrid = HybridRanker(self.sources[0], store, self.facts, self._explainer)  # type: ignore[arg-type]
         info = store.info()
         if info.model is not None and info.model != encoder.model_id:
             raise ModelMismatchError(
@@ -82,13 +96,25 @@ class Searcher:
         """
         return self.run(query, check_query(query, self.settings.default_alpha))
 
-    def run(self, query: Query, alpha: float) -> SearchResult:
-        """Run a query already checked (``check_query`` gave ``alpha``)."""
+    def run(self, query: Query, alpha: float, reading: Reading | None = None) -> SearchResult:
+        """Run a query already checked (``check_query`` gave ``alpha``). With a ``reading`` of
+        its text (``indexer.search.reading``) a text-only query is ranked by the hybrid: dense,
+        keyword and understood candidates, their terms fused (``self.fusion``)."""
         t0 = time.perf_counter()
         filters = self.canonical_filters(query.filters)
         vector, alpha = encode_query(self.query_encoder, query, alpha)
         t1 = time.perf_counter()
+        if reading is not None and query.image is None:
+            limit = max(self.settings.candidates, self.settings.oversample * (query.k + query.offset))
+            keywords = self.settings.keyword_candidates if self.keywords_on() else 0
+            return self.hybrid.rank(vector, filters, reading, self.fusion, keywords, limit, query, alpha,
+                                    (t0, t1))
         return self._rank(vector, filters, query.k, query.offset, query.exact, alpha, t0, t1)
+
+    def keywords_on(self) -> bool:
+        """Whether text queries take keyword candidates (the setting, and the collection has
+        the keyword vector: one built before it has not)."""
+        return self.settings.keywords and self._has_keywords
 
     def similar(self, request: SimilarRequest) -> SearchResult:
         """Products like ``request.product_id`` by its stored image vector, text vector, or both.

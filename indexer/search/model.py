@@ -58,6 +58,8 @@ class SearchRequest:
     exact: bool = False
     taste: Taste | None = None
     personal: bool = False  # asked through a personalised endpoint (worded so in errors)
+    understand: str | None = None  # boost, filter or off (None: the configured default)
+    ignore: tuple[str, ...] = ()  # understood kinds to leave out ("colour", "type", "price", ...)
 
     @property
     def pooled(self) -> bool:
@@ -103,6 +105,7 @@ class SearchResult:
     candidates: int
     timings: dict[str, float]
     filters: FilterSpec
+    notices: tuple[str, ...] = ()  # what the ranking gave up to answer (filter mode relaxed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +137,14 @@ class SearchPage:
     timings: dict[str, float]
     facets: dict[str, Any] | None = None
     had_image: bool = False
+    understood: dict[str, Any] | None = None  # what the text was read as (indexer/search/reading.py)
+    notices: tuple[str, ...] = ()  # what to tell the shopper about this answer
+    did_you_mean: str | None = None  # the text with its typos corrected
+
+    def reading_json(self) -> dict[str, Any]:
+        """The response fields about how the query was read."""
+        return {"understood": self.understood, "notices": list(self.notices),
+                "did_you_mean": self.did_you_mean}
 
 
 def _between(name: str, value: float, low: float, high: float) -> None:

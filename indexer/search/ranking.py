@@ -7,7 +7,7 @@ term (``ScoreTerm``); the searcher has none today, so the score and breakdown ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,12 +38,19 @@ class ScoreTerm(Protocol):
 
 @dataclass(frozen=True)
 class Scored:
-    """The candidates' scores: the two similarities, each extra term's values, the total."""
+    """The candidates' scores: the two similarities, each extra term's values, the total.
+    A fused score (indexer/search/fusion.py) names its ``fusion``, ``formula`` and ``weights``
+    (image and text included), and ``reasons(i)`` says which understood attributes candidate
+    ``i`` has."""
 
     s_image: np.ndarray
     s_text: np.ndarray
     terms: dict[str, tuple[float, np.ndarray]]
     score: np.ndarray
+    fusion: str | None = None
+    formula: str | None = None
+    weights: dict[str, float] | None = None
+    reasons: Callable[[int], list[str]] | None = None
 
 
 def score(
@@ -107,14 +114,18 @@ class Explainer:
             "s_image": round(float(scored.s_image[idx]), 6),
             "s_text": round(float(scored.s_text[idx]), 6),
             "alpha": alpha,
-            "weights": {"image": s.w_image, "text": s.w_text},
-            "formula": FORMULA,
+            "weights": dict(scored.weights) if scored.weights else {"image": s.w_image, "text": s.w_text},
+            "formula": scored.formula or FORMULA,
             "candidate_rank": idx + 1,
             "matched_filters": filters.matched(payload),
         }
         for name, (weight, values) in scored.terms.items():
             breakdown["weights"][name] = weight
             breakdown[f"s_{name}"] = round(float(values[idx]), 6)
-        if scored.terms:
+        if scored.terms and scored.formula is None:
             breakdown["formula"] = FORMULA + "".join(f" + w_{n} * s_{n}" for n in scored.terms)
+        if scored.fusion is not None:
+            breakdown["fusion"] = scored.fusion
+        if scored.reasons is not None:
+            breakdown["understood"] = scored.reasons(idx)
         return breakdown

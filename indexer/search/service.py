@@ -4,7 +4,9 @@ A view turns its input into a ``SearchRequest`` (or ``SimilarRequest``) and shap
 ``SearchPage`` it gets back; everything between happens here, top-down and once:
 
     check the request -> take the image (as given, uploaded, or fetched from a URL)
-    -> the core (encode, candidates, re-rank, explain: ``Searcher``) over a pool or the page
+    -> read a text-only query (understood attributes, typos, notices: ``reading.read_query``)
+    -> the core (encode, candidates, re-rank, explain: ``Searcher``; a read text query takes the
+       hybrid ranking, docs/hybrid.md) over a pool or the page
     -> the taste term -> the sort -> the page -> facet counts
 
 A service serves one generation of the index (one model, one store) for one request or job.
@@ -38,6 +40,7 @@ from indexer.search.model import (
     check_similar,
 )
 from indexer.search.outfits import Suggestion, complete_the_look
+from indexer.search.reading import Reading, check_understanding, read_query
 from indexer.search.taste import Taste, apply_taste, build_taste
 from indexer.store.protocol import VectorStore
 
@@ -78,13 +81,17 @@ class SearchService:
             MediaError: the image or image URL was refused.
         """
         check_request(request)
+        mode = request.understand or self.searcher.settings.understand
+        ignore = check_understanding(mode, request.ignore)
         timings: dict[str, float] = {}
         image = self._image(request, timings)
+        reading = self._read(request.text, image is None, mode, ignore, timings)
         pooled = request.pooled
-        query = Query(text=request.text, image=image, alpha=request.alpha, filters=request.filters,
+        text = reading.search_text if reading is not None else request.text
+        query = Query(text=text, image=image, alpha=request.alpha, filters=request.filters,
                       exact=request.exact, k=POOL if pooled else request.k,
                       offset=0 if pooled else request.offset)
-        result = self.searcher.run(query, check_query(query, self.searcher.settings.default_alpha))
+        result = self.searcher.run(query, check_query(query, self.searcher.settings.default_alpha), reading)
         timings.update(result.timings)
         hits = self._personal(result.hits, request.taste, timings)
         if request.sort != "relevance":
@@ -97,8 +104,22 @@ class SearchService:
         more = len(hits) == request.k and next_offset <= last and (total is None or next_offset < total)
         page = Page(k=request.k, offset=request.offset, returned=len(hits),
                     next_offset=next_offset if more else None, total_matching=total)
+        told = (*reading.notices, *result.notices) if reading is not None else result.notices
         return SearchPage(result=SearchResult(hits, result.candidates, result.timings, result.filters),
-                          page=page, timings=timings, facets=facets, had_image=image is not None)
+                          page=page, timings=timings, facets=facets, had_image=image is not None,
+                          understood=reading.understood_json() if reading is not None else None,
+                          notices=told, did_you_mean=reading.did_you_mean if reading is not None else None)
+
+    def _read(self, text: str | None, text_only: bool, mode: str, ignore: frozenset[str],
+              timings: dict[str, float]) -> Reading | None:
+        """How a text-only query is read (composed and image queries rank as they always have)."""
+        if not text or not text_only:
+            return None
+        t = time.perf_counter()
+        facts = self.searcher.facts.get() if mode != "off" else None
+        reading = read_query(text, facts, mode, ignore)
+        timings["understand_ms"] = (time.perf_counter() - t) * 1000
+        return reading
 
     def similar(self, request: SimilarRequest) -> SearchPage:
         """Products like one product; with a taste, re-ordered within the POOL most similar."""

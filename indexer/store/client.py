@@ -18,6 +18,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from indexer.errors import ModelMismatchError, StoreError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
+from indexer.store.keywords import KEYWORD_MODEL, KEYWORDS, ranked_hits, touches_keywords
 from indexer.store.protocol import (
     IMAGE,
     TEXT,
@@ -87,6 +88,7 @@ class ClientStore:
         if url is None and client is not None:
             self.backend = "qdrant-client-local"
         self.physical = physical or self.current_target()
+        self._keywords: bool | None = None  # read from the collection once it exists
 
     @property
     def collection(self) -> str:
@@ -166,6 +168,7 @@ class ClientStore:
             self.client.create_collection,
             self.collection,
             vectors_config=params,
+            sparse_vectors_config={KEYWORDS: models.SparseVectorParams(modifier=models.Modifier.IDF)},
             shard_number=self.shards,
             hnsw_config=models.HnswConfigDiff(m=self.hnsw_m),
             replication_factor=self.replication_factor,
@@ -180,8 +183,19 @@ class ClientStore:
                 field_schema=_INDEX_TYPES[kind],
                 wait=True,
             )
+        self._keywords = True
         if self.physical != self.name and not self._has_alias():
             self.switch_alias(self.physical)  # the first collection: bind the name to it
+
+    def has_keywords(self) -> bool:
+        """Whether the collection has the ``keywords`` sparse vector (one created before it has
+        not: ``vitrine reindex`` rebuilds it with one)."""
+        if self._keywords is None:
+            if not self._exists():
+                return False
+            info = self._call("read the collection", self.client.get_collection, self.collection)
+            self._keywords = KEYWORDS in (info.config.params.sparse_vectors or {})
+        return self._keywords
 
     def info(self) -> CollectionInfo:
         if not self._exists():
@@ -196,11 +210,14 @@ class ClientStore:
             model_spec=meta.get("model_spec"),
             backend=self.backend,
             location=f"{self.location} / {self.name} -> {self.collection}",
+            keywords=self.has_keywords(),
         )
 
-    @staticmethod
-    def _struct(p: StoredPoint) -> models.PointStruct:
-        vector = {IMAGE: p.image.tolist(), TEXT: p.text.tolist()}  # type: ignore[union-attr]
+    def _struct(self, p: StoredPoint) -> models.PointStruct:
+        vector: dict[str, Any] = {IMAGE: p.image.tolist(), TEXT: p.text.tolist()}  # type: ignore[union-attr]
+        keywords = KEYWORD_MODEL.document(p.payload) if self.has_keywords() else None
+        if keywords:  # a product without indexable words has no keyword vector at all
+            vector[KEYWORDS] = models.SparseVector(**keywords.to_dict())
         return models.PointStruct(id=point_id(p.product_id), vector=vector, payload=p.payload)
 
     def upsert(self, points: Sequence[StoredPoint]) -> None:
@@ -238,6 +255,13 @@ class ClientStore:
             points=[point_id(product_id)],
             wait=True,
         )
+        if self.has_keywords() and touches_keywords(values):
+            # The keyword vector is made of payload fields: it follows their edit.
+            for point in self.get([product_id]):
+                sparse = models.SparseVector(**KEYWORD_MODEL.document(point.payload).to_dict())
+                update = models.PointVectors(id=point_id(product_id), vector={KEYWORDS: sparse})
+                self._call("update a keyword vector", self.client.update_vectors, self.collection,
+                           points=[update], wait=True)
 
     def get(self, product_ids: Sequence[str], with_vectors: bool = False) -> list[StoredPoint]:
         if not product_ids:
@@ -289,6 +313,26 @@ class ClientStore:
             with_vectors=with_vectors,
         )
         return [stored_point(h) for h in response.points]
+
+    def keyword_candidates(
+        self, text: str, filters: FilterSpec | None, limit: int
+    ) -> list[tuple[str, float]]:
+        """The ``limit`` best keyword matches of ``text`` under ``filters``: (product id, BM25
+        score), best first; none when the collection has no keyword vector or the text no words."""
+        query = KEYWORD_MODEL.query(text)
+        if not query or limit <= 0 or not self.has_keywords():
+            return []
+        sparse, flt = models.SparseVector(**query.to_dict()), client_filter(filters)
+
+        def search(n: int, threshold: float | None) -> list[tuple[str, float]]:
+            response = self._call(
+                "search keywords", self.client.query_points, self.collection, query=sparse,
+                using=KEYWORDS, query_filter=flt, limit=n, score_threshold=threshold,
+                with_payload=["id"], with_vectors=False,
+            )
+            return [(str((h.payload or {}).get("id")), float(h.score)) for h in response.points]
+
+        return ranked_hits(search, limit)
 
     def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
         response = self._call(

@@ -20,6 +20,7 @@ from indexer.filters import AnyOf, FilterSpec
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
 from indexer.store.aliases import edge_root, resolve_edge_alias, write_edge_alias
 from indexer.store.change_log import CandidateIds, ChangeLog, Mark
+from indexer.store.keywords import KEYWORD_MODEL, KEYWORDS, ranked_hits, touches_keywords
 from indexer.store.protocol import (
     IMAGE,
     TEXT,
@@ -102,11 +103,22 @@ class EdgeStore:
         except Exception as e:  # the binding raises plain exceptions with Qdrant's message
             raise StoreError(f"cannot open the embedded store at {self.path}: {e}") from e
 
-    def _config(self, dim: int | None = None, hnsw: qe.HnswIndexConfig | None = None) -> qe.EdgeConfig:
-        """The shard's configuration; on load, only the search pool is set (the rest is kept)."""
+    def _config(
+        self, dim: int | None = None, hnsw: qe.HnswIndexConfig | None = None, keywords: bool | None = None,
+    ) -> qe.EdgeConfig:
+        """The shard's configuration; on load, only the search pool is set (the rest is kept).
+        A shard created before the keyword vector is opened without it."""
         dim = dim or int(self._meta["dim"])
         vectors = {name: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine) for name in VECTOR_NAMES}
-        return qe.EdgeConfig(vectors=vectors, hnsw_config=hnsw, max_search_threads=self.search_threads)
+        keywords = self.has_keywords() if keywords is None else keywords
+        sparse = {KEYWORDS: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)} if keywords else None
+        return qe.EdgeConfig(vectors=vectors, sparse_vectors=sparse, hnsw_config=hnsw,
+                             max_search_threads=self.search_threads)
+
+    def has_keywords(self) -> bool:
+        """Whether the collection has the ``keywords`` vector (one created before it has not:
+        ``vitrine reindex`` rebuilds it with one)."""
+        return bool(self._meta.get("keywords"))
 
     @property
     def shard(self) -> qe.EdgeShard:
@@ -130,12 +142,12 @@ class EdgeStore:
             self.path.mkdir(parents=True, exist_ok=True)
             hnsw = qe.HnswIndexConfig(m=self.hnsw_m, ef_construct=HNSW_EF_CONSTRUCT,
                                       full_scan_threshold=FULL_SCAN_THRESHOLD_KB)
-            self._shard = qe.EdgeShard.create(str(self.path), self._config(dim, hnsw))
+            self._shard = qe.EdgeShard.create(str(self.path), self._config(dim, hnsw, keywords=True))
             for name, kind in INDEXED_FIELDS.items():
                 self._shard.update(qe.UpdateOperation.create_field_index(name, _INDEX_TYPES[kind]))
             self._shard.flush()
             # The meta file is written last: its presence means the shard is complete.
-            self._meta = {"dim": dim, "model": model, "model_spec": spec}
+            self._meta = {"dim": dim, "model": model, "model_spec": spec, "keywords": True}
             tmp = self._meta_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self._meta), encoding="utf-8")
             tmp.replace(self._meta_path)
@@ -149,11 +161,14 @@ class EdgeStore:
             model_spec=self._meta.get("model_spec"),
             backend=self.backend,
             location=str(self.path),
+            keywords=self.has_keywords(),
         )
 
-    @staticmethod
-    def _point(p: StoredPoint) -> qe.Point:
-        vector = {IMAGE: p.image.tolist(), TEXT: p.text.tolist()}  # type: ignore[union-attr]
+    def _point(self, p: StoredPoint) -> qe.Point:
+        vector: dict[str, Any] = {IMAGE: p.image.tolist(), TEXT: p.text.tolist()}  # type: ignore[union-attr]
+        keywords = KEYWORD_MODEL.document(p.payload) if self.has_keywords() else None
+        if keywords:  # a product without indexable words has no keyword vector at all
+            vector[KEYWORDS] = keywords.to_edge()
         return qe.Point(id=point_id(p.product_id), vector=vector, payload=p.payload)
 
     def upsert(self, points: Sequence[StoredPoint]) -> None:
@@ -188,8 +203,16 @@ class EdgeStore:
             self.shard.flush()
 
     def set_payload(self, product_id: str, values: dict[str, Any]) -> None:
-        with self._lock, self._recording([point_id(product_id)]):  # searchers may hold its payload
-            self.shard.update(qe.UpdateOperation.set_payload([point_id(product_id)], values))
+        pid = point_id(product_id)
+        with self._lock, self._recording([pid]):  # searchers may hold its payload
+            self.shard.update(qe.UpdateOperation.set_payload([pid], values))
+            if self.has_keywords() and touches_keywords(values):
+                # The keyword vector is made of payload fields: it follows their edit.
+                records = self.shard.retrieve([pid], with_payload=True, with_vector=False)
+                if records:
+                    vector = KEYWORD_MODEL.document(dict(records[0].payload or {})).to_edge()
+                    points = [qe.PointVectors(pid, {KEYWORDS: vector})]
+                    self.shard.update(qe.UpdateOperation.update_vectors(points))
             self.shard.flush()
 
     @contextlib.contextmanager
@@ -247,6 +270,23 @@ class EdgeStore:
         payload = True if payload_fields is None else list(payload_fields)
         request = self._candidate_request(query, filters, limit, exact, hnsw_ef, acorn, with_vectors, payload)
         return [stored_point(h) for h in self.shard.query(request)]
+
+    def keyword_candidates(
+        self, text: str, filters: FilterSpec | None, limit: int
+    ) -> list[tuple[str, float]]:
+        """The ``limit`` best keyword matches of ``text`` under ``filters``: (product id, BM25
+        score), best first; none when the collection has no keyword vector or the text no words."""
+        query = KEYWORD_MODEL.query(text)
+        if not query or not self.has_keywords() or limit <= 0:
+            return []
+        nearest, flt = qe.Query.Nearest(query.to_edge(), using=KEYWORDS), edge_filter(filters)
+
+        def search(n: int, threshold: float | None) -> list[tuple[str, float]]:
+            request = qe.QueryRequest(limit=n, query=nearest, filter=flt, score_threshold=threshold,
+                                      with_payload=["id"], with_vector=False)
+            return [(str((h.payload or {}).get("id")), float(h.score)) for h in self.shard.query(request)]
+
+        return ranked_hits(search, limit)
 
     def candidate_ids(
         self,

@@ -39,6 +39,7 @@ class CollectionInfo:
     backend: str
     location: str
     model_spec: str | None = None
+    keywords: bool = False  # whether the collection has the ``keywords`` sparse vector
 
 
 @runtime_checkable
@@ -89,6 +90,17 @@ class VectorStore(Protocol):
         """Prefetch ``limit`` nearest on each named vector under ``filters``; return the union
         (fused by reciprocal rank, best first) with vectors unless ``with_vectors`` is False, and
         the whole payload or only ``payload_fields`` (which should include ``id``)."""
+
+    def has_keywords(self) -> bool:
+        """Whether the collection has the ``keywords`` sparse vector (indexer/store/keywords.py).
+        One created before it has not, and keeps working on its dense vectors alone."""
+
+    def keyword_candidates(
+        self, text: str, filters: FilterSpec | None, limit: int
+    ) -> list[tuple[str, float]]:
+        """The ``limit`` products whose keyword document best matches ``text`` (BM25, IDF over
+        the collection) under ``filters``, as (product id, score), best first; empty without
+        the keyword vector or when ``text`` has no word worth looking up."""
 
     def facets(self, field_name: str, filters: FilterSpec, limit: int = 50) -> dict[Any, int]:
         """Value counts of a payload field over the points matching ``filters``."""

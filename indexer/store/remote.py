@@ -182,6 +182,14 @@ class RemoteStore:
             hnsw_ef=hnsw_ef, acorn=acorn, since=since,
         )
 
+    def has_keywords(self) -> bool:
+        return bool(self._call("has_keywords"))
+
+    def keyword_candidates(
+        self, text: str, filters: FilterSpec | None, limit: int
+    ) -> list[tuple[str, float]]:
+        return self._call("keyword_candidates", text, filters, limit)  # type: ignore[no-any-return]
+
     def get_points(self, point_ids: Sequence[str]) -> list[StoredPoint]:
         return unpack_points(self._call("get_points", list(point_ids)))
 

@@ -247,3 +247,20 @@ def test_drop_and_paste_a_photo(page: Any) -> None:
         assert page.locator(CARDS).count() > 0
         page.click("#image-clear")
         assert not page.locator("#image-chip").is_visible()
+
+
+def test_understood_words_are_chips_that_can_be_removed(page: Any) -> None:
+    body = search(page, "white shooes")
+    assert body["did_you_mean"] == "white shoes"
+    assert page.locator(".chip .chip-label", has_text="White").count() == 1
+    assert "showing results for 'white shoes'" in page.inner_text(".notices")
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/shopper/search")) as answer:
+        page.click("button[aria-label='Stop using White']")
+    settle(page)
+    assert answer.value.request.post_data_json["ignore"] == ["colour"]
+    assert page.locator(".chip.ignored .chip-label", has_text="White").count() == 1
+    page.click(".did-you-mean a")  # the corrected words go in the box
+    settle(page)
+    assert page.input_value("#q") == "white shoes"
+    shot(page, "understood-chips")
+    assert page.js_errors == []

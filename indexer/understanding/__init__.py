@@ -1,7 +1,7 @@
 """Query understanding: what a shopper's words mean in catalog terms.
 
-Self-contained (standard library only, relative imports within the package) so that any
-search front can use it, and the package can move as it is::
+Self-contained (standard library only; nothing else of the project) so that any search
+front can use it::
 
     vocabulary = Vocabulary.from_products(product_dicts)   # once per catalog
     understood = understand("white sneekers for women under 50", vocabulary)
@@ -38,11 +38,11 @@ always wins over a shorter one inside it ("red tape" is a brand, "sports shoes" 
 
 from __future__ import annotations
 
-from .brands import BrandList, brand_from_title, learn_brands
-from .lexicon import Lexicon, LexiconError
-from .price import PriceCondition, parse_price
-from .understand import Attribute, Correction, Understanding, understand
-from .vocabulary import Kind, Meaning, Vocabulary
+from indexer.understanding.brands import BrandList, brand_from_title, learn_brands
+from indexer.understanding.lexicon import Lexicon, LexiconError
+from indexer.understanding.price import PriceCondition, parse_price
+from indexer.understanding.understand import Attribute, Correction, Understanding, understand
+from indexer.understanding.vocabulary import Kind, Meaning, Vocabulary
 
 __all__ = [
     "Attribute",

@@ -24,8 +24,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .lexicon import Lexicon
-from .text import Token, edit_distance, tokens
+from indexer.understanding.lexicon import Lexicon
+from indexer.understanding.text import Token, edit_distance, tokens
 
 MAX_BRAND_WORDS = 4
 _SNAP_RATIO = 10  # a rare spelling snaps to a brand this many times more frequent

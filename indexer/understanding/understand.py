@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .price import PriceCondition, parse_price
-from .text import Token, stem, tokens
-from .vocabulary import Kind, Meaning, Vocabulary
+from indexer.understanding.price import PriceCondition, parse_price
+from indexer.understanding.text import Token, stem, tokens
+from indexer.understanding.vocabulary import Kind, Meaning, Vocabulary
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .brands import BrandList, learn_brands
-from .lexicon import TYPE_FIELDS, Lexicon
-from .text import TypoIndex, key_of, stem, tokens
+from indexer.understanding.brands import BrandList, learn_brands
+from indexer.understanding.lexicon import TYPE_FIELDS, Lexicon
+from indexer.understanding.text import TypoIndex, key_of, stem, tokens
 
 Kind = Literal["type", "colour", "gender", "occasion", "season", "material", "brand"]
 # Catalog fields the vocabulary counts (the Product schema's names) and the kind of each.

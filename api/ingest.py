@@ -45,7 +45,7 @@ def ingestion() -> Ingestion:
     """The app's producer side of the queue (built on first use)."""
     found = current_app.extensions.get(EXTENSION)
     if found is None:
-        found = Ingestion(state().redis, QueueSettings.from_env())
+        found = Ingestion(state().redis, QueueSettings.from_env(collection=state().settings.collection))
         current_app.extensions[EXTENSION] = found
     return found
 
@@ -242,7 +242,7 @@ def start_embedded_workers(app: Flask, count: int | None = None) -> None:
     ``vitrine worker`` processes instead.
     """
     st = app.extensions["vitrine"]
-    queue_settings = QueueSettings.from_env()
+    queue_settings = QueueSettings.from_env(collection=st.settings.collection)
     count = queue_settings.embedded_workers if count is None else count
     if st.settings.qdrant_url or count <= 0:
         return

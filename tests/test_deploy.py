@@ -17,6 +17,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from cli.config_reference import rows
 from indexer import Settings
+from tests.conftest import RedisServer
 
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -142,11 +143,11 @@ def test_cluster_profile_is_three_bootstrapped_nodes() -> None:
     assert "VITRINE_REPLICATION_FACTOR" in COMPOSE["services"]["api"]["environment"]
 
 
-def test_health_checks_call_endpoints_that_exist(encoder, indexed_store) -> None:
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+def test_health_checks_call_endpoints_that_exist(encoder, indexed_store, redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url(15))
     app = create_app(
         Settings(),
-        api_settings=ApiSettings(redis_url="redis://127.0.0.1:6379/15", jwt_secret="y" * 40),
+        api_settings=ApiSettings(redis_url=redis_server.url(15), jwt_secret="y" * 40),
         encoder=encoder,
         store=indexed_store,
         redis=client,

@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from cli.main import cli
+from tests.conftest import RedisServer
 
 
 def _doctor(env: dict[str, str]) -> tuple[int, str]:
@@ -14,12 +15,14 @@ def _doctor(env: dict[str, str]) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_healthy_deployment(indexed_data_dir: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_healthy_deployment(
+    indexed_data_dir: Path, tiny_model_dir: Path, tmp_path: Path, redis_server: RedisServer
+) -> None:
     code, out = _doctor(
         {
             "VITRINE_DATA_DIR": str(indexed_data_dir),
             "VITRINE_MODEL": str(tiny_model_dir),
-            "VITRINE_REDIS_URL": "redis://127.0.0.1:6379/15",
+            "VITRINE_REDIS_URL": redis_server.url(15),
             "VITRINE_JWT_SECRET": "z" * 40,
             "VITRINE_MEDIA_DIR": str(tmp_path / "media"),
         }

@@ -19,9 +19,9 @@ from typing import Any
 from encoder import Encoder
 from indexer import EdgeStore, index_entries
 from indexer.catalog import CatalogEntry
+from tests.conftest import RedisServer
 
 REPO = Path(__file__).resolve().parents[1]
-REDIS_URL = "redis://127.0.0.1:6379/12"
 
 
 def _free_port() -> int:
@@ -48,10 +48,9 @@ def test_serve_ingest_search_shutdown(
     encoder: Encoder,
     tiny_model_dir: Path,
     catalog_entries: list[CatalogEntry],
+    redis_server: RedisServer,
 ) -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis_url = redis_server.url(12)
     data_dir = tmp_path / "data"
     store = EdgeStore(data_dir)
     index_entries(encoder, store, catalog_entries[:30], spec=str(tiny_model_dir))
@@ -62,7 +61,7 @@ def test_serve_ingest_search_shutdown(
         "PYTHONPATH": str(REPO),
         "VITRINE_DATA_DIR": str(data_dir),
         "VITRINE_MODEL": str(tiny_model_dir),
-        "VITRINE_REDIS_URL": REDIS_URL,
+        "VITRINE_REDIS_URL": redis_url,
         "VITRINE_JWT_SECRET": "e2e-" + "s" * 40,
         "VITRINE_MEDIA_DIR": str(tmp_path / "media"),
         "VITRINE_DEVICE": "cpu",

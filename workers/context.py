@@ -94,7 +94,7 @@ def build_context(
         queue_settings=queue_settings,
         index=index,
         redis=connection,
-        submissions=Submissions(connection),
+        submissions=Submissions(connection, queue_settings.key_prefix),
         fetch=fetch or default_fetcher(queue_settings),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,12 @@ RESULT_TTL_S = 24 * 3600
 CHUNK = 32  # products per job when many are enqueued at once: RQ's cost is per job
 
 
+def _nonce() -> str:
+    """Random part of a job id: RQ's job keys are global to a Redis, so two instances whose
+    sequence numbers meet must not overwrite each other's jobs, and ids must not be guessable."""
+    return secrets.token_hex(8)
+
+
 class Ingestion:
     """The producer side of the pipeline: enqueue products, report jobs, retry failures."""
 
@@ -27,7 +34,7 @@ class Ingestion:
         self.redis = connection
         self.settings = settings or QueueSettings()
         self.queue = Queue(self.settings.queue, connection=connection)
-        self.submissions = Submissions(connection)
+        self.submissions = Submissions(connection, self.settings.key_prefix)
 
     def _retry(self) -> Retry | None:
         s = self.settings
@@ -43,7 +50,7 @@ class Ingestion:
                 self.queue.enqueue(
                     ingest_products,
                     items,
-                    job_id=f"ingest-{first_seq}-{first_id}-{len(items)}",
+                    job_id=f"ingest-{first_seq}-{first_id}-{len(items)}-{_nonce()}",
                     retry=self._retry(),
                     job_timeout=self.settings.job_timeout_s,
                     failure_ttl=FAILURE_TTL_S,
@@ -64,7 +71,7 @@ class Ingestion:
             delete_product,
             product_id,
             seq,
-            job_id=f"delete-{product_id}-{seq}",
+            job_id=f"delete-{product_id}-{seq}-{_nonce()}",
             retry=self._retry(),
             failure_ttl=FAILURE_TTL_S,
             result_ttl=RESULT_TTL_S,
@@ -76,6 +83,8 @@ class Ingestion:
         try:
             job = Job.fetch(job_id, connection=self.redis)
         except Exception:  # NoSuchJobError, or an id that is not a job key
+            return None
+        if job.origin != self.queue.name:  # another instance's job (RQ's job keys are global)
             return None
         status = job.get_status(refresh=True)
         out: dict[str, Any] = {

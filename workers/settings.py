@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,8 @@ class QueueSettings:
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     """Redis holding the RQ queue and submissions [VITRINE_REDIS_URL]."""
-    queue: str = "vitrine-ingest"
-    """RQ queue name [VITRINE_QUEUE]."""
+    queue: str = ""
+    """RQ queue name; empty: derived from the collection, see ``key_prefix`` [VITRINE_QUEUE]."""
     media_dir: Path = Path("data/media")
     """Where uploaded product images are stored [VITRINE_MEDIA_DIR]."""
     job_timeout_s: int = 120
@@ -40,6 +40,22 @@ class QueueSettings:
     serving processes); 0 turns them off. Ignored with QDRANT_URL: run `vitrine worker`
     [VITRINE_EMBEDDED_WORKERS]."""
 
+    # Namespacing: several instances (collections) on one Redis never take each other's jobs
+    # or read each other's keys.
+    collection: str = "products"
+    """The collection this instance serves; names its queue and keys [VITRINE_COLLECTION]."""
+    key_prefix: str = ""
+    """Prefix of the pipeline's Redis keys; empty: ``vitrine:`` for the collection ``products``
+    (the names existing deployments already have) and ``vitrine:{collection}:`` for any other;
+    the queue is then ``vitrine-ingest`` or ``vitrine-ingest-{collection}`` [VITRINE_REDIS_PREFIX]."""
+
+    def __post_init__(self) -> None:
+        own = "" if self.collection == "products" else self.collection
+        if not self.key_prefix:
+            object.__setattr__(self, "key_prefix", f"vitrine:{own}:" if own else "vitrine:")
+        if not self.queue:
+            object.__setattr__(self, "queue", f"vitrine-ingest-{own}" if own else "vitrine-ingest")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> QueueSettings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``."""
@@ -56,5 +72,8 @@ class QueueSettings:
             "fetch_timeout_s": "VITRINE_FETCH_TIMEOUT",
             "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
             "embedded_workers": "VITRINE_EMBEDDED_WORKERS",
+            "collection": "VITRINE_COLLECTION",
+            "key_prefix": "VITRINE_REDIS_PREFIX",
         }
-        return replace(cls(**read_env(cls, names, env)), **overrides)
+        # Overrides go in before __post_init__ derives the queue and prefix from the collection.
+        return cls(**{**read_env(cls, names, env), **overrides})

@@ -10,9 +10,10 @@ import redis
 
 from indexer.schema import Product
 
-PREFIX = "vitrine:submission:"
-SEQ_KEY = "vitrine:submission-seq"
-DONE_PREFIX = "vitrine:done:"
+# Key names under the instance's prefix (QueueSettings.key_prefix, ``vitrine:`` by default).
+PREFIX = "submission:"
+SEQ_KEY = "submission-seq"
+DONE_PREFIX = "done:"
 DONE_TTL_S = 7 * 24 * 3600
 
 # Store the submission only if it is newer than the one already there: two concurrent
@@ -46,8 +47,9 @@ class Submission:
 class Submissions:
     """Product submissions in Redis, keyed by product id."""
 
-    def __init__(self, connection: redis.Redis) -> None:
+    def __init__(self, connection: redis.Redis, key_prefix: str = "vitrine:") -> None:
         self.redis = connection
+        self.ns = key_prefix
         self._put = connection.register_script(_PUT_IF_NEWER)
         self._done = connection.register_script(_MARK_DONE)
 
@@ -55,22 +57,22 @@ class Submissions:
         """Store a new version of ``product`` and return it with its sequence number."""
         seq = self.next_seq()
         now = time.time()
-        self._put(keys=[PREFIX + product.id], args=[seq, json.dumps(asdict(product)), now])
+        self._put(keys=[self.ns + PREFIX + product.id], args=[seq, json.dumps(asdict(product)), now])
         return Submission(product, seq, now)
 
     def next_seq(self) -> int:
         """A fresh sequence number (deletions take one too, to order them among submissions)."""
-        return int(self.redis.incr(SEQ_KEY))
+        return int(self.redis.incr(self.ns + SEQ_KEY))
 
     def tombstone(self, product_id: str) -> Submission:
         """Record a deletion: ingestion jobs for earlier versions then leave the product alone."""
         seq = self.next_seq()
         now = time.time()
-        self._put(keys=[PREFIX + product_id], args=[seq, "", now])
+        self._put(keys=[self.ns + PREFIX + product_id], args=[seq, "", now])
         return Submission(None, seq, now)
 
     def get(self, product_id: str) -> Submission | None:
-        raw = self.redis.hgetall(PREFIX + product_id)
+        raw = self.redis.hgetall(self.ns + PREFIX + product_id)
         if not raw:
             return None
         product = Product(**json.loads(raw[b"product"])) if raw[b"product"] else None
@@ -78,8 +80,8 @@ class Submissions:
 
     def mark_done(self, product_id: str, seq: int) -> None:
         """Record that version ``seq`` (or a later one) of the product is in the index."""
-        self._done(keys=[DONE_PREFIX + product_id], args=[seq, DONE_TTL_S])
+        self._done(keys=[self.ns + DONE_PREFIX + product_id], args=[seq, DONE_TTL_S])
 
     def done_seq(self, product_id: str) -> int:
-        value = self.redis.get(DONE_PREFIX + product_id)
+        value = self.redis.get(self.ns + DONE_PREFIX + product_id)
         return int(value) if value else 0

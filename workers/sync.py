@@ -20,7 +20,7 @@ from workers.settings import QueueSettings
 
 log = logging.getLogger(__name__)
 
-STATE_PREFIX = "vitrine:feed-state:"
+STATE_PREFIX = "feed-state:"  # under QueueSettings.key_prefix
 MAX_FEED_BYTES = 64 * 1024 * 1024
 
 
@@ -74,7 +74,7 @@ def sync_feed(
     noticed (the feed's text is what is compared).
     """
     feed = parse_feed(read_source(source, fetch), source)
-    key = STATE_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:16]
+    key = settings.key_prefix + STATE_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:16]
     previous = {k.decode(): v.decode() for k, v in connection.hgetall(key).items()}
     ingestion = Ingestion(connection, settings)
     report = SyncReport(source=source, errors=feed.errors)

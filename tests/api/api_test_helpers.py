@@ -7,7 +7,6 @@ from typing import Any
 
 from PIL import Image
 
-REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, flushed around each test
 SECRET = "test-secret-" + "x" * 40
 
 

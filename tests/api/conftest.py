@@ -1,5 +1,5 @@
-"""Fixtures for the API tests: an app over the shared indexed store, a separate Redis
-database flushed around every test, and helpers for clients and tokens."""
+"""Fixtures for the API tests: an app over the shared indexed store, a database of the
+session's own redis-server flushed around every test, and helpers for clients and tokens."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import redis
-from api_test_helpers import REDIS_URL, SECRET, settle
+from api_test_helpers import SECRET, settle
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -17,16 +17,18 @@ from api.clients import create_client
 from api.settings import ApiSettings
 from encoder import Encoder
 from indexer import EdgeStore, Settings
+from tests.conftest import RedisServer
 
 
 @pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    """Redis database 15, empty at the start and the end of each test."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url(15)
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    """Database 15 of the session's redis-server, empty at the start and the end of each test."""
+    client = redis.Redis.from_url(redis_url)
     client.flushdb()
     yield client
     client.flushdb()
@@ -34,8 +36,8 @@ def redis_client() -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def api_settings() -> ApiSettings:
-    return ApiSettings(redis_url=REDIS_URL, jwt_secret=SECRET)
+def api_settings(redis_url: str) -> ApiSettings:
+    return ApiSettings(redis_url=redis_url, jwt_secret=SECRET)
 
 
 @pytest.fixture

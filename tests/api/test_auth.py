@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 import pytest
 import redis
-from api_test_helpers import REDIS_URL, SECRET
+from api_test_helpers import SECRET
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -143,9 +143,9 @@ def test_token_endpoint_needs_json(client: FlaskClient) -> None:
     assert response.status_code == 415
 
 
-def test_cli_creates_a_client_that_can_get_a_token(client: FlaskClient, redis_client: Any,
+def test_cli_creates_a_client_that_can_get_a_token(client: FlaskClient, redis_client: Any, redis_url: str,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VITRINE_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("VITRINE_REDIS_URL", redis_url)
     result = CliRunner().invoke(cli, ["clients", "create", "--scopes", "search,admin", "--json"])
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
@@ -155,8 +155,10 @@ def test_cli_creates_a_client_that_can_get_a_token(client: FlaskClient, redis_cl
     assert response.json["scope"] == "search admin"
 
 
-def test_cli_lists_and_deletes_clients(redis_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VITRINE_REDIS_URL", REDIS_URL)
+def test_cli_lists_and_deletes_clients(
+    redis_client: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VITRINE_REDIS_URL", redis_url)
     runner = CliRunner()
     created = json.loads(runner.invoke(cli, ["clients", "create", "--name", "shop", "--json"]).output)
     listed = json.loads(runner.invoke(cli, ["clients", "list", "--json"]).output)
@@ -168,8 +170,10 @@ def test_cli_lists_and_deletes_clients(redis_client: Any, monkeypatch: pytest.Mo
     assert runner.invoke(cli, ["clients", "delete", created["client_id"]]).exit_code != 0
 
 
-def test_cli_refuses_unknown_scopes(redis_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VITRINE_REDIS_URL", REDIS_URL)
+def test_cli_refuses_unknown_scopes(
+    redis_client: Any, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VITRINE_REDIS_URL", redis_url)
     result = CliRunner().invoke(cli, ["clients", "create", "--scopes", "search,root"])
     assert result.exit_code != 0
     assert "search, ingest, admin" in result.output

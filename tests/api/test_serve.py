@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import redis
-from api_test_helpers import REDIS_URL, SECRET, settle
+from api_test_helpers import SECRET, settle
 
 from api.app import create_app
 from api.settings import ApiSettings
@@ -51,16 +51,21 @@ def _call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, 
 
 
 @pytest.fixture
-def server(tiny_model_dir: Path, indexed_data_dir: Path, redis_client: redis.Redis) -> Iterator[str]:
-    with _serving(tiny_model_dir, indexed_data_dir, "--workers", "1", "--threads", "4") as (base, _):
+def server(
+    tiny_model_dir: Path, indexed_data_dir: Path, redis_client: redis.Redis, redis_url: str
+) -> Iterator[str]:
+    options = ("--workers", "1", "--threads", "4")
+    with _serving(redis_url, tiny_model_dir, indexed_data_dir, *options) as (base, _):
         yield base
 
 
 @contextlib.contextmanager
-def _serving(model_dir: Path, data_dir: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def _serving(
+    redis_url: str, model_dir: Path, data_dir: Path, *options: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     env = {**os.environ, "VITRINE_MODEL": str(model_dir), "VITRINE_DATA_DIR": str(data_dir),
-           "VITRINE_REDIS_URL": REDIS_URL, "VITRINE_JWT_SECRET": SECRET, "VITRINE_DEVICE": "cpu",
+           "VITRINE_REDIS_URL": redis_url, "VITRINE_JWT_SECRET": SECRET, "VITRINE_DEVICE": "cpu",
            "VITRINE_ANON_RATE_LIMIT": "5/minute"}
     cmd = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port), *options]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -114,11 +119,11 @@ def _alive(pid: int) -> bool:
 
 
 def test_several_workers_search_one_embedded_store_through_its_host(
-    tiny_model_dir: Path, indexed_data_dir: Path, redis_client: redis.Redis, tmp_path: Path
+    tiny_model_dir: Path, indexed_data_dir: Path, redis_client: redis.Redis, redis_url: str, tmp_path: Path
 ) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(indexed_data_dir, data_dir)
-    with _serving(tiny_model_dir, data_dir, "--workers", "2", "--threads", "2") as (base, proc):
+    with _serving(redis_url, tiny_model_dir, data_dir, "--workers", "2", "--threads", "2") as (base, proc):
         processes = descendant_pids(proc.pid)
         commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in processes]
         assert sum(b"indexer.store.host" in c for c in commands) == 1, commands
@@ -138,7 +143,7 @@ def test_several_workers_search_one_embedded_store_through_its_host(
 
 
 def test_a_lost_store_host_is_a_503_not_a_500(
-    indexed_data_dir: Path, encoder: Encoder, tmp_path: Path, redis_client: redis.Redis
+    indexed_data_dir: Path, encoder: Encoder, tmp_path: Path, redis_client: redis.Redis, redis_url: str
 ) -> None:
     data_dir = tmp_path / "data"
     shutil.copytree(indexed_data_dir, data_dir)
@@ -147,7 +152,7 @@ def test_a_lost_store_host_is_a_503_not_a_500(
     host.start()
     remote = RemoteStore(host.socket_path)
     try:
-        app = create_app(Settings(), api_settings=ApiSettings(redis_url=REDIS_URL, jwt_secret=SECRET),
+        app = create_app(Settings(), api_settings=ApiSettings(redis_url=redis_url, jwt_secret=SECRET),
                          encoder=encoder, store=remote, redis=redis_client)
         client = app.test_client()
         assert client.post("/api/v1/search", json={"text": "shoes", "k": 2}).status_code == 200
@@ -164,14 +169,14 @@ def test_a_lost_store_host_is_a_503_not_a_500(
 
 
 def test_a_serving_process_fills_its_vector_cache_in_the_background(
-    encoder: Encoder, indexed_store: EdgeStore, redis_client: redis.Redis
+    encoder: Encoder, indexed_store: EdgeStore, redis_client: redis.Redis, redis_url: str
 ) -> None:
     from dataclasses import replace
 
     from api.app import warm_vector_cache
     from api.context import EXTENSION
 
-    api = ApiSettings(redis_url=REDIS_URL, jwt_secret=SECRET)
+    api = ApiSettings(redis_url=redis_url, jwt_secret=SECRET)
     app = create_app(Settings(), api_settings=api, encoder=encoder, store=indexed_store, redis=redis_client)
     thread = warm_vector_cache(app)
     assert thread is not None

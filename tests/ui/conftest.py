@@ -22,8 +22,9 @@ from api.clients import create_client
 from api.settings import ApiSettings
 from encoder import Encoder
 from indexer import EdgeStore, Settings
+from tests.conftest import RedisServer
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # the UI tests' own database (the API tests use 15)
+UI_DB = 13  # the UI tests' own database of the session's redis-server (the API tests use 15)
 
 
 def chromium_path() -> str:
@@ -36,12 +37,8 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def ui_redis() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.fail("the browser tests need Redis at 127.0.0.1:6379", pytrace=False)
+def ui_redis(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_server.url(UI_DB))
     client.flushdb()
     yield client
     client.flushdb()
@@ -69,7 +66,8 @@ def buffered(app: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def server(
-    encoder: Encoder, indexed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, ui_redis: redis.Redis
+    encoder: Encoder, indexed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory, ui_redis: redis.Redis,
+    redis_server: RedisServer,
 ) -> Iterator[str]:
     """The app served over HTTP for the whole session; yields its base URL."""
     from werkzeug.serving import make_server
@@ -78,7 +76,7 @@ def server(
     data_dir = tmp_path_factory.mktemp("ui") / "data"
     shutil.copytree(indexed_data_dir, data_dir)
     store = EdgeStore(data_dir)
-    settings = ApiSettings(redis_url=REDIS_URL, jwt_secret="ui-test-secret-" + "x" * 40,
+    settings = ApiSettings(redis_url=redis_server.url(UI_DB), jwt_secret="ui-test-secret-" + "x" * 40,
                            rate_limit="100000/minute", anonymous_rate_limit="100000/minute")
     app = create_app(Settings(), api_settings=settings, encoder=encoder, store=store, redis=ui_redis)
     httpd = make_server("127.0.0.1", 0, buffered(app), threaded=True)

@@ -1,4 +1,5 @@
-"""Fixtures for the ingestion pipeline: real Redis (a DB of its own), Qdrant Edge, the tiny model."""
+"""Fixtures for the ingestion pipeline: real Redis (the session's own redis-server), Qdrant Edge,
+the tiny model."""
 
 from __future__ import annotations
 
@@ -11,23 +12,18 @@ import redis
 
 from encoder import Encoder
 from indexer import EdgeStore, Settings
+from tests.conftest import RedisServer
 from workers import Ingestion, QueueSettings, WorkerContext, build_context, set_context
-
-REDIS_URL = "redis://127.0.0.1:6379/14"
-
-
-def redis_or_skip(url: str = REDIS_URL) -> redis.Redis:
-    connection = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        connection.ping()
-    except redis.RedisError:
-        pytest.fail(f"these tests need Redis at {url} (make test starts one)")
-    return connection
 
 
 @pytest.fixture
-def connection() -> Iterator[redis.Redis]:
-    conn = redis_or_skip()
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url(14)
+
+
+@pytest.fixture
+def connection(redis_url: str) -> Iterator[redis.Redis]:
+    conn = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
     conn.flushdb()
     yield conn
     conn.flushdb()
@@ -35,10 +31,10 @@ def connection() -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def queue_settings(tmp_path: Path) -> QueueSettings:
+def queue_settings(tmp_path: Path, redis_url: str) -> QueueSettings:
     # No waiting between retries in tests; two retries keep failure paths short.
     return QueueSettings(
-        redis_url=REDIS_URL, media_dir=tmp_path / "media", retries=2, retry_backoff_s=(0,), batch_size=8
+        redis_url=redis_url, media_dir=tmp_path / "media", retries=2, retry_backoff_s=(0,), batch_size=8
     )
 
 

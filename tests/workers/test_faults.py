@@ -21,7 +21,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from encoder import Encoder
 from indexer import EdgeStore, Settings
 from indexer.catalog import CatalogEntry
-from tests.workers.conftest import REDIS_URL, media_copy
+from tests.workers.conftest import media_copy
 from workers import Ingestion, QueueSettings, build_context, set_context
 from workers.worker import HEARTBEAT_GRACE_S, make_worker
 
@@ -53,10 +53,11 @@ def test_worker_killed_mid_job_is_retried_and_indexes_once(
     tmp_path: Path,
     tiny_model_dir: Path,
     connection: redis.Redis,
+    redis_url: str,
     catalog_entries: list[CatalogEntry],
     catalog_dir: Path,
 ) -> None:
-    env = _worker_env(tmp_path, tiny_model_dir, REDIS_URL)
+    env = _worker_env(tmp_path, tiny_model_dir, redis_url)
     settings = QueueSettings.from_env(env)
     ingestion = Ingestion(connection, settings)
     products = [

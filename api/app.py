@@ -21,6 +21,7 @@ from api.admission import register_admission
 from api.analytics import Analytics
 from api.auth import current_limit, rate_limit_key
 from api.blueprints import auth_bp, docs_bp, ops_bp, products_bp, search_bp
+from api.body_guard import BodyGuard
 from api.cache import CachedSearcher, EmbeddingCache
 from api.context import EXTENSION, AppState
 from api.errors import error_response, register_error_handlers
@@ -90,6 +91,9 @@ def create_app(
     app = Flask("vitrine")
     app.config["MAX_CONTENT_LENGTH"] = api.max_upload_bytes + FORM_OVERHEAD
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # Bodies arrive in full before the request reaches Flask (and its admission slots).
+    app.wsgi_app = BodyGuard(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], api.body_timeout_s, api.body_min_rate)
     if api.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=api.trusted_proxies, x_proto=api.trusted_proxies)  # type: ignore[method-assign]
 
@@ -133,7 +137,8 @@ def create_app(
     register_error_handlers(app)
     register_security_headers(app, api.cors_origins)
     _register_metrics(app, metrics)
-    register_admission(app, api.max_in_flight, api.admission_wait_s, metrics.registry)
+    register_admission(app, api.max_in_flight, api.admission_wait_s, metrics.registry,
+                       api.anonymous_in_flight)
 
     @app.errorhandler(429)
     def _too_many(e: Any) -> Response:

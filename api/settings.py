@@ -70,6 +70,17 @@ class ApiSettings:
     trusted_proxies: int = 0
     """Reverse proxies in front of the API whose X-Forwarded-For is believed [VITRINE_TRUSTED_PROXIES]."""
 
+    # Slow clients and anonymous load: a body is received in full before any slot is taken,
+    # and callers without a token are served from slots of their own.
+    body_timeout_s: float = 30.0
+    """Longest a request body may take to arrive, seconds; it must also come at
+    VITRINE_BODY_MIN_RATE, or the request is answered 408 [VITRINE_BODY_TIMEOUT]."""
+    body_min_rate: int = 32 * 1024
+    """Slowest accepted request body, bytes per second, after a 2 s grace [VITRINE_BODY_MIN_RATE]."""
+    anonymous_in_flight: int = 2
+    """Heavy requests without a token served at once per process, from slots apart from
+    VITRINE_MAX_IN_FLIGHT's, so anonymous callers never take a storefront's [VITRINE_ANON_IN_FLIGHT]."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiSettings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``.
@@ -98,6 +109,9 @@ class ApiSettings:
             "max_in_flight": "VITRINE_MAX_IN_FLIGHT",
             "admission_wait_s": "VITRINE_ADMISSION_WAIT",
             "gil_switch_ms": "VITRINE_GIL_SWITCH_MS",
+            "body_timeout_s": "VITRINE_BODY_TIMEOUT",
+            "body_min_rate": "VITRINE_BODY_MIN_RATE",
+            "anonymous_in_flight": "VITRINE_ANON_IN_FLIGHT",
         }
         settings = replace(cls(**read_env(cls, names, env)), **overrides)
         settings.validate()
@@ -115,7 +129,8 @@ class ApiSettings:
             )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes"):
+        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes",
+                     "body_timeout_s", "body_min_rate", "anonymous_in_flight"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if not 0 <= self.gil_switch_ms <= 1000:

@@ -29,6 +29,7 @@ from api.auth import principal, require_scope
 from api.blueprints.products import similar_params
 from api.blueprints.search import read_search_body, sort_key
 from api.bodies import json_body
+from api.body_guard import client_left
 from api.context import state
 from api.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized, UnsupportedMediaType
 from api.params import SearchParams, as_bool, parse_search
@@ -257,7 +258,7 @@ def search() -> Any:
     timings: dict[str, float] = {}
     if params.image_url:
         t = time.perf_counter()
-        upload = fetch_image_bytes(params.image_url, st.fetch_policy)
+        upload = fetch_image_bytes(params.image_url, st.fetch_policy, cancelled=client_left(request))
         timings["fetch_ms"] = (time.perf_counter() - t) * 1000
     image = accept_image(upload, st.api.max_upload_bytes) if upload is not None else None
     wanted, taste = _taste(_read(lambda p: p.taste_enabled(), True), override)

@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 from api.analytics import note_search
 from api.auth import principal, require_scope
 from api.bodies import json_body
+from api.body_guard import client_left
 from api.context import state
 from api.errors import BadRequest, Forbidden, UnsupportedMediaType
 from api.params import SearchParams, parse_search
@@ -96,7 +97,7 @@ def search() -> Any:
     image = None
     if params.image_url:
         t = time.perf_counter()
-        upload = fetch_image_bytes(params.image_url, st.fetch_policy)
+        upload = fetch_image_bytes(params.image_url, st.fetch_policy, cancelled=client_left(request))
         timings["fetch_ms"] = (time.perf_counter() - t) * 1000
     if upload is not None:
         image = accept_image(upload, st.api.max_upload_bytes)

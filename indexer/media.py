@@ -51,11 +51,34 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries to (IPv4-mapped ``::ffff:a.b.c.d``, NAT64
+    ``64:ff9b::a.b.c.d``, 6to4 ``2002:AABB:CCDD::``, IPv4-compatible ``::a.b.c.d``, Teredo's
+    client), or None: a gateway on the path would deliver to that IPv4 address."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in net for net in _NAT64) or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: Address) -> bool:
     """Whether an address is globally routable: not private, loopback, link-local
-    (cloud metadata lives at 169.254.169.254), multicast, reserved or unspecified."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
+    (cloud metadata lives at 169.254.169.254), multicast, reserved or unspecified; an IPv6
+    address that carries an IPv4 one (NAT64, 6to4, IPv4-compatible, mapped) is judged by
+    that IPv4 address as well."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None and not is_public(inner):
+            return False
     return address.is_global and not address.is_multicast
 
 

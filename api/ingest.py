@@ -24,6 +24,7 @@ from api.auth import require_scope
 from api.context import state
 from api.errors import BadRequest, ServiceUnavailable, UnsupportedMediaType
 from api.params import parse_json
+from encoder import MAX_PIXELS
 from indexer import NotFoundError, Product
 from indexer.catalog import build_product
 from indexer.errors import MediaError
@@ -53,7 +54,7 @@ def ingestion() -> Ingestion:
 def _store_image(data: bytes, media_dir: Path) -> str:
     """Check an uploaded image, re-encode it (dropping anything that rode along), store it
     under its content hash, and return the name the worker will read."""
-    image = accept_image(data, state().api.max_upload_bytes)
+    image = accept_image(data, state().api.max_upload_bytes, MAX_PIXELS)
     name = f"{image.digest[:40]}.jpg"
     target = media_dir / name
     if not target.exists():

@@ -23,6 +23,7 @@ import hashlib
 import http.client
 import io
 import ipaddress
+import os
 import socket
 import ssl
 import threading
@@ -34,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 from PIL import Image
 
-from encoder import ImageDecodeError, load_image
+from encoder import MAX_PIXELS
 from indexer.errors import BadImage, FetchFailed, ImageTooLarge, UnsafeUrl, UnsupportedImage
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -291,6 +292,12 @@ def blocked_by(networks: Sequence[str]) -> Callable[[Address], bool]:
 # The model looks at ~224 px; anything much larger only costs time, so re-encoding
 # also scales down. 1024 leaves headroom for models with larger inputs.
 MAX_SIDE = 1024
+# A query photo needs no more than a phone camera's 12 MP; a 40 MP PNG is a few KB to send and
+# a second of CPU and hundreds of MB to decode (a pixel flood), so queries stop well below the
+# encoder's MAX_PIXELS.
+QUERY_MAX_PIXELS = 16_000_000
+# Decodes at once per process: more only share the same cores and add up their memory.
+_DECODES = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 
 ACCEPTED = "JPEG, PNG or WEBP"
 _DECODE_ERRORS = (
@@ -318,8 +325,10 @@ class QueryImage:
     format: str
 
 
-def accept_image(data: bytes, max_bytes: int) -> QueryImage:
-    """Check and decode an uploaded or fetched image.
+def accept_image(data: bytes, max_bytes: int, max_pixels: int = QUERY_MAX_PIXELS) -> QueryImage:
+    """Check and decode an uploaded or fetched image: at most ``max_pixels`` (judged from
+    the header, before decoding), JPEGs decoded at a reduced scale near MAX_SIDE (draft mode),
+    a bounded number of decodes at once.
 
     Raises:
         ImageTooLarge: more than ``max_bytes``.
@@ -341,9 +350,15 @@ def accept_image(data: bytes, max_bytes: int) -> QueryImage:
             # A file that starts like a PNG but decodes as something else is a polyglot.
             if (probe.format or "").lower() != kind:
                 raise UnsupportedImage(f"the image content is not a valid {kind.upper()} file")
-        decoded = load_image(data)
-    except ImageDecodeError as e:
-        raise BadImage(f"the image could not be decoded: {_reason(e)}") from e
+            width, height = probe.size
+            if width * height > min(max_pixels, MAX_PIXELS):
+                raise BadImage(f"the image is {width}x{height} pixels; the limit is "
+                               f"{min(max_pixels, MAX_PIXELS):,} pixels")
+            with _DECODES:
+                if kind == "jpeg":
+                    probe.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
+                probe.load()
+                decoded = probe.convert("RGB")
     except _DECODE_ERRORS as e:
         raise BadImage(f"the image could not be decoded: {e}") from e
     decoded.thumbnail((MAX_SIDE, MAX_SIDE))
@@ -352,9 +367,4 @@ def accept_image(data: bytes, max_bytes: int) -> QueryImage:
     clean = Image.frombytes("RGB", decoded.size, decoded.tobytes())
     digest = hashlib.sha256(f"{clean.size}".encode() + clean.tobytes()).hexdigest()
     return QueryImage(clean, digest, kind)
-
-
-def _reason(e: ImageDecodeError) -> str:
-    text = str(e)
-    return text.replace("<bytes> ", "").replace("image <bytes>", "it")
 

@@ -17,6 +17,7 @@ from rq import Queue
 from rq.job import Job
 
 from encoder import ImageDecodeError, load_image
+from indexer.media_files import LocalImageRefused, is_url, media_file
 from indexer.pipeline import content_hash, product_text
 from indexer.store.protocol import VERSION_FIELD, StoredPoint
 from workers.context import WorkerContext, get_context
@@ -39,24 +40,32 @@ class _Loaded:
 
 
 def _image_location(ctx: WorkerContext, ref: str) -> str:
-    """Where the photo is: a URL as given, a media name (an upload) as an absolute path."""
-    if ref.startswith(("http://", "https://")) or Path(ref).is_absolute():
+    """Where the photo is: a URL as given, a media name (an upload or an imported catalog
+    photo) as its path inside the media dir. Any other path (a feed's ``/etc/...`` or
+    ``../..``) is refused without touching the disk (indexer/media_files.py).
+
+    Raises:
+        IngestError: neither a URL nor a file of the media dir; the reason names no server path.
+    """
+    if is_url(ref):
         return ref
-    return str((ctx.media_dir / ref).resolve())
+    try:
+        return str(media_file(ctx.media_dir, ref))
+    except LocalImageRefused as e:
+        raise IngestError(str(e)) from None
 
 
 def _image_bytes(ctx: WorkerContext, submission: Submission) -> bytes:
     ref = _image_location(ctx, submission.product.image)  # type: ignore[union-attr]
-    if ref.startswith(("http://", "https://")):
+    if is_url(ref):
         try:
             return ctx.fetch(ref)
         except Exception as e:  # the fetcher's errors carry the reason a person can act on
             raise IngestError(f"cannot fetch image {ref}: {e}") from e
-    path = Path(ref)
     try:
-        return path.read_bytes()
+        return Path(ref).read_bytes()
     except OSError as e:
-        raise IngestError(f"cannot read image {path}: {e.strerror or e}") from e
+        raise IngestError(f"cannot read the uploaded image {Path(ref).name}: {e.strerror or e}") from e
 
 
 def _waiting_companions(ctx: WorkerContext, exclude: set[str], limit: int) -> list[Submission]:

@@ -82,10 +82,13 @@ def create_app(
     client = redis or connect(api.redis_url)
     metrics = Metrics()
     guard = RedisGuard(client, on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
+    # The embedding cache may live in a Redis that evicts; everything else stays where nothing does.
+    cache_guard = guard if not api.cache_redis_url else RedisGuard(
+        connect(api.cache_redis_url), on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
 
     def make_searcher(enc: Encoder, st: VectorStore) -> Searcher:
         # Each generation of the index gets a cache keyed by its own model.
-        cache = EmbeddingCache(guard, enc.model_id, enc.dim, api.cache_ttl_s, metrics)
+        cache = EmbeddingCache(cache_guard, enc.model_id, enc.dim, api.cache_ttl_s, metrics)
         return CachedSearcher(enc, st, settings, cache)
 
     app = Flask("vitrine")

@@ -81,6 +81,15 @@ class ApiSettings:
     """Heavy requests without a token served at once per process, from slots apart from
     VITRINE_MAX_IN_FLIGHT's, so anonymous callers never take a storefront's [VITRINE_ANON_IN_FLIGHT]."""
 
+    # Bounded Redis growth from anonymous shoppers.
+    profile_ttl_s: int = 90 * 24 * 3600
+    """How long an anonymous shopper's profile (favourites, clicks, history) is kept after its
+    last use, seconds; storefront shoppers' profiles are kept [VITRINE_PROFILE_TTL]."""
+    cache_redis_url: str | None = None
+    """A Redis of its own for the query-embedding cache, which may evict (maxmemory with
+    allkeys-lru) without touching the queue, clients or profiles; unset: VITRINE_REDIS_URL
+    [VITRINE_CACHE_REDIS_URL]."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiSettings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``.
@@ -112,6 +121,8 @@ class ApiSettings:
             "body_timeout_s": "VITRINE_BODY_TIMEOUT",
             "body_min_rate": "VITRINE_BODY_MIN_RATE",
             "anonymous_in_flight": "VITRINE_ANON_IN_FLIGHT",
+            "profile_ttl_s": "VITRINE_PROFILE_TTL",
+            "cache_redis_url": "VITRINE_CACHE_REDIS_URL",
         }
         settings = replace(cls(**read_env(cls, names, env)), **overrides)
         settings.validate()
@@ -130,7 +141,7 @@ class ApiSettings:
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes",
-                     "body_timeout_s", "body_min_rate", "anonymous_in_flight"):
+                     "body_timeout_s", "body_min_rate", "anonymous_in_flight", "profile_ttl_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if not 0 <= self.gil_switch_ms <= 1000:

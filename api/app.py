@@ -24,6 +24,7 @@ from api.blueprints import auth_bp, docs_bp, ops_bp, products_bp, search_bp
 from api.body_guard import BodyGuard
 from api.cache import CachedSearcher, EmbeddingCache
 from api.context import EXTENSION, AppState
+from api.csrf import register_csrf_guard
 from api.errors import error_response, register_error_handlers
 from api.facets import FacetCounter
 from api.features import register_features
@@ -137,6 +138,7 @@ def create_app(
         app.register_blueprint(bp, url_prefix=PREFIX)
     app.register_blueprint(ops_bp, url_prefix="", name="ops_root")
     register_features(app, PREFIX)  # shopper, admin, web UI (api/features.py)
+    register_csrf_guard(app, api.cors_origins)
     register_error_handlers(app)
     register_security_headers(app, api.cors_origins)
     _register_metrics(app, metrics)

@@ -30,6 +30,7 @@ from api.facets import FacetCounter
 from api.features import register_features
 from api.ingest import bp as ingest_bp
 from api.metrics import Metrics
+from api.proxy_hint import register_proxy_hint
 from api.rate_window import NAME as RATE_WINDOW
 from api.redis_guard import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, RedisGuard, connect
 from api.security import register_security_headers
@@ -139,6 +140,7 @@ def create_app(
     app.register_blueprint(ops_bp, url_prefix="", name="ops_root")
     register_features(app, PREFIX)  # shopper, admin, web UI (api/features.py)
     register_csrf_guard(app, api.cors_origins)
+    register_proxy_hint(app, guard, api.trusted_proxies)
     register_error_handlers(app)
     register_security_headers(app, api.cors_origins)
     _register_metrics(app, metrics)

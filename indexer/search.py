@@ -23,6 +23,7 @@ from indexer.store.vector_cache import CONTENT_HASH, VectorCache
 MAX_K = 100
 MAX_OFFSET = 1000
 MAX_TEXT = 500
+VALUES_REFRESH_S = 5.0
 SimilarBy = Literal["image", "text", "both"]
 
 
@@ -89,6 +90,7 @@ class Searcher:
         self.store = store
         self.settings = settings or Settings()
         self._values: dict[str, dict[str, str]] = {}
+        self._values_at: dict[str, tuple[float, int]] = {}
         self._values_lock = threading.Lock()
         self.vectors = VectorCache(self.settings.vector_cache_mb * 1024 * 1024)
         self._tracked = change_log and isinstance(store, TracksChanges)
@@ -102,11 +104,20 @@ class Searcher:
     # -- filters ------------------------------------------------------------------------------
 
     def known_values(self, name: str, refresh: bool = False) -> dict[str, str]:
-        """Lower-cased -> stored spelling of every value a keyword payload field has."""
+        """Lower-cased -> stored spelling of every value a keyword payload field has.
+
+        ``refresh`` (a value not seen yet: it may have been ingested since) re-reads them when
+        the collection's size changed or VALUES_REFRESH_S passed, so a stream of invalid values
+        costs a count each, not a facet count over the collection under this lock."""
         with self._values_lock:
+            if refresh and name in self._values:
+                read_at, size = self._values_at[name]
+                refresh = time.monotonic() - read_at >= VALUES_REFRESH_S or self.store.count() != size
             if refresh or name not in self._values:
+                size = self.store.count()
                 counts = self.store.facets(name, FilterSpec(), limit=10_000)
                 self._values[name] = {str(v).casefold(): str(v) for v in counts}
+                self._values_at[name] = (time.monotonic(), size)
             return self._values[name]
 
     def _accepted_values(self, name: str, spec: FilterSpec, refresh: bool = False) -> dict[str, str]:

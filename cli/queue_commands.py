@@ -16,6 +16,7 @@ from encoder import EncoderError
 from indexer import CatalogError, IndexerError, Product, Settings, read_catalog
 from indexer.media_files import LocalImageRefused, import_catalog_image, is_url
 from workers import Ingestion, QueueSettings, build_context, run_worker
+from workers.serializer import SERIALIZER
 
 CHUNK = 500  # products enqueued per Redis round trip batch, so progress shows early
 
@@ -231,7 +232,7 @@ def reindex(settings: Settings, spec: str, queued: bool) -> None:
     if queued:
         from rq import Queue
 
-        queue = Queue(queue_settings.queue, connection=_connect(queue_settings))
+        queue = Queue(queue_settings.queue, connection=_connect(queue_settings), serializer=SERIALIZER)
         job = queue.enqueue(
             reindex_collection, spec, job_timeout=24 * 3600, description=f"re-index with {spec}"
         )

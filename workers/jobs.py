@@ -21,6 +21,7 @@ from indexer.media_files import LocalImageRefused, is_url, media_file
 from indexer.pipeline import content_hash, product_text
 from indexer.store.protocol import VERSION_FIELD, StoredPoint
 from workers.context import WorkerContext, get_context
+from workers.serializer import SERIALIZER
 from workers.submissions import Submission
 from workers.tagging import prediction_payload
 
@@ -72,9 +73,9 @@ def _waiting_companions(ctx: WorkerContext, exclude: set[str], limit: int) -> li
     """Submissions whose ingestion jobs wait in the queue, to embed in the same batch."""
     if limit <= 0:
         return []
-    queue = Queue(ctx.queue_settings.queue, connection=ctx.redis)
+    queue = Queue(ctx.queue_settings.queue, connection=ctx.redis, serializer=SERIALIZER)
     found: dict[str, Submission] = {}
-    for job in Job.fetch_many(queue.get_job_ids(0, limit), connection=ctx.redis):
+    for job in Job.fetch_many(queue.get_job_ids(0, limit), connection=ctx.redis, serializer=SERIALIZER):
         if job is None or job.func_name != JOB_FUNC or len(job.args) != 1:
             continue
         for product_id, seq in job.args[0]:

@@ -13,6 +13,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from indexer.schema import Product
 from workers.jobs import delete_product, ingest_products
+from workers.serializer import SERIALIZER
 from workers.settings import QueueSettings
 from workers.submissions import Submissions
 
@@ -33,7 +34,7 @@ class Ingestion:
     def __init__(self, connection: redis.Redis, settings: QueueSettings | None = None) -> None:
         self.redis = connection
         self.settings = settings or QueueSettings()
-        self.queue = Queue(self.settings.queue, connection=connection)
+        self.queue = Queue(self.settings.queue, connection=connection, serializer=SERIALIZER)
         self.submissions = Submissions(connection, self.settings.key_prefix)
 
     def _retry(self) -> Retry | None:
@@ -86,7 +87,7 @@ class Ingestion:
         """``{"id", "status", "product_id", ...}`` with the reason for a failure; None if unknown,
         or (with ``owner``) when the job was submitted by someone else."""
         try:
-            job = Job.fetch(job_id, connection=self.redis)
+            job = Job.fetch(job_id, connection=self.redis, serializer=SERIALIZER)
         except Exception:  # NoSuchJobError, or an id that is not a job key
             return None
         if job.origin != self.queue.name:  # another instance's job (RQ's job keys are global)

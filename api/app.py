@@ -39,7 +39,7 @@ from api.tokens import TokenIssuer
 from encoder import Encoder
 from indexer import Searcher, Settings, VectorStore, open_store
 from indexer.live import LiveIndex
-from indexer.media import FetchPolicy
+from indexer.media import FetchPolicy, allowing
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def create_app(
         tokens=TokenIssuer(api.jwt_secret or "", api.access_token_ttl_s, api.refresh_token_ttl_s),
         fetch_policy=fetch_policy or FetchPolicy(
             timeout_s=api.fetch_timeout_s, max_bytes=api.fetch_max_bytes,
-            max_redirects=api.fetch_max_redirects,
+            max_redirects=api.fetch_max_redirects, allowed=allowing(api.fetch_allow_networks),
         ),
         limiter=limiter,
         facets=FacetCounter(api.facet_cache_ttl_s),

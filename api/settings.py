@@ -6,6 +6,7 @@ only what the HTTP layer adds: Redis, tokens, limits, CORS, uploads, fetching.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -89,6 +90,10 @@ class ApiSettings:
     """A Redis of its own for the query-embedding cache, which may evict (maxmemory with
     allkeys-lru) without touching the queue, clients or profiles; unset: VITRINE_REDIS_URL
     [VITRINE_CACHE_REDIS_URL]."""
+    fetch_allow_networks: tuple[str, ...] = ()
+    """Private networks that image_url may reach all the same (an intranet image host, a
+    benchmark's local one), comma-separated CIDRs; empty: public addresses only
+    [VITRINE_FETCH_ALLOW_NETWORKS]."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiSettings:
@@ -123,6 +128,7 @@ class ApiSettings:
             "anonymous_in_flight": "VITRINE_ANON_IN_FLIGHT",
             "profile_ttl_s": "VITRINE_PROFILE_TTL",
             "cache_redis_url": "VITRINE_CACHE_REDIS_URL",
+            "fetch_allow_networks": "VITRINE_FETCH_ALLOW_NETWORKS",
         }
         settings = replace(cls(**read_env(cls, names, env)), **overrides)
         settings.validate()
@@ -148,6 +154,11 @@ class ApiSettings:
             raise ValueError("gil_switch_ms must be 0 (automatic) or a switch interval up to 1000 ms")
         if self.max_in_flight < 0:
             raise ValueError("max_in_flight must be 0 (one per core) or more")
+        for network in self.fetch_allow_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"VITRINE_FETCH_ALLOW_NETWORKS: {network!r} is not a CIDR") from None
         for origin in self.cors_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):
                 raise ValueError(f"CORS origin {origin!r} must be a full origin such as https://shop.example")

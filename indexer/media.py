@@ -281,6 +281,14 @@ def _read_capped(
         chunks.append(chunk)
 
 
+def allowing(networks: Sequence[str]) -> Callable[[Address], bool]:
+    """Public addresses, and also those in ``networks`` (CIDRs an operator chose to allow)."""
+    nets = [ipaddress.ip_network(n, strict=False) for n in networks]
+    if not nets:
+        return is_public
+    return lambda address: is_public(address) or any(address in net for net in nets)
+
+
 def blocked_by(networks: Sequence[str]) -> Callable[[Address], bool]:
     """A policy predicate refusing only ``networks`` (for tests against a local server)."""
     nets = [ipaddress.ip_network(n) for n in networks]

@@ -174,3 +174,17 @@ def test_ipv6_addresses_carrying_a_public_ipv4_address_still_pass() -> None:
     for address in ("64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"):
         policy = FetchPolicy(resolver=lambda host, port, a=address: [a])
         assert check_url("http://cdn.example/a.png", policy)[2] == address
+
+
+def test_an_operator_can_allow_one_private_network_and_no_more() -> None:
+    import ipaddress
+
+    from api.settings import ApiSettings
+    from indexer.media import allowing
+
+    allowed = allowing(["127.0.0.2/32"])
+    assert allowed(ipaddress.ip_address("127.0.0.2")) and allowed(ipaddress.ip_address("8.8.8.8"))
+    assert not allowed(ipaddress.ip_address("127.0.0.1")) and not allowed(ipaddress.ip_address("10.0.0.1"))
+    assert not allowed(ipaddress.ip_address("64:ff9b::7f00:2"))  # not through NAT64 either
+    with pytest.raises(ValueError, match="VITRINE_FETCH_ALLOW_NETWORKS"):
+        ApiSettings.from_env({"VITRINE_FETCH_ALLOW_NETWORKS": "not-a-network"})

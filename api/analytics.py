@@ -33,6 +33,9 @@ PREFIX = "vitrine:an:"
 MINUTE_TTL_S = 2 * 24 * 3600
 DAY_TTL_S = 35 * 24 * 3600
 LATENCY_SAMPLES = 1000
+# Distinct queries kept per day and list (top, zero results): the most searched; a flood of
+# unique queries would otherwise grow a day's set without bound.
+MAX_DAY_QUERIES = 10_000
 MAX_QUERY = 100
 FLUSH_S = 0.5
 IMAGE_QUERY = "[image]"
@@ -179,6 +182,7 @@ def _write(r: redis.Redis, events: Sequence[SearchEvent]) -> None:
         for day, counts in per_day.items():
             for query, n in counts.items():
                 pipe.zincrby(f"{PREFIX}{kind}:{day}", n, query)
+            pipe.zremrangebyrank(f"{PREFIX}{kind}:{day}", 0, -MAX_DAY_QUERIES - 1)
             pipe.expire(f"{PREFIX}{kind}:{day}", DAY_TTL_S)
     for stage, values in latencies.items():
         key = f"{PREFIX}lat:{stage}"

@@ -96,8 +96,12 @@ class EmbeddingCache:
                 self._local.popitem(last=False)
 
     def text(self, encoder: Encoder, text: str) -> np.ndarray:
-        digest = hashlib.sha256(normalise_text(text).encode()).hexdigest()
-        return self.get_or_compute("text", digest, lambda: encoder.embed_text(text))
+        # Encode exactly the text the key names: two texts then share a key only if they give
+        # one vector, so no spelling (bold mathematical letters, say) can store its own vector
+        # under the key of another query that every shopper then gets.
+        normalised = normalise_text(text)
+        digest = hashlib.sha256(normalised.encode()).hexdigest()
+        return self.get_or_compute("text", digest, lambda: encoder.embed_text(normalised))
 
     def image(self, encoder: Encoder, image: QueryImage) -> np.ndarray:
         return self.get_or_compute("image", image.digest, lambda: encoder.embed_image(image.image))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_limiter import Limiter
 
 from api.analytics import Analytics
+from api.body_guard import client_left
 from api.metrics import Metrics
 from api.redis_guard import RedisGuard
 from api.tokens import TokenIssuer
@@ -48,8 +49,10 @@ class AppState:
         and taste lookup of a request goes through it, so all of them see one store."""
         view = view or self.view()
         policy = self.fetch_policy
+        # An image_url fetch stops as soon as the caller has gone: its slot is not held for nobody.
+        cancelled = client_left(request) if has_request_context() else None
         return SearchService(view.searcher, facets=self.facets,
-                             fetch=lambda url: fetch_image_bytes(url, policy),
+                             fetch=lambda url: fetch_image_bytes(url, policy, cancelled=cancelled),
                              max_image_bytes=self.api.max_upload_bytes)
 
 

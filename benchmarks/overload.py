@@ -18,6 +18,9 @@ embedding cache.
    (503/429 with Retry-After), error rate (anything else), throughput.
 3. Redis outage: 0.8x capacity for 3 x ``--seconds``; Redis is killed after the first
    third and restarted after the second. Reported per third, as above.
+
+With ``--attack`` (instead of 2 and 3): storefront traffic with a token at 0.5x its capacity
+beside 30 slow-body and 8 slow-image anonymous attackers (benchmarks/overload_attack.py).
 """
 
 from __future__ import annotations
@@ -76,9 +79,10 @@ class Phase:
         }
 
 
-def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name: str, seed: int) -> Phase:
+def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name: str, seed: int,
+              headers: dict[str, str] | None = None) -> Phase:
     """Poisson arrivals at ``rate``/s for ``seconds``, sent by a pool of keep-alive senders;
-    arrival i sends ``bodies[i]``."""
+    arrival i sends ``bodies[i]`` (with ``headers``, e.g. a storefront's token)."""
     rng = random.Random(seed)
     arrivals, t = [], 0.0
     while t < seconds:
@@ -109,7 +113,7 @@ def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name:
                         "POST",
                         "/api/v1/search",
                         body=bodies[i],
-                        headers={"Content-Type": "application/json"},
+                        headers={"Content-Type": "application/json", **(headers or {})},
                     )
                     response = conn.getresponse()
                     response.read()
@@ -197,12 +201,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--clients", type=int, default=16, help="closed-loop clients of the capacity phase")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--attack", action="store_true", help="the attacker phase only (issue 20)")
     args = parser.parse_args(argv)
 
     # Every request a distinct text, in every phase: a repeated one would be answered from the
     # embedding cache and make the later phases cheaper than the capacity they are scaled to.
     cursor = 300 + max(400, int(30 * args.seconds))
     requests = text_requests(args.catalog, cursor, args.seed, facets=True)
+    if args.attack:
+        from benchmarks.overload_attack import run_attack
+
+        attacked = run_attack(args, requests, cursor)
+        print(json.dumps(attacked, indent=2))
+        write_json(args.json, attacked)
+        return attacked
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         redis = PrivateRedis(Path(tmp))

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import redis
 
+from api.proxy_hint import proxy_seen
 from cli.group import cli
 from encoder import Encoder, load_encoder
 from indexer import IndexerError, Settings, open_store
@@ -158,6 +159,14 @@ def _redis(doctor: Doctor, api: ApiSettings, queue: QueueSettings) -> str:
             )
     except redis.ResponseError:
         pass  # managed Redis services often forbid CONFIG
+    seen = proxy_seen(client)
+    if seen and not api.trusted_proxies:
+        doctor.add(
+            "warn", "proxy",
+            f"requests with X-Forwarded-For arrived from {seen} but VITRINE_TRUSTED_PROXIES is 0: "
+            "behind a reverse proxy every anonymous caller then shares the proxy's address and "
+            "rate limit; set it to the number of proxies in front of the API",
+        )
     counts = Ingestion(client, queue).counts()
     failed = counts["failed"]
     if failed:

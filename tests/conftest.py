@@ -171,7 +171,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("these tests start their own redis-server, which is not installed: "
-                    "`make redis` (or apt-get install redis-server) installs it", pytrace=False)
+                    "`make redis-bin` (or apt-get install redis-server) installs it", pytrace=False)
     proc, port = _start_redis(binary, tmp_path_factory.mktemp("redis"))
     try:
         yield RedisServer(port)

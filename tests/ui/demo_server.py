@@ -3,12 +3,14 @@ the UI by hand or measuring it with Lighthouse (no trained model needed).
 
     .venv/bin/python tests/ui/demo_server.py [--port 8765] [--products 240] [--dir /tmp/vitrine-ui]
 
-Redis database 14 holds its shoppers and analytics; an admin client is created and printed.
+VITRINE_REDIS_URL (default: database 14 of 127.0.0.1:6379) holds its shoppers and analytics;
+an admin client is created and printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +28,8 @@ from encoder import Encoder  # noqa: E402
 from indexer import EdgeStore, Settings, index_entries, read_catalog  # noqa: E402
 from settings.api import ApiSettings  # noqa: E402
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# A tool run by hand (not a test): any Redis, database 14 of the local one by default.
+REDIS_URL = os.environ.get("VITRINE_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def main() -> None:

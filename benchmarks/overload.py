@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.api_load import run, start_server, text_requests
+from benchmarks.api_load import run, start_server, storefront_headers, text_requests
 from benchmarks.results import write_json
 
 SENDERS = 64
@@ -221,8 +221,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         redis.start()
         server, base = start_server(args.data_dir, args.model, redis.url, args.threads)
         try:
-            warm = run(base, requests[:300], 8)
-            closed = run(base, requests[300:cursor], args.clients)
+            # A storefront's traffic, with its token: anonymous requests have a small pool of their own.
+            headers = storefront_headers(base, redis.url)
+            warm = run(base, requests[:300], 8, headers)
+            closed = run(base, requests[300:cursor], args.clients, headers)
             capacity = len(closed.latencies_ms) / closed.seconds
             # The phases below offer 5.9 x capacity x seconds requests in all (Poisson: a few more).
             total = cursor + int(7.5 * capacity * args.seconds)
@@ -233,7 +235,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
             def phase(name: str, factor: float, seed: int) -> Phase:
                 nonlocal cursor
-                done = open_loop(base, bodies[cursor:], capacity * factor, args.seconds, name, seed)
+                done = open_loop(base, bodies[cursor:], capacity * factor, args.seconds, name, seed, headers)
                 cursor += len(done.statuses)
                 return done
 

@@ -18,8 +18,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import redis
-
 SLOW_BODIES = 30
 SLOW_IMAGES = 8
 JSON = {"Content-Type": "application/json"}
@@ -79,17 +77,6 @@ def _slow_image(host: str, port: int, url: str, stop: threading.Event, got: Coun
         except OSError as e:
             got[type(e).__name__] += 1
             time.sleep(1.0)
-
-
-def token(base: str, redis_url: str) -> str:
-    from api.clients import create_client
-
-    client_id, secret = create_client(redis.Redis.from_url(redis_url), ("search",), "overload storefront")
-    host, port = base.removeprefix("http://").split(":")
-    with contextlib.closing(http.client.HTTPConnection(host, int(port), timeout=30)) as conn:
-        credentials = {"client_id": client_id, "client_secret": secret}
-        conn.request("POST", "/api/v1/auth/token", body=json.dumps(credentials).encode(), headers=JSON)
-        return str(json.loads(conn.getresponse().read())["access_token"])
 
 
 def allow_drip_host() -> None:
@@ -164,7 +151,7 @@ def run_attack(args: Any, requests: list[Any], cursor: int) -> dict[str, Any]:
     import signal
     import tempfile
 
-    from benchmarks.api_load import run, start_server, text_requests
+    from benchmarks.api_load import run, start_server, storefront_headers, text_requests
     from benchmarks.overload import PrivateRedis
 
     allow_drip_host()
@@ -174,8 +161,8 @@ def run_attack(args: Any, requests: list[Any], cursor: int) -> dict[str, Any]:
         private.start()
         server, base = start_server(args.data_dir, args.model, private.url, args.threads)
         try:
-            headers = {"Authorization": f"Bearer {token(base, private.url)}"}
-            run(base, requests[:300], 8)
+            headers = storefront_headers(base, private.url)
+            run(base, requests[:300], 8, headers)
             capacity = closed_capacity(base, [b for _, b, _ in requests[300:cursor]], args.clients, headers)
             total = cursor + int(2 * capacity * args.seconds) + 100
             bodies = [b for _, b, _ in text_requests(args.catalog, total, args.seed, facets=True)][cursor:]

@@ -16,6 +16,7 @@ from cli.group import cli, fail
 from encoder import EncoderError
 from indexer import CatalogError, IndexerError, Product, Settings, read_catalog
 from indexer.media_files import LocalImageRefused, import_catalog_image, is_url
+from settings.redact import masked_url
 from workers import Ingestion, QueueSettings, build_context, run_worker
 from workers.serializer import SERIALIZER
 
@@ -35,7 +36,8 @@ def _connect(settings: QueueSettings) -> redis.Redis:
         connection.ping()
     except redis.RedisError as e:
         raise click.ClickException(
-            f"Redis at {settings.redis_url} does not answer ({e}); start it or set VITRINE_REDIS_URL"
+            f"Redis at {masked_url(settings.redis_url)} does not answer ({e}); "
+            "start it or set VITRINE_REDIS_URL"
         ) from e
     return connection
 

@@ -83,3 +83,28 @@ def test_a_proxy_without_trusted_proxies_is_pointed_out(
         store.close()
         connection.flushdb()
         connection.close()
+
+
+def test_the_redis_password_is_never_printed(
+    tmp_path: Path, tiny_model_dir: Path, indexed_data_dir: Path
+) -> None:
+    code, out = _doctor(
+        {
+            "VITRINE_DATA_DIR": str(indexed_data_dir),
+            "VITRINE_MODEL": str(tiny_model_dir),
+            "VITRINE_REDIS_URL": "redis://:s3cret-Pa55@127.0.0.1:1/0",
+            "VITRINE_MEDIA_DIR": str(tmp_path / "media"),
+        }
+    )
+    assert code == 1
+    assert "cannot reach Redis at redis://:***@127.0.0.1:1/0" in out
+    assert "s3cret" not in out
+
+
+def test_masked_urls_keep_everything_but_the_password() -> None:
+    from settings.redact import masked_url
+
+    assert masked_url("redis://default:pw@redis:6379/2") == "redis://default:***@redis:6379/2"
+    assert masked_url("rediss://:pw@[::1]:6380") == "rediss://:***@[::1]:6380"
+    assert masked_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert "pw" not in masked_url("redis://:pw@host:notaport/0")

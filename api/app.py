@@ -36,6 +36,7 @@ from api.security import register_security_headers
 from api.tokens import TokenIssuer
 from encoder import Encoder
 from indexer import Searcher, Settings, VectorStore, open_store
+from indexer.image_dirs import ImageDirs
 from indexer.live import LiveIndex
 from indexer.media import FetchPolicy, allowing
 from indexer.search.facets import FacetCounter
@@ -115,6 +116,7 @@ def create_app(
         limiter=limiter,
         facets=FacetCounter(api.facet_cache_ttl_s),
         analytics=Analytics(guard),
+        image_dirs=ImageDirs(settings.data_dir),
     )
     app.extensions[EXTENSION] = state
     limiter.init_app(app)

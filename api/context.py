@@ -14,6 +14,7 @@ from api.metrics import Metrics
 from api.redis_guard import RedisGuard
 from api.tokens import TokenIssuer
 from indexer import Settings
+from indexer.image_dirs import ImageDirs
 from indexer.live import IndexView, LiveIndex
 from indexer.media import FetchPolicy, fetch_image_bytes
 from indexer.search import SearchService
@@ -38,6 +39,8 @@ class AppState:
     limiter: Limiter
     facets: FacetCounter
     analytics: Analytics
+    image_dirs: ImageDirs
+    """The folders whose photos the image endpoint may serve beside the media dir."""
 
     def view(self) -> IndexView:
         """The encoder, store and searcher for one request: taken once, so a re-index that

@@ -21,6 +21,7 @@ import torch
 from encoder import Encoder, save_model_dir
 from indexer import EdgeStore, index_entries, read_catalog
 from indexer.catalog import CatalogEntry
+from indexer.image_dirs import register_image_dirs
 
 REPO = Path(__file__).resolve().parents[1]
 SUBSET = 240  # products indexed by the shared store fixture: enough for filters to bite
@@ -85,6 +86,7 @@ def indexed_data_dir(
     store = EdgeStore(data_dir)
     index_entries(encoder, store, catalog_entries)
     store.close()
+    register_image_dirs(data_dir, (e.product.image for e in catalog_entries))  # as `vitrine index`
     return data_dir
 
 

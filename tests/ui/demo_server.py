@@ -26,6 +26,7 @@ from api.clients import create_client  # noqa: E402
 from api.redis_guard import connect  # noqa: E402
 from encoder import Encoder  # noqa: E402
 from indexer import EdgeStore, Settings, index_entries, read_catalog  # noqa: E402
+from indexer.image_dirs import register_image_dirs  # noqa: E402
 from settings.api import ApiSettings  # noqa: E402
 
 # A tool run by hand (not a test): any Redis, database 14 of the local one by default.
@@ -43,12 +44,15 @@ def main() -> None:
         make_tiny_model(model)
     encoder = Encoder.load(str(model), device="cpu")
     store = EdgeStore(args.dir / "data")
-    index_entries(encoder, store, read_catalog(_catalog_path()).entries[: args.products])  # idempotent
+    entries = read_catalog(_catalog_path()).entries[: args.products]
+    index_entries(encoder, store, entries)  # idempotent
+    register_image_dirs(args.dir / "data", (e.product.image for e in entries))
     client_id, secret = create_client(connect(REDIS_URL), ("search", "ingest", "admin"), "demo admin")
     print(f"admin client: {client_id} {secret}", flush=True)
     settings = ApiSettings(redis_url=REDIS_URL, jwt_secret="demo-" + "x" * 40,
                            rate_limit="100000/minute", anonymous_rate_limit="100000/minute")
-    app = create_app(Settings(), api_settings=settings, encoder=encoder, store=store)
+    app = create_app(Settings(data_dir=args.dir / "data"), api_settings=settings, encoder=encoder,
+                     store=store)
     print(f"serving on http://127.0.0.1:{args.port}/ (admin: /admin)", flush=True)
     make_server("127.0.0.1", args.port, app, threaded=True).serve_forever()
 

@@ -41,6 +41,7 @@ from indexer.live import LiveIndex
 from indexer.media import FetchPolicy, allowing
 from indexer.search.facets import FacetCounter
 from settings.api import ApiSettings
+from settings.queue import redis_prefix
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +86,16 @@ def create_app(
     client = redis or connect(api.redis_url)
     metrics = Metrics()
     guard = RedisGuard(client, on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
+    # Two instances (collections) on one Redis keep apart everything but clients and tokens.
+    prefix = api.redis_prefix or redis_prefix(settings.collection)
     # The embedding cache may live in a Redis that evicts; everything else stays where nothing does.
     cache_guard = guard if not api.cache_redis_url else RedisGuard(
         connect(api.cache_redis_url), on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
 
     def make_searcher(enc: Encoder, st: VectorStore) -> Searcher:
         # Each generation of the index gets a cache keyed by its own model.
-        cache = EmbeddingCache(cache_guard, enc.model_id, enc.dim, api.cache_ttl_s, metrics)
+        cache = EmbeddingCache(cache_guard, enc.model_id, enc.dim, api.cache_ttl_s, metrics,
+                               key_prefix=prefix)
         return Searcher(enc, st, settings, query_encoder=CachedEncoder(enc, cache))
 
     app = Flask("vitrine")
@@ -103,7 +107,7 @@ def create_app(
     if api.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=api.trusted_proxies, x_proto=api.trusted_proxies)  # type: ignore[method-assign]
 
-    limiter = _limiter(api, metrics)
+    limiter = _limiter(api, metrics, prefix)
 
     state = AppState(
         settings=settings, api=api, redis=client, guard=guard, metrics=metrics,
@@ -115,8 +119,9 @@ def create_app(
         ),
         limiter=limiter,
         facets=FacetCounter(api.facet_cache_ttl_s),
-        analytics=Analytics(guard),
+        analytics=Analytics(guard, key_prefix=prefix),
         image_dirs=ImageDirs(settings.data_dir),
+        key_prefix=prefix,
     )
     app.extensions[EXTENSION] = state
     limiter.init_app(app)
@@ -125,7 +130,7 @@ def create_app(
     return app
 
 
-def _limiter(api: ApiSettings, metrics: Metrics) -> Limiter:
+def _limiter(api: ApiSettings, metrics: Metrics, prefix: str) -> Limiter:
     """Per-client rate limits in Redis (in memory while Redis is down), one round trip each."""
 
     def on_breach(limit: RequestLimit) -> Response | None:
@@ -143,7 +148,7 @@ def _limiter(api: ApiSettings, metrics: Metrics) -> Limiter:
         in_memory_fallback=[current_limit],  # type: ignore[list-item]
         in_memory_fallback_enabled=True,
         headers_enabled=True,
-        key_prefix="vitrine-rl",
+        key_prefix=f"{prefix.rstrip(':')}-rl",  # vitrine-rl for the default instance
         strategy=RATE_WINDOW,  # one Redis round trip per request (api/rate_window.py)
         on_breach=on_breach,
     )

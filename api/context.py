@@ -41,6 +41,8 @@ class AppState:
     analytics: Analytics
     image_dirs: ImageDirs
     """The folders whose photos the image endpoint may serve beside the media dir."""
+    key_prefix: str = "vitrine:"
+    """This instance's Redis key prefix (ApiSettings.redis_prefix, or the collection's)."""
 
     def view(self) -> IndexView:
         """The encoder, store and searcher for one request: taken once, so a re-index that

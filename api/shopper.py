@@ -13,7 +13,8 @@ by the shopper's first change (a favourite, a click, the taste switch) or by a s
 with the cookie an earlier answer gave, never by a request without one: each of those would
 otherwise leave a profile behind. Anonymous
 profiles expire VITRINE_PROFILE_TTL after their last use (each change or recorded search
-renews it); storefront profiles persist (Redis runs with AOF in production):
+renews it); storefront profiles persist (Redis runs with AOF in production). ``vitrine:`` is
+the instance's prefix (ApiSettings.redis_prefix):
     vitrine:shopper:{sid}:fav      zset product id -> added at (unix seconds)
     vitrine:shopper:{sid}:clicks   zset product id -> last clicked at
     vitrine:shopper:{sid}:history  list of JSON entries, newest first
@@ -55,9 +56,10 @@ class ShopperKeys:
     """The Redis keys of one shopper."""
 
     sid: str
+    prefix: str = PREFIX
 
     def key(self, part: str) -> str:
-        return f"{PREFIX}{self.sid}:{part}"
+        return f"{self.prefix}{self.sid}:{part}"
 
 
 def _without_time(entry: dict[str, Any]) -> dict[str, Any]:
@@ -67,9 +69,13 @@ def _without_time(entry: dict[str, Any]) -> dict[str, Any]:
 class ShopperStore:
     """Profile operations for one shopper on a Redis client (callers handle outages)."""
 
-    def __init__(self, client: redis.Redis, sid: str, anonymous_ttl_s: int | None = None) -> None:
+    def __init__(
+        self, client: redis.Redis, sid: str, anonymous_ttl_s: int | None = None, key_prefix: str = "vitrine:",
+    ) -> None:
+        """``key_prefix``: the instance's Redis prefix (ApiSettings.redis_prefix): profiles of
+        one collection's products never show in another's."""
         self.r = client
-        self.k = ShopperKeys(sid)
+        self.k = ShopperKeys(sid, f"{key_prefix}shopper:")
         self.ttl_s = anonymous_ttl_s if sid.startswith("a:") else None
 
     def _keys(self) -> list[str]:

@@ -84,7 +84,8 @@ def set_shopper_cookie(response: Response) -> Response:
 
 
 def _profile() -> ShopperStore:
-    return ShopperStore(state().redis, shopper_id(), state().api.profile_ttl_s)
+    st = state()
+    return ShopperStore(st.redis, shopper_id(), st.api.profile_ttl_s, st.key_prefix)
 
 
 def _write(fn: Callable[[ShopperStore], T]) -> T:

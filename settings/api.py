@@ -86,6 +86,12 @@ class ApiSettings:
     profile_ttl_s: int = 90 * 24 * 3600
     """How long an anonymous shopper's profile (favourites, clicks, history) is kept after its
     last use, seconds; storefront shoppers' profiles are kept [VITRINE_PROFILE_TTL]."""
+    redis_prefix: str = ""
+    """Prefix of this instance's Redis keys: embedding cache, analytics, shopper profiles and
+    rate limits, so two instances (collections) on one Redis never read each other's; empty:
+    derived from VITRINE_COLLECTION like the queue's (``vitrine:`` for ``products``, else
+    ``vitrine:{collection}:``). API clients and revoked tokens are shared by every instance on
+    purpose: one client may search several collections [VITRINE_REDIS_PREFIX]."""
     cache_redis_url: str | None = None
     """A Redis of its own for the query-embedding cache, which may evict (maxmemory with
     allkeys-lru) without touching the queue, clients or profiles; unset: VITRINE_REDIS_URL
@@ -127,6 +133,7 @@ class ApiSettings:
             "body_min_rate": "VITRINE_BODY_MIN_RATE",
             "anonymous_in_flight": "VITRINE_ANON_IN_FLIGHT",
             "profile_ttl_s": "VITRINE_PROFILE_TTL",
+            "redis_prefix": "VITRINE_REDIS_PREFIX",
             "cache_redis_url": "VITRINE_CACHE_REDIS_URL",
             "fetch_allow_networks": "VITRINE_FETCH_ALLOW_NETWORKS",
         }

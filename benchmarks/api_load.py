@@ -553,7 +553,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.url is None:
         headers = storefront_headers(base, args.redis_url)
         r = redis.Redis.from_url(args.redis_url)
-        clear = lambda: [r.delete(k) for k in r.scan_iter("vitrine:emb:*")] and None  # noqa: E731
+        clear = lambda: [r.delete(k) for k in r.scan_iter("vitrine:*emb:*")] and None  # noqa: E731
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     try:
         for name in scenarios:

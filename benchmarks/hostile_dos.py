@@ -130,8 +130,9 @@ def _cache_poison(client: Any, app: Any, connection: redis.Redis) -> Case:
     bold = "𝐛𝐥𝐚𝐜𝐤 𝐥𝐞𝐚𝐭𝐡𝐞𝐫 𝐰𝐚𝐭𝐜𝐡"
     status = client.post("/api/v1/search", json={"text": bold}).status_code
     searcher = app.extensions[EXTENSION].live.current().searcher
-    searcher.cache.flush()
-    stored = connection.get(searcher.cache.key("text", hashlib.sha256(plain.encode()).hexdigest()))
+    cache = searcher.query_encoder.cache  # the API's CachedEncoder (api/cache.py)
+    cache.flush()
+    stored = connection.get(cache.key("text", hashlib.sha256(plain.encode()).hexdigest()))
     honest = searcher.encoder.embed_text(plain)  # what the plain query's key must hold
     held = stored is not None and np.allclose(np.frombuffer(stored, dtype=np.float32), honest, atol=1e-6)
     return _case("poison", "cache poison: bold letters store the plain query's own vector", status, held)

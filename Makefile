@@ -9,7 +9,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo index test lint typecheck redis compose browser bench clean
+.PHONY: install demo index test lint typecheck redis redis-bin compose browser bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 install: $(STAMP)
+
+# The tests start their own redis-server (tests/conftest.py): it only has to be installed.
+redis-bin:
+	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)
 
 # Redis backs the queue, rate limits and caches; start one when none answers.
 redis:
@@ -52,7 +56,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install redis compose browser lint typecheck
+test: install redis-bin compose browser lint typecheck
 	$(BIN)/python -m pytest -q
 
 # Every figure in the README, rewritten under docs/results/ (15-30 minutes on 2 cores).

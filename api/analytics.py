@@ -6,7 +6,7 @@ RedisGuard: with Redis down the search answers as usual and the numbers simply m
 searches. Unlike the Prometheus counters (per process), these are shared by every API
 process.
 
-Keys:
+Keys (``vitrine:`` is the instance's prefix, ApiSettings.redis_prefix):
     vitrine:an:spm:{epoch minute}    searches that minute (expires after two days)
     vitrine:an:top:{yyyymmdd}        zset normalised query text -> searches that day
     vitrine:an:zero:{yyyymmdd}       zset query text -> searches with no result that day
@@ -29,10 +29,13 @@ from flask import g
 from api.deferred import DeferredWrites
 from api.redis_guard import RedisGuard
 
-PREFIX = "vitrine:an:"
+PREFIX = "vitrine:an:"  # the default instance's; see Analytics(key_prefix=)
 MINUTE_TTL_S = 2 * 24 * 3600
 DAY_TTL_S = 35 * 24 * 3600
 LATENCY_SAMPLES = 1000
+# Distinct queries kept per day and list (top, zero results): the most searched; a flood of
+# unique queries would otherwise grow a day's set without bound.
+MAX_DAY_QUERIES = 10_000
 MAX_QUERY = 100
 FLUSH_S = 0.5
 IMAGE_QUERY = "[image]"
@@ -73,9 +76,14 @@ class SearchEvent:
 class Analytics:
     """Records searches and reads the dashboard's numbers back; one per app, thread-safe."""
 
-    def __init__(self, guard: RedisGuard, flush_s: float = FLUSH_S) -> None:
+    def __init__(self, guard: RedisGuard, flush_s: float = FLUSH_S, key_prefix: str = "vitrine:") -> None:
+        """``key_prefix``: the instance's Redis prefix (ApiSettings.redis_prefix); its keys are
+        ``{key_prefix}an:...``."""
         self.guard = guard
-        self._pending: DeferredWrites[SearchEvent] = DeferredWrites(guard, "analytics", _write, flush_s)
+        self.prefix = f"{key_prefix}an:"
+        prefix = self.prefix
+        self._pending: DeferredWrites[SearchEvent] = DeferredWrites(
+            guard, "analytics", lambda r, events: _write(r, events, prefix), flush_s)
 
     def record(self, event: SearchEvent) -> None:
         """Count one search (written within ``flush_s``); never raises on a Redis failure."""
@@ -91,17 +99,17 @@ class Analytics:
         current = int((now or time.time()) // 60)
         span = list(range(current - minutes + 1, current + 1))
         counts = self.guard.call(
-            "analytics", lambda r: r.mget([f"{PREFIX}spm:{m}" for m in span]), [None] * len(span))
+            "analytics", lambda r: r.mget([f"{self.prefix}spm:{m}" for m in span]), [None] * len(span))
         return [{"minute": m * 60, "searches": int(c or 0)} for m, c in zip(span, counts, strict=True)]
 
     def _ranked(self, kind: str, days: int, limit: int, now: float) -> list[dict[str, Any]]:
         self.flush()
-        keys = [f"{PREFIX}{kind}:{_day(now - d * 86400)}" for d in range(days)]
+        keys = [f"{self.prefix}{kind}:{_day(now - d * 86400)}" for d in range(days)]
 
         def read(r: redis.Redis) -> list[tuple[bytes, float]]:
             if days == 1:
                 return r.zrevrange(keys[0], 0, limit - 1, withscores=True)  # type: ignore[no-any-return]
-            tmp = f"{PREFIX}tmp:{kind}:{time.time_ns()}"
+            tmp = f"{self.prefix}tmp:{kind}:{time.time_ns()}"
             pipe = r.pipeline()
             pipe.zunionstore(tmp, keys)
             pipe.zrevrange(tmp, 0, limit - 1, withscores=True)
@@ -127,7 +135,7 @@ class Analytics:
         def read(r: redis.Redis) -> list[list[bytes]]:
             pipe = r.pipeline(transaction=False)
             for name in names:
-                pipe.lrange(f"{PREFIX}lat:{name}", 0, LATENCY_SAMPLES - 1)
+                pipe.lrange(f"{self.prefix}lat:{name}", 0, LATENCY_SAMPLES - 1)
             return pipe.execute()  # type: ignore[no-any-return]
 
         rows = self.guard.call("analytics", read, [[] for _ in names])
@@ -139,7 +147,7 @@ class Analytics:
 
     def totals(self) -> dict[str, int]:
         self.flush()
-        raw = self.guard.call("analytics", lambda r: r.hgetall(f"{PREFIX}total"), {})
+        raw = self.guard.call("analytics", lambda r: r.hgetall(f"{self.prefix}total"), {})
         return {"searches": int(raw.get(b"searches", 0)), "zero_results": int(raw.get(b"zero", 0))}
 
 
@@ -152,7 +160,7 @@ def note_search(text: str | None, has_image: bool, offset: int, results: int,
                                              timings=dict(timings), at=time.time())
 
 
-def _write(r: redis.Redis, events: Sequence[SearchEvent]) -> None:
+def _write(r: redis.Redis, events: Sequence[SearchEvent], prefix: str = PREFIX) -> None:
     """Many searches' counts as one pipeline: sums per key, latency samples pushed together."""
     per_minute = Counter(int(e.at // 60) for e in events)
     top: dict[str, Counter[str]] = {}
@@ -169,19 +177,20 @@ def _write(r: redis.Redis, events: Sequence[SearchEvent]) -> None:
                 latencies.setdefault(name[:-3], []).append(round(float(ms), 3))
     pipe = r.pipeline(transaction=False)
     for minute, n in per_minute.items():
-        pipe.incrby(f"{PREFIX}spm:{minute}", n)
-        pipe.expire(f"{PREFIX}spm:{minute}", MINUTE_TTL_S)
-    pipe.hincrby(f"{PREFIX}total", "searches", len(events))
+        pipe.incrby(f"{prefix}spm:{minute}", n)
+        pipe.expire(f"{prefix}spm:{minute}", MINUTE_TTL_S)
+    pipe.hincrby(f"{prefix}total", "searches", len(events))
     zeros = sum(1 for e in events if e.results == 0)
     if zeros:
-        pipe.hincrby(f"{PREFIX}total", "zero", zeros)
+        pipe.hincrby(f"{prefix}total", "zero", zeros)
     for kind, per_day in (("top", top), ("zero", zero)):
         for day, counts in per_day.items():
             for query, n in counts.items():
-                pipe.zincrby(f"{PREFIX}{kind}:{day}", n, query)
-            pipe.expire(f"{PREFIX}{kind}:{day}", DAY_TTL_S)
+                pipe.zincrby(f"{prefix}{kind}:{day}", n, query)
+            pipe.zremrangebyrank(f"{prefix}{kind}:{day}", 0, -MAX_DAY_QUERIES - 1)
+            pipe.expire(f"{prefix}{kind}:{day}", DAY_TTL_S)
     for stage, values in latencies.items():
-        key = f"{PREFIX}lat:{stage}"
+        key = f"{prefix}lat:{stage}"
         pipe.lpush(key, *values)
         pipe.ltrim(key, 0, LATENCY_SAMPLES - 1)
     pipe.execute()

@@ -21,22 +21,27 @@ from api.admission import register_admission
 from api.analytics import Analytics
 from api.auth import current_limit, rate_limit_key
 from api.blueprints import auth_bp, docs_bp, ops_bp, products_bp, search_bp
+from api.body_guard import BodyGuard
 from api.cache import CachedEncoder, EmbeddingCache
 from api.context import EXTENSION, AppState
+from api.csrf import register_csrf_guard
 from api.errors import error_response, register_error_handlers
 from api.features import register_features
 from api.ingest import bp as ingest_bp
 from api.metrics import Metrics
+from api.proxy_hint import register_proxy_hint
 from api.rate_window import NAME as RATE_WINDOW
 from api.redis_guard import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, RedisGuard, connect
 from api.security import register_security_headers
 from api.tokens import TokenIssuer
 from encoder import Encoder
 from indexer import Searcher, Settings, VectorStore, open_store
+from indexer.image_dirs import ImageDirs
 from indexer.live import LiveIndex
-from indexer.media import FetchPolicy
+from indexer.media import FetchPolicy, allowing
 from indexer.search.facets import FacetCounter
 from settings.api import ApiSettings
+from settings.queue import redis_prefix
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +86,28 @@ def create_app(
     client = redis or connect(api.redis_url)
     metrics = Metrics()
     guard = RedisGuard(client, on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
+    # Two instances (collections) on one Redis keep apart everything but clients and tokens.
+    prefix = api.redis_prefix or redis_prefix(settings.collection)
+    # The embedding cache may live in a Redis that evicts; everything else stays where nothing does.
+    cache_guard = guard if not api.cache_redis_url else RedisGuard(
+        connect(api.cache_redis_url), on_error=lambda op: metrics.redis_errors.labels(operation=op).inc())
 
     def make_searcher(enc: Encoder, st: VectorStore) -> Searcher:
         # Each generation of the index gets a cache keyed by its own model.
-        cache = EmbeddingCache(guard, enc.model_id, enc.dim, api.cache_ttl_s, metrics)
+        cache = EmbeddingCache(cache_guard, enc.model_id, enc.dim, api.cache_ttl_s, metrics,
+                               key_prefix=prefix)
         return Searcher(enc, st, settings, query_encoder=CachedEncoder(enc, cache))
 
     app = Flask("vitrine")
     app.config["MAX_CONTENT_LENGTH"] = api.max_upload_bytes + FORM_OVERHEAD
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # Bodies arrive in full before the request reaches Flask (and its admission slots).
+    app.wsgi_app = BodyGuard(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], api.body_timeout_s, api.body_min_rate)
     if api.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=api.trusted_proxies, x_proto=api.trusted_proxies)  # type: ignore[method-assign]
 
-    limiter = _limiter(api, metrics)
+    limiter = _limiter(api, metrics, prefix)
 
     state = AppState(
         settings=settings, api=api, redis=client, guard=guard, metrics=metrics,
@@ -101,20 +115,22 @@ def create_app(
         tokens=TokenIssuer(api.jwt_secret or "", api.access_token_ttl_s, api.refresh_token_ttl_s),
         fetch_policy=fetch_policy or FetchPolicy(
             timeout_s=api.fetch_timeout_s, max_bytes=api.fetch_max_bytes,
-            max_redirects=api.fetch_max_redirects,
+            max_redirects=api.fetch_max_redirects, allowed=allowing(api.fetch_allow_networks),
         ),
         limiter=limiter,
         facets=FacetCounter(api.facet_cache_ttl_s),
-        analytics=Analytics(guard),
+        analytics=Analytics(guard, key_prefix=prefix),
+        image_dirs=ImageDirs(settings.data_dir),
+        key_prefix=prefix,
     )
     app.extensions[EXTENSION] = state
     limiter.init_app(app)
 
-    _register_routes(app, api, metrics)
+    _register_routes(app, api, metrics, guard)
     return app
 
 
-def _limiter(api: ApiSettings, metrics: Metrics) -> Limiter:
+def _limiter(api: ApiSettings, metrics: Metrics, prefix: str) -> Limiter:
     """Per-client rate limits in Redis (in memory while Redis is down), one round trip each."""
 
     def on_breach(limit: RequestLimit) -> Response | None:
@@ -132,7 +148,7 @@ def _limiter(api: ApiSettings, metrics: Metrics) -> Limiter:
         in_memory_fallback=[current_limit],  # type: ignore[list-item]
         in_memory_fallback_enabled=True,
         headers_enabled=True,
-        key_prefix="vitrine-rl",
+        key_prefix=f"{prefix.rstrip(':')}-rl",  # vitrine-rl for the default instance
         strategy=RATE_WINDOW,  # one Redis round trip per request (api/rate_window.py)
         on_breach=on_breach,
     )
@@ -140,16 +156,19 @@ def _limiter(api: ApiSettings, metrics: Metrics) -> Limiter:
     return limiter
 
 
-def _register_routes(app: Flask, api: ApiSettings, metrics: Metrics) -> None:
+def _register_routes(app: Flask, api: ApiSettings, metrics: Metrics, guard: RedisGuard) -> None:
     """Blueprints, features, error handlers, security headers, metrics and admission."""
     for bp in (search_bp, products_bp, auth_bp, ops_bp, docs_bp, ingest_bp):
         app.register_blueprint(bp, url_prefix=PREFIX)
     app.register_blueprint(ops_bp, url_prefix="", name="ops_root")
     register_features(app, PREFIX)  # shopper, admin, web UI (api/features.py)
+    register_csrf_guard(app, api.cors_origins)
+    register_proxy_hint(app, guard, api.trusted_proxies)
     register_error_handlers(app)
     register_security_headers(app, api.cors_origins)
     _register_metrics(app, metrics)
-    register_admission(app, api.max_in_flight, api.admission_wait_s, metrics.registry)
+    register_admission(app, api.max_in_flight, api.admission_wait_s, metrics.registry,
+                       api.anonymous_in_flight)
 
     @app.errorhandler(429)
     def _too_many(e: Any) -> Response:

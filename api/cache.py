@@ -1,8 +1,9 @@
 """The Redis cache of query embeddings, and the query encoder that reads through it.
 
-Keys name the model, so vectors of one model are never served to another:
-``vitrine:emb:<model id>:text:<sha256 of the normalised text>`` and
-``vitrine:emb:<model id>:image:<sha256 of the re-encoded pixels>``.
+Keys name the model (name and weights' checksum), so vectors of one model are never served
+to another: ``vitrine:emb:<model id>:text:<sha256 of the normalised text>`` and
+``vitrine:emb:<model id>:image:<sha256 of the re-encoded pixels>``, ``vitrine:`` being the
+instance's prefix (ApiSettings.redis_prefix).
 
 The most recent vectors are also kept in the process (LOCAL_ENTRIES, ~1 KB each): a query
 vector never changes for a given model, and popular queries then skip the Redis round trip.
@@ -27,7 +28,6 @@ from encoder import Encoder
 from indexer.media import QueryImage
 from indexer.search.model import QueryImageSource
 
-PREFIX = "vitrine:emb"
 LOCAL_ENTRIES = 4096
 
 
@@ -41,8 +41,9 @@ class EmbeddingCache:
 
     def __init__(
         self, guard: RedisGuard, model_id: str, dim: int, ttl_s: int, metrics: Metrics,
-        local_entries: int = LOCAL_ENTRIES,
+        local_entries: int = LOCAL_ENTRIES, key_prefix: str = "vitrine:",
     ) -> None:
+        self.prefix = f"{key_prefix}emb"
         self.guard = guard
         self.model_id = model_id
         self.dim = dim
@@ -55,7 +56,7 @@ class EmbeddingCache:
             guard, "cache_set", self._write, flush_s=0.05)
 
     def key(self, kind: str, digest: str) -> str:
-        return f"{PREFIX}:{self.model_id}:{kind}:{digest}"
+        return f"{self.prefix}:{self.model_id}:{kind}:{digest}"
 
     def get_or_compute(self, kind: str, digest: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         key = self.key(kind, digest)
@@ -96,8 +97,12 @@ class EmbeddingCache:
                 self._local.popitem(last=False)
 
     def text(self, encoder: Encoder, text: str) -> np.ndarray:
-        digest = hashlib.sha256(normalise_text(text).encode()).hexdigest()
-        return self.get_or_compute("text", digest, lambda: encoder.embed_text(text))
+        # Encode exactly the text the key names: two texts then share a key only if they give
+        # one vector, so no spelling (bold mathematical letters, say) can store its own vector
+        # under the key of another query that every shopper then gets.
+        normalised = normalise_text(text)
+        digest = hashlib.sha256(normalised.encode()).hexdigest()
+        return self.get_or_compute("text", digest, lambda: encoder.embed_text(normalised))
 
     def image(self, encoder: Encoder, image: QueryImage) -> np.ndarray:
         return self.get_or_compute("image", image.digest, lambda: encoder.embed_image(image.image))

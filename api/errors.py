@@ -103,6 +103,17 @@ _CORE_CODES: list[tuple[type[Exception], str, int]] = [
 ]
 
 
+_SERVER_SIDE = {
+    "store_unavailable": "the vector store is unavailable; retry shortly (the cause is logged)",
+    "encoder_error": "the model failed to encode the query (the cause is logged)",
+    "internal_error": "the server failed to answer; this is logged",
+}
+
+
+def _server_side(code: str) -> str:
+    return _SERVER_SIDE.get(code, _SERVER_SIDE["internal_error"])
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     """The JSON body every error uses: ``{"error": code, "message": ...}``."""
     response = jsonify({"error": code, "message": message})
@@ -139,7 +150,10 @@ def register_error_handlers(app: Flask) -> None:
         for kind, code, status in _CORE_CODES:
             if isinstance(e, kind):
                 if status >= 500:
+                    # What failed inside stays in the log: exception text can name hosts,
+                    # paths and internals, so a 5xx body says only what kind of failure it was.
                     log.error("%s: %s", code, e, exc_info=e)
+                    return error_response(status, code, _server_side(code))
                 # Messages of core errors are written for the caller (they name valid values).
                 return error_response(status, code, str(e).replace("<bytes>", "the image"))
         log.exception("unhandled error (request %s)", g.get("request_id"))

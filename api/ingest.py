@@ -20,10 +20,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from api.auth import require_scope
+from api.auth import principal, require_scope
 from api.context import state
 from api.errors import BadRequest, ServiceUnavailable, UnsupportedMediaType
 from api.params import parse_json
+from encoder import MAX_PIXELS
 from indexer import NotFoundError, Product
 from indexer.catalog import build_product
 from indexer.errors import MediaError
@@ -54,7 +55,7 @@ def ingestion() -> Ingestion:
 def _store_image(data: bytes, media_dir: Path) -> str:
     """Check an uploaded image, re-encode it (dropping anything that rode along), store it
     under its content hash, and return the name the worker will read."""
-    image = accept_image(data, state().api.max_upload_bytes)
+    image = accept_image(data, state().api.max_upload_bytes, MAX_PIXELS)
     name = f"{image.digest[:40]}.jpg"
     target = media_dir / name
     if not target.exists():
@@ -134,9 +135,10 @@ def submit_products() -> Any:
     if len(set(ids)) != len(ids):
         raise BadRequest("a request may not carry the same product id twice")
     try:
-        jobs = ingestion().enqueue_many(products)
+        jobs = ingestion().enqueue_many(products, owner=principal().subject)
     except Exception as e:  # Redis down: nothing was acknowledged, so the client may retry
-        raise ServiceUnavailable(f"the ingestion queue is unavailable: {e}") from e
+        log.error("enqueueing failed: %s", e)
+        raise ServiceUnavailable("the ingestion queue is unavailable; retry shortly") from e
     body = {
         "accepted": len(products),
         "jobs": [{"id": j.id, "product_ids": [pid for pid, _ in j.args[0]]} for j in jobs],
@@ -147,10 +149,12 @@ def submit_products() -> Any:
 @bp.get("/jobs/<job_id>")
 @require_scope("ingest")
 def job(job_id: str) -> Any:
-    """What became of an ingestion job, with the reason when it failed."""
+    """What became of an ingestion job, with the reason when it failed: a client sees the jobs
+    it submitted, an admin every job."""
     if len(job_id) > 200 or not job_id.isprintable():
         raise BadRequest("not a job id")
-    status = ingestion().job_status(job_id)
+    who = principal()
+    status = ingestion().job_status(job_id, owner=None if "admin" in who.scopes else who.subject)
     if status is None:
         raise NotFoundError(f"no job with id {job_id!r}")
     return jsonify(status)

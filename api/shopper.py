@@ -8,8 +8,13 @@ Identity:
   with a bearer token; the id is namespaced by the client, so one storefront can never
   read another's shoppers, and an anonymous caller cannot claim anyone's id.
 
-Keys (``{sid}`` is ``a:<cookie>`` or ``c:<client>:<storefront id>``); no TTL on purpose,
-profiles are meant to persist (Redis runs with AOF in production):
+Keys (``{sid}`` is ``a:<cookie>`` or ``c:<client>:<storefront id>``). A profile is created
+by the shopper's first change (a favourite, a click, the taste switch) or by a search sent
+with the cookie an earlier answer gave, never by a request without one: each of those would
+otherwise leave a profile behind. Anonymous
+profiles expire VITRINE_PROFILE_TTL after their last use (each change or recorded search
+renews it); storefront profiles persist (Redis runs with AOF in production). ``vitrine:`` is
+the instance's prefix (ApiSettings.redis_prefix):
     vitrine:shopper:{sid}:fav      zset product id -> added at (unix seconds)
     vitrine:shopper:{sid}:clicks   zset product id -> last clicked at
     vitrine:shopper:{sid}:history  list of JSON entries, newest first
@@ -51,9 +56,10 @@ class ShopperKeys:
     """The Redis keys of one shopper."""
 
     sid: str
+    prefix: str = PREFIX
 
     def key(self, part: str) -> str:
-        return f"{PREFIX}{self.sid}:{part}"
+        return f"{self.prefix}{self.sid}:{part}"
 
 
 def _without_time(entry: dict[str, Any]) -> dict[str, Any]:
@@ -63,9 +69,30 @@ def _without_time(entry: dict[str, Any]) -> dict[str, Any]:
 class ShopperStore:
     """Profile operations for one shopper on a Redis client (callers handle outages)."""
 
-    def __init__(self, client: redis.Redis, sid: str) -> None:
+    def __init__(
+        self, client: redis.Redis, sid: str, anonymous_ttl_s: int | None = None, key_prefix: str = "vitrine:",
+    ) -> None:
+        """``key_prefix``: the instance's Redis prefix (ApiSettings.redis_prefix): profiles of
+        one collection's products never show in another's."""
         self.r = client
-        self.k = ShopperKeys(sid)
+        self.k = ShopperKeys(sid, f"{key_prefix}shopper:")
+        self.ttl_s = anonymous_ttl_s if sid.startswith("a:") else None
+
+    def _keys(self) -> list[str]:
+        return [self.k.key(p) for p in ("fav", "clicks", "history", "prefs")]
+
+    def touch(self) -> None:
+        """Renew an anonymous profile's lifetime (storefront profiles have none)."""
+        if self.ttl_s:
+            pipe = self.r.pipeline(transaction=False)
+            for key in self._keys():
+                pipe.expire(key, self.ttl_s)
+            pipe.execute()
+
+    def record_search(self, entry: dict[str, Any]) -> None:
+        """Add a search to the history and renew the profile's lifetime."""
+        self.add_history(entry)
+        self.touch()
 
     # -- favourites ------------------------------------------------------------------------
 
@@ -130,4 +157,4 @@ class ShopperStore:
 
     def forget(self) -> None:
         """Delete the whole profile."""
-        self.r.delete(*(self.k.key(p) for p in ("fav", "clicks", "history", "prefs")))
+        self.r.delete(*self._keys())

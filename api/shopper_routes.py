@@ -84,14 +84,18 @@ def set_shopper_cookie(response: Response) -> Response:
 
 
 def _profile() -> ShopperStore:
-    return ShopperStore(state().redis, shopper_id())
+    st = state()
+    return ShopperStore(st.redis, shopper_id(), st.api.profile_ttl_s, st.key_prefix)
 
 
 def _write(fn: Callable[[ShopperStore], T]) -> T:
     """A profile change: without Redis it cannot be kept, so say so (503) instead of pretending."""
     st = state()
     try:
-        return fn(_profile())
+        profile = _profile()
+        result = fn(profile)
+        profile.touch()
+        return result
     except redis.RedisError as e:
         st.metrics.redis_errors.labels(operation="shopper").inc()
         raise ServiceUnavailable("shopper profiles are unavailable right now; try again shortly") from e
@@ -245,9 +249,11 @@ def search() -> Any:
     found = service.search(query)
     body = answer(st, found, query, service.model_id, started)
     body["personalization"] = _personalization(wanted, taste)
-    if query.offset == 0:
+    # A caller without our cookie (a script, a first visit) gets no history: no profile is
+    # made for a request that would never come back to it.
+    if query.offset == 0 and not g.get("vitrine_new_cookie"):
         entry = _history_entry(query, found)
-        state().guard.call("shopper", lambda _r: _profile().add_history(entry), None)
+        state().guard.call("shopper", lambda _r: _profile().record_search(entry), None)
     return jsonify(body)
 
 

@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.api_load import build_requests, run, server_cpu_seconds, start_server
+from benchmarks.api_load import build_requests, run, server_cpu_seconds, start_server, storefront_headers
 from benchmarks.results import write_json
 
 KINDS = ("text_cached", "text")
@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     names = {"VITRINE_MAX_IN_FLIGHT", "VITRINE_ADMISSION_WAIT", "VITRINE_GIL_SWITCH_MS"}
     saved = {k: os.environ.get(k) for k in names.union(*extras)}
     rows: list[dict[str, Any]] = []
+    tokens: dict[str, dict[str, str]] = {}
     try:
         for n, (count, flight, switch, env) in enumerate(values):
             data_dir = args.data_dir if n == 0 else scratch / f"data{n}"
@@ -98,10 +99,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             redis_url = f"redis://127.0.0.1:6379/{9 - n}"
             servers[count, flight, switch, env] = start_server(
                 data_dir, args.model, redis_url, 8, count, Path(sources[n]).resolve() if sources[n] else None)
+            # Storefront traffic, with a token: anonymous searches have a small pool of their own.
+            tokens[servers[count, flight, switch, env][1]] = storefront_headers(
+                servers[count, flight, switch, env][1], redis_url)
         for _, base in servers.values():
-            run(base, requests["text_cached"][:50], args.clients)
+            run(base, requests["text_cached"][:50], args.clients, tokens[base])
             # New searches too, from the end of the list: each worker fills its own vector cache.
-            run(base, requests["text"][total - args.warmup:], args.clients)
+            run(base, requests["text"][total - args.warmup:], args.clients, tokens[base])
         offset = 50
         for rnd in range(args.rounds):
             for kind in KINDS:
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     batch = requests[kind][offset : offset + args.requests]
                     offset += args.requests if kind == "text" else 0
                     before = server_cpu_seconds(proc)
-                    outcome = run(base, batch, args.clients)
+                    outcome = run(base, batch, args.clients, tokens[base])
                     after = server_cpu_seconds(proc)
                     answered = len(outcome.latencies_ms) or 1
                     row = {"round": rnd, "kind": kind, "workers": value[0], "in_flight": value[1],

@@ -160,9 +160,30 @@ def build_requests(catalog: Path, n: int, seed: int, facets: bool) -> dict[str, 
     return {k: [p.request for p in v] for k, v in build_plans(catalog, n, seed, facets).items()}
 
 
-def _send(conn: http.client.HTTPConnection, request: Request) -> tuple[int, bytes]:
+def storefront_headers(base: str, redis_url: str) -> dict[str, str]:
+    """The Authorization header of a new storefront client (scope ``search``) of the server at
+    ``base`` whose Redis is ``redis_url``: storefronts integrate with a token, and requests
+    without one are served from the small anonymous pool (VITRINE_ANON_IN_FLIGHT), so anonymous
+    load would measure that pool, not the server."""
+    from api.clients import create_client
+
+    client_id, secret = create_client(redis.Redis.from_url(redis_url), ("search",), "benchmark storefront")
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        credentials = json.dumps({"client_id": client_id, "client_secret": secret}).encode()
+        conn.request("POST", "/api/v1/auth/token", body=credentials,
+                     headers={"Content-Type": "application/json"})
+        token = json.loads(conn.getresponse().read())["access_token"]
+    finally:
+        conn.close()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _send(conn: http.client.HTTPConnection, request: Request,
+          headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     path, body, kind = request
-    conn.request("POST", path, body=body, headers={"Content-Type": kind})
+    conn.request("POST", path, body=body, headers={"Content-Type": kind, **(headers or {})})
     response = conn.getresponse()
     return response.status, response.read()
 
@@ -183,12 +204,13 @@ def _record(outcome: Outcome, lock: threading.Lock, status: int, data: bytes, ms
 
 
 def _attempt(
-    conn: http.client.HTTPConnection, request: Request, since: float, outcome: Outcome, lock: threading.Lock
+    conn: http.client.HTTPConnection, request: Request, since: float, outcome: Outcome, lock: threading.Lock,
+    headers: dict[str, str] | None = None,
 ) -> http.client.HTTPConnection:
     """Send one request and record it (latency from ``since``); after a failure, the connection
     to use next is a new one."""
     try:
-        status, data = _send(conn, request)
+        status, data = _send(conn, request, headers)
         _record(outcome, lock, status, data, (time.perf_counter() - since) * 1000)
         return conn
     except (OSError, http.client.HTTPException, ValueError) as e:
@@ -220,9 +242,9 @@ def _clients(base: str, count: int, work: Work) -> None:
         th.join()
 
 
-def run(base: str, requests: list[Request], clients: int) -> Outcome:
+def run(base: str, requests: list[Request], clients: int, headers: dict[str, str] | None = None) -> Outcome:
     """Closed loop: ``clients`` threads, each on its own keep-alive connection, each sending
-    its next request as soon as the previous answer arrives."""
+    its next request as soon as the previous answer arrives (with ``headers``: a token)."""
     outcome = Outcome()
     lock = threading.Lock()
     queue = list(reversed(requests))
@@ -233,7 +255,7 @@ def run(base: str, requests: list[Request], clients: int) -> Outcome:
                 if not queue:
                     return conn
                 request = queue.pop()
-            conn = _attempt(conn, request, time.perf_counter(), outcome, lock)
+            conn = _attempt(conn, request, time.perf_counter(), outcome, lock, headers)
 
     started = time.perf_counter()
     _clients(base, clients, work)
@@ -241,7 +263,9 @@ def run(base: str, requests: list[Request], clients: int) -> Outcome:
     return outcome
 
 
-def paced(base: str, requests: list[Request], clients: int, rate: float) -> Outcome:
+def paced(
+    base: str, requests: list[Request], clients: int, rate: float, headers: dict[str, str] | None = None
+) -> Outcome:
     """Open loop: request i is due at ``i / rate`` seconds and is sent by client ``i % clients``
     at that time (or as soon as that client is free); latency counts from the due time."""
     outcome = Outcome()
@@ -257,7 +281,7 @@ def paced(base: str, requests: list[Request], clients: int, rate: float) -> Outc
             elif -delay * 1000 > LATE_MS:
                 with lock:
                     outcome.late += 1
-            conn = _attempt(conn, requests[i], due, outcome, lock)
+            conn = _attempt(conn, requests[i], due, outcome, lock, headers)
         return conn
 
     _clients(base, clients, work)
@@ -436,7 +460,9 @@ def start_server(
     port = _free_port()
     env = {**os.environ, "VITRINE_DATA_DIR": str(Path(data_dir).resolve()), "VITRINE_REDIS_URL": redis_url,
            # The benchmark measures serving, not throttling.
-           "VITRINE_RATE_LIMIT": "1000000/minute", "VITRINE_ANON_RATE_LIMIT": "1000000/minute"}
+           "VITRINE_RATE_LIMIT": "1000000/minute", "VITRINE_ANON_RATE_LIMIT": "1000000/minute",
+           # The storefront's token (storefront_headers) outlives the longest run.
+           "VITRINE_ACCESS_TOKEN_TTL": "86400"}
     if model:
         env["VITRINE_MODEL"] = model
     cmd = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port),
@@ -478,6 +504,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--model", default=None,
                         help="model spec (default: VITRINE_MODEL or the shipped model)")
     parser.add_argument("--url", default=None, help="use a running server instead of starting one")
+    parser.add_argument("--token", default=None,
+                        help="with --url: a storefront's access token to send (default: none, so the "
+                             "searches are anonymous and served from the anonymous pool only)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14",
                         help="Redis for the started server (its embedding cache is cleared)")
     parser.add_argument("--clients", type=int, default=8)
@@ -518,14 +547,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if base is None:
         proc, base = start_server(args.data_dir, args.model, args.redis_url, args.threads,
                                   args.workers)
+    # Storefronts send a token; anonymous searches share a pool of VITRINE_ANON_IN_FLIGHT slots.
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     clear: Callable[[], None] = lambda: None  # noqa: E731
     if args.url is None:
+        headers = storefront_headers(base, args.redis_url)
         r = redis.Redis.from_url(args.redis_url)
-        clear = lambda: [r.delete(k) for k in r.scan_iter("vitrine:emb:*")] and None  # noqa: E731
+        clear = lambda: [r.delete(k) for k in r.scan_iter("vitrine:*emb:*")] and None  # noqa: E731
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     try:
         for name in scenarios:
-            run(base, requests[name][: args.warmup], args.clients)  # threads, allocator, the cache
+            run(base, requests[name][: args.warmup], args.clients, headers)  # threads, allocator, the cache
         for repeat in range(args.repeats):
             for name in scenarios:
                 if name == "text":
@@ -534,9 +566,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 sustained = requests[name][offset : offset + args.requests]
                 saturate = requests[name][offset + args.requests : offset + per_run]
                 phases: list[tuple[str, Callable[[], Outcome]]] = [
-                    ("sustained", lambda s=sustained: paced(base, s, args.clients, args.rate))]
+                    ("sustained", lambda s=sustained: paced(base, s, args.clients, args.rate, headers))]
                 if saturate:
-                    phases.append(("saturation", lambda s=saturate: run(base, s, args.clients)))
+                    phases.append(("saturation", lambda s=saturate: run(base, s, args.clients, headers)))
                 for phase, go in phases:
                     cpu = server_cpu_seconds(proc)
                     outcome = go()

@@ -5,10 +5,16 @@
 Builds the app (a small real open_clip model, an embedded store of 60 catalog products,
 Redis database 10) and sends every request of the corpus through it: image bombs,
 polyglots, truncated files, huge and deeply nested JSON, bad types, header abuse, path
-tricks in ids, and SSRF targets (loopback, private, link-local metadata addresses, other
-schemes, and redirects from an allowed server to loopback and metadata addresses).
-Reported: requests tried, crashes (an exception escaping the app), 5xx responses, and a
-table of auth attacks with the status each got. Goals: 0 crashes, 0 5xx, every attack refused.
+tricks in ids, and SSRF targets (loopback, private, link-local metadata addresses, IPv6
+addresses carrying private IPv4 ones (NAT64, 6to4, IPv4-compatible), other schemes, and
+redirects from an allowed server to loopback and metadata addresses); then the attacks of
+benchmarks/hostile_dos.py (slow bodies, slow image hosts, cache poisoning, feed paths,
+profile and pixel floods, huge integers, cross-origin forms), each judged held or not.
+Reported: requests tried, crashes (an exception escaping the app), 5xx responses, defences
+held, and a table of auth attacks with the status each got. Goals: 0 crashes, 0 5xx, every
+attack refused, every defence held.
+
+Redis: ``--redis-url`` (its database is flushed); the tests' own redis-server is a good one.
 """
 
 from __future__ import annotations
@@ -144,6 +150,11 @@ def ssrf_cases(redirector: str) -> list[tuple[str, str]]:
         ("localhost name", "http://localhost/x.jpg"),
         ("IPv6 loopback", "http://[::1]/x.jpg"),
         ("IPv4-mapped IPv6", "http://[::ffff:127.0.0.1]/x.jpg"),
+        ("NAT64 to loopback", "http://[64:ff9b::7f00:1]/x.jpg"),
+        ("NAT64 to metadata", "http://[64:ff9b::a9fe:a9fe]/latest/"),
+        ("6to4 to metadata", "http://[2002:a9fe:a9fe::1]/latest/"),
+        ("6to4 to 10/8", "http://[2002:a00:1::1]/x.jpg"),
+        ("IPv4-compatible loopback", "http://[::127.0.0.1]/x.jpg"),
         ("decimal IP", "http://2130706433/x.jpg"),
         ("zero address", "http://0.0.0.0/x.jpg"),
         ("metadata", "http://169.254.169.254/latest/meta-data/"),
@@ -192,28 +203,33 @@ def header_and_path_cases() -> list[tuple[str, str, str, dict[str, str]]]:
     ]
 
 
-def run() -> dict[str, Any]:
+def run(redis_url: str = REDIS_URL) -> dict[str, Any]:
     from api.app import create_app
     from api.clients import create_client
+    from benchmarks.hostile_dos import dos_cases
     from encoder import Encoder
     from indexer import EdgeStore, Settings, index_entries, read_catalog
-    from indexer.media import FetchPolicy
+    from indexer.media import FetchPolicy, is_public
     from settings.api import ApiSettings
     from tests.conftest import make_tiny_model
 
     tmp = Path(tempfile.mkdtemp())
     encoder = Encoder.load(str(make_tiny_model(tmp / "model")), device="cpu")
     store = EdgeStore(tmp / "data")
-    index_entries(encoder, store, read_catalog(REPO.parent / "shared" / "catalog").entries[:60])
-    connection = redis.Redis.from_url(REDIS_URL)
+    entries = read_catalog(REPO.parent / "shared" / "catalog").entries[:60]
+    index_entries(encoder, store, entries)
+    connection = redis.Redis.from_url(redis_url)
     connection.flushdb()
     server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), _Redirector)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     redirector = f"http://127.0.0.2:{server.server_address[1]}"
-    # The one address allowed is the redirector's: every redirect it makes must still be refused.
-    policy = FetchPolicy(timeout_s=2.0, allowed=lambda address: str(address) == "127.0.0.2")
+    # The one private address allowed is 127.0.0.2 (the redirector's and the dripping image
+    # host's): every redirect it makes must still be refused. Public addresses pass, so the
+    # addresses that only look public (NAT64, 6to4) are judged by the real check.
+    policy = FetchPolicy(
+        timeout_s=2.0, allowed=lambda address: str(address) == "127.0.0.2" or is_public(address))
     api = ApiSettings(
-        redis_url=REDIS_URL,
+        redis_url=redis_url,
         jwt_secret=SECRET,
         rate_limit="100000/minute",
         anonymous_rate_limit="100000/minute",
@@ -271,6 +287,15 @@ def run() -> dict[str, Any]:
             ),
         )
 
+    def storefront_token() -> str:
+        cid, sec = create_client(connection, ("search",))
+        return str(client.post("/api/v1/auth/token", json={"client_id": cid, "client_secret": sec}).json[
+            "access_token"])
+
+    attacks_of_issue_20 = dos_cases(
+        app, connection, redis_url, tmp, storefront_token, entries[0].product.image)
+    tried += attacks_of_issue_20
+
     # Auth attacks against an endpoint that needs the ingest scope.
     client_id, secret = create_client(connection, ("search",))
     pair = client.post("/api/v1/auth/token", json={"client_id": client_id, "client_secret": secret}).json
@@ -319,6 +344,8 @@ def run() -> dict[str, Any]:
         "requests": len(tried),
         "crashes": sum(1 for t in tried if t["crash"]),
         "server_errors": sum(1 for t in tried if t["status"] and t["status"] >= 500),
+        "defences_held": sum(1 for t in attacks_of_issue_20 if t["held"]),
+        "defences_tried": len(attacks_of_issue_20),
         "store_unchanged": before == after,
         "by_status": {
             str(s): sum(1 for t in tried if t["status"] == s)
@@ -334,8 +361,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--redis-url", default=REDIS_URL, help="Redis to use (its database is flushed)")
     args = parser.parse_args(argv)
-    result = run()
+    result = run(args.redis_url)
     print(
         f"requests tried: {result['requests']}, crashes: {result['crashes']}, "
         f"5xx: {result['server_errors']}, store unchanged: {result['store_unchanged']}; "
@@ -348,6 +376,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for case in result["cases"]:
         if case["crash"] or (case["status"] or 0) >= 500:
             print("  PROBLEM", case)
+    print(f"\ndefences held: {result['defences_held']} of {result['defences_tried']}")
+    print("| attack | status | held | note |")
+    print("|---|---|---|---|")
+    for case in result["cases"]:
+        if "held" in case:
+            held = "yes" if case["held"] else "NO"
+            print(f"| {case['case']} | {case['status']} | {held} | {case['note']} |")
     print("\n| auth attack | status |")
     print("|---|---|")
     for row in result["auth"]:

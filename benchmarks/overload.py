@@ -18,6 +18,9 @@ embedding cache.
    (503/429 with Retry-After), error rate (anything else), throughput.
 3. Redis outage: 0.8x capacity for 3 x ``--seconds``; Redis is killed after the first
    third and restarted after the second. Reported per third, as above.
+
+With ``--attack`` (instead of 2 and 3): storefront traffic with a token at 0.5x its capacity
+beside 30 slow-body and 8 slow-image anonymous attackers (benchmarks/overload_attack.py).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.api_load import run, start_server, text_requests
+from benchmarks.api_load import run, start_server, storefront_headers, text_requests
 from benchmarks.results import write_json
 
 SENDERS = 64
@@ -76,9 +79,10 @@ class Phase:
         }
 
 
-def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name: str, seed: int) -> Phase:
+def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name: str, seed: int,
+              headers: dict[str, str] | None = None) -> Phase:
     """Poisson arrivals at ``rate``/s for ``seconds``, sent by a pool of keep-alive senders;
-    arrival i sends ``bodies[i]``."""
+    arrival i sends ``bodies[i]`` (with ``headers``, e.g. a storefront's token)."""
     rng = random.Random(seed)
     arrivals, t = [], 0.0
     while t < seconds:
@@ -109,7 +113,7 @@ def open_loop(base: str, bodies: list[bytes], rate: float, seconds: float, name:
                         "POST",
                         "/api/v1/search",
                         body=bodies[i],
-                        headers={"Content-Type": "application/json"},
+                        headers={"Content-Type": "application/json", **(headers or {})},
                     )
                     response = conn.getresponse()
                     response.read()
@@ -197,20 +201,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--clients", type=int, default=16, help="closed-loop clients of the capacity phase")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--attack", action="store_true", help="the attacker phase only (issue 20)")
     args = parser.parse_args(argv)
 
     # Every request a distinct text, in every phase: a repeated one would be answered from the
     # embedding cache and make the later phases cheaper than the capacity they are scaled to.
     cursor = 300 + max(400, int(30 * args.seconds))
     requests = text_requests(args.catalog, cursor, args.seed, facets=True)
+    if args.attack:
+        from benchmarks.overload_attack import run_attack
+
+        attacked = run_attack(args, requests, cursor)
+        print(json.dumps(attacked, indent=2))
+        write_json(args.json, attacked)
+        return attacked
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         redis = PrivateRedis(Path(tmp))
         redis.start()
         server, base = start_server(args.data_dir, args.model, redis.url, args.threads)
         try:
-            warm = run(base, requests[:300], 8)
-            closed = run(base, requests[300:cursor], args.clients)
+            # A storefront's traffic, with its token: anonymous requests have a small pool of their own.
+            headers = storefront_headers(base, redis.url)
+            warm = run(base, requests[:300], 8, headers)
+            closed = run(base, requests[300:cursor], args.clients, headers)
             capacity = len(closed.latencies_ms) / closed.seconds
             # The phases below offer 5.9 x capacity x seconds requests in all (Poisson: a few more).
             total = cursor + int(7.5 * capacity * args.seconds)
@@ -221,7 +235,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
             def phase(name: str, factor: float, seed: int) -> Phase:
                 nonlocal cursor
-                done = open_loop(base, bodies[cursor:], capacity * factor, args.seconds, name, seed)
+                done = open_loop(base, bodies[cursor:], capacity * factor, args.seconds, name, seed, headers)
                 cursor += len(done.statuses)
                 return done
 

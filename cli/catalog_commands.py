@@ -22,6 +22,7 @@ from indexer import (
     parse_cli_filters,
     read_catalog,
 )
+from indexer.image_dirs import register_image_dirs
 from indexer.search import SearchRequest, SearchResult, SearchService
 from indexer.search.reading import UNDERSTAND_MODES
 
@@ -61,6 +62,8 @@ def index(settings: Settings, catalog: Path, limit: int | None, recreate: bool, 
             )
         store.optimize()
         total = store.count()
+        # The image endpoint serves local photos only from folders an import registered.
+        register_image_dirs(settings.data_dir, (e.product.image for e in entries))
     except IndexerError as e:
         raise fail(e) from e
     finally:

@@ -11,11 +11,13 @@ from pathlib import Path
 import click
 import redis
 
+from api.proxy_hint import proxy_seen
 from cli.group import cli
 from encoder import Encoder, load_encoder
 from indexer import IndexerError, Settings, open_store
 from indexer.store.protocol import CollectionInfo
 from settings import ApiSettings, QueueSettings, VitrineSettings
+from settings.redact import masked_url
 from workers import Ingestion
 
 MIN_FREE_BYTES = 1 << 30
@@ -145,7 +147,7 @@ def _redis(doctor: Doctor, api: ApiSettings, queue: QueueSettings) -> str:
         client.ping()
     except redis.RedisError as e:
         raise RuntimeError(
-            f"cannot reach Redis at {api.redis_url} ({e}): rate limits fall back to memory, the "
+            f"cannot reach Redis at {masked_url(api.redis_url)} ({e}): rate limits fall back to memory, the "
             "embedding cache and ingestion queue are unavailable; start Redis or set VITRINE_REDIS_URL"
         ) from e
     try:
@@ -158,11 +160,20 @@ def _redis(doctor: Doctor, api: ApiSettings, queue: QueueSettings) -> str:
             )
     except redis.ResponseError:
         pass  # managed Redis services often forbid CONFIG
+    seen = proxy_seen(client)
+    if seen and not api.trusted_proxies:
+        doctor.add(
+            "warn", "proxy",
+            f"requests with X-Forwarded-For arrived from {seen} but VITRINE_TRUSTED_PROXIES is 0: "
+            "behind a reverse proxy every anonymous caller then shares the proxy's address and "
+            "rate limit; set it to the number of proxies in front of the API",
+        )
     counts = Ingestion(client, queue).counts()
     failed = counts["failed"]
     if failed:
         doctor.add("warn", "queue", f"{failed} failed ingestion jobs: `vitrine jobs --failed` shows why")
-    return f"{api.redis_url} answers; queue {counts['queued']} queued, {counts['started']} running"
+    shown = masked_url(api.redis_url)
+    return f"{shown} answers; queue {counts['queued']} queued, {counts['started']} running"
 
 
 def diagnose() -> Doctor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ import redis
 
 from cli.group import cli, fail
 from encoder import EncoderError
-from indexer import CatalogError, IndexerError, Settings, read_catalog
+from indexer import CatalogError, IndexerError, Product, Settings, read_catalog
+from indexer.media_files import LocalImageRefused, import_catalog_image, is_url
+from settings.redact import masked_url
 from workers import Ingestion, QueueSettings, build_context, run_worker
+from workers.serializer import SERIALIZER
 
 CHUNK = 500  # products enqueued per Redis round trip batch, so progress shows early
 
@@ -32,7 +36,8 @@ def _connect(settings: QueueSettings) -> redis.Redis:
         connection.ping()
     except redis.RedisError as e:
         raise click.ClickException(
-            f"Redis at {settings.redis_url} does not answer ({e}); start it or set VITRINE_REDIS_URL"
+            f"Redis at {masked_url(settings.redis_url)} does not answer ({e}); "
+            "start it or set VITRINE_REDIS_URL"
         ) from e
     return connection
 
@@ -64,6 +69,22 @@ def worker(settings: Settings, burst: bool, threads: int) -> None:
         context.index.close()
 
 
+def _into_media(products: list[Product], root: Path, media_dir: Path) -> tuple[list[Product], list[str]]:
+    """The workers read local photos only from the media dir: copy each product's photo there
+    (by content hash) from inside the catalog folder; products whose photo is elsewhere are
+    skipped with the reason."""
+    ready, problems = [], []
+    for product in products:
+        if is_url(product.image):
+            ready.append(product)
+            continue
+        try:
+            ready.append(replace(product, image=import_catalog_image(Path(product.image), root, media_dir)))
+        except (LocalImageRefused, OSError) as e:
+            problems.append(f"product {product.id}: {e}")
+    return ready, problems
+
+
 @cli.command()
 @click.option("--catalog", required=True, type=click.Path(path_type=Path), help="Catalog folder or file.")
 @click.option("--limit", type=click.IntRange(min=1), help="Enqueue only the first N valid products.")
@@ -82,14 +103,18 @@ def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> Non
     products = report.products[:limit] if limit else report.products
     ingestion = Ingestion(connection, queue_settings)
     job_ids: list[str] = []
+    skipped = [str(err) for err in report.errors]
+    root = catalog if catalog.is_dir() else catalog.parent
     with tqdm(total=len(products), unit="product", desc="enqueueing", file=sys.stderr) as bar:
         for start in range(0, len(products), CHUNK):
-            chunk = products[start : start + CHUNK]
-            job_ids += [job.id for job in ingestion.enqueue_many(chunk)]
-            bar.update(len(chunk))
-    for err in report.errors[:20]:
+            chunk, problems = _into_media(products[start : start + CHUNK], root, queue_settings.media_dir)
+            skipped += problems
+            job_ids += [job.id for job in ingestion.enqueue_many(chunk)] if chunk else []
+            bar.update(len(chunk) + len(problems))
+    for err in skipped[:20]:
         click.echo(f"  skipped {err}")
-    click.echo(f"enqueued {len(job_ids)} products, skipped {len(report.errors)} rows")
+    enqueued = len(products) - (len(skipped) - len(report.errors))
+    click.echo(f"enqueued {enqueued} products in {len(job_ids)} jobs, skipped {len(skipped)} rows")
     if no_wait:
         return
     started = time.monotonic()
@@ -211,7 +236,7 @@ def reindex(settings: Settings, spec: str, queued: bool) -> None:
     if queued:
         from rq import Queue
 
-        queue = Queue(queue_settings.queue, connection=_connect(queue_settings))
+        queue = Queue(queue_settings.queue, connection=_connect(queue_settings), serializer=SERIALIZER)
         job = queue.enqueue(
             reindex_collection, spec, job_timeout=24 * 3600, description=f"re-index with {spec}"
         )

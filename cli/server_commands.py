@@ -18,6 +18,7 @@ from cli.group import cli
 from indexer import Settings, StoreError
 from indexer.store.host_process import HostProcess
 from settings.api import ApiSettings
+from settings.redact import masked_url
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def _redis(api: ApiSettings) -> redis.Redis:
     try:
         client.ping()
     except redis.RedisError as e:
-        raise click.ClickException(f"cannot reach Redis at {api.redis_url}: {e}") from e
+        raise click.ClickException(f"cannot reach Redis at {masked_url(api.redis_url)}: {e}") from e
     return client
 
 

@@ -121,9 +121,20 @@ def _unknown_field(name: Any) -> FilterError:
     )
 
 
+# The store keeps whole numbers as 64-bit integers; a larger one can match nothing and would
+# overflow on its way there (JSON allows integers of any size).
+INT_LIMIT = 2**63 - 1
+
+
+def _too_big(value: int) -> bool:
+    return abs(value) > INT_LIMIT
+
+
 def _number(name: str, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise FilterError(f"filter {name}.{key} must be a finite number, got {value!r}")
+    if (isinstance(value, int) and _too_big(value)) or not math.isfinite(value):
+        raise FilterError(f"filter {name}.{key} must be a finite number between -2^63 and 2^63")
     return float(value)
 
 
@@ -154,6 +165,8 @@ def _value(name: str, value: Any) -> str | int:
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):
             raise FilterError(f"filter {name} takes whole numbers, got {value!r}")
+        if _too_big(value):
+            raise FilterError(f"filter {name} takes whole numbers between -2^63 and 2^63")
         return value
     raise FilterError(f"filter {name} takes a range such as {{\"gte\": 10, \"lte\": 50}}")
 

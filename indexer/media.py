@@ -5,7 +5,10 @@ Fetching ``image_url`` without becoming a proxy into the private network (SSRF):
 Every hop (the URL and each redirect) is resolved once, every address it resolves
 to is checked against the blocked networks, and the connection is then made to the
 checked address itself, so a DNS answer that changes between check and connect
-(rebinding) cannot redirect the request. Timeouts and a byte cap bound the cost.
+(rebinding) cannot redirect the request. A byte cap and one wall-clock deadline for the
+whole fetch (connects, redirects, headers, body) bound the cost: every socket operation
+gets the time left as its timeout, and a watchdog shuts the socket at the deadline, so a
+host that drips a byte every few seconds cannot hold a request (or its admission slot).
 
 Accepting an image (``accept_image``): by content (JPEG, PNG, WEBP), decoded under the
 encoder's decompression-bomb guard, and re-encoded before the model sees it.
@@ -15,12 +18,15 @@ Every refusal is an ``indexer.errors.MediaError``; the API maps each kind to its
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import io
 import ipaddress
+import os
 import socket
 import ssl
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -29,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 from PIL import Image
 
-from encoder import ImageDecodeError, load_image
+from encoder import MAX_PIXELS
 from indexer.errors import BadImage, FetchFailed, ImageTooLarge, UnsafeUrl, UnsupportedImage
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -46,11 +52,34 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries to (IPv4-mapped ``::ffff:a.b.c.d``, NAT64
+    ``64:ff9b::a.b.c.d``, 6to4 ``2002:AABB:CCDD::``, IPv4-compatible ``::a.b.c.d``, Teredo's
+    client), or None: a gateway on the path would deliver to that IPv4 address."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in net for net in _NAT64) or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: Address) -> bool:
     """Whether an address is globally routable: not private, loopback, link-local
-    (cloud metadata lives at 169.254.169.254), multicast, reserved or unspecified."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return is_public(address.ipv4_mapped)
+    (cloud metadata lives at 169.254.169.254), multicast, reserved or unspecified; an IPv6
+    address that carries an IPv4 one (NAT64, 6to4, IPv4-compatible, mapped) is judged by
+    that IPv4 address as well."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None and not is_public(inner):
+            return False
     return address.is_global and not address.is_multicast
 
 
@@ -59,6 +88,7 @@ class FetchPolicy:
     """What an image fetch may do."""
 
     timeout_s: float = 5.0
+    """Connect and per-read timeout; the whole fetch gets ``2 * timeout_s`` at most."""
     max_bytes: int = 8 * 1024 * 1024
     max_redirects: int = 3
     schemes: tuple[str, ...] = ("http", "https")
@@ -130,20 +160,85 @@ def check_url(url: str, policy: FetchPolicy) -> tuple[str, int, str, str]:
     return host, port, addresses[0], path
 
 
-def fetch_image_bytes(url: str, policy: FetchPolicy) -> bytes:
-    """GET ``url`` under ``policy``, following and re-checking redirects.
+class _Watchdog:
+    """Shuts the fetch's current socket when the deadline passes, or as soon as ``cancelled``
+    says the caller has gone: a blocked read then returns at once, however the peer paces its
+    bytes (per-read timeouts alone restart on each byte)."""
+
+    POLL_S = 0.25
+
+    def __init__(self, deadline: float, cancelled: Callable[[], bool] | None = None) -> None:
+        self.deadline = deadline
+        self.fired = False
+        self._cancelled = cancelled
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        threading.Thread(target=self._run, name="vitrine-fetch-watchdog", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0 or (self._cancelled is not None and self._cancelled()):
+                self._fire()
+                return
+            if self._stop.wait(min(left, self.POLL_S) if self._cancelled else left):
+                return
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._sock is not None:
+                _shut(self._sock)
+
+    def watch(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.fired and sock is not None:
+                _shut(sock)
+
+    def left(self) -> float:
+        """Seconds left, as a socket timeout; past the deadline, a failure."""
+        left = self.deadline - time.monotonic()
+        if left <= 0 or self.fired:
+            raise FetchFailed("image_url was too slow to send the image")
+        return left
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def fetch_image_bytes(url: str, policy: FetchPolicy, cancelled: Callable[[], bool] | None = None) -> bytes:
+    """GET ``url`` under ``policy``, following and re-checking redirects, all within one
+    wall-clock deadline of ``2 * policy.timeout_s``; ``cancelled`` (polled a few times a
+    second) ends the fetch early when whoever asked for it has gone.
 
     Raises:
         UnsafeUrl, FetchFailed, ImageTooLarge.
     """
-    seen: list[str] = []
+    watchdog = _Watchdog(time.monotonic() + 2 * policy.timeout_s, cancelled)
+    try:
+        return _fetch(url, policy, watchdog)
+    finally:
+        watchdog.stop()
+
+
+def _fetch(url: str, policy: FetchPolicy, watchdog: _Watchdog) -> bytes:
     for _ in range(policy.max_redirects + 1):
-        seen.append(url)
         host, port, address, path = check_url(url, policy)
         scheme = urlsplit(url).scheme
         kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        conn = kind(host, port, address, policy.timeout_s)
+        conn = kind(host, port, address, min(policy.timeout_s, watchdog.left()))
         try:
+            conn.connect()
+            sock = conn.sock  # http.client drops its reference once a closing response is read
+            watchdog.watch(sock)
+            sock.settimeout(watchdog.left())
             conn.request("GET", path, headers={"User-Agent": "vitrine-image-fetch/1", "Accept": "image/*"})
             response = conn.getresponse()
             if response.status in REDIRECTS:
@@ -154,31 +249,44 @@ def fetch_image_bytes(url: str, policy: FetchPolicy) -> bytes:
                 continue
             if response.status != 200:
                 raise FetchFailed(f"image_url answered HTTP {response.status}")
-            # A per-read timeout alone lets a server drip bytes forever; bound the whole body.
-            return _read_capped(response, policy.max_bytes, time.monotonic() + 2 * policy.timeout_s)
+            return _read_capped(response, sock, policy.max_bytes, watchdog)
         except (OSError, http.client.HTTPException) as e:
+            watchdog.left()  # the watchdog closed the socket: say so, not "connection reset"
             raise FetchFailed(f"image_url could not be fetched: {e.__class__.__name__}") from e
         finally:
+            watchdog.watch(None)
             conn.close()
     raise FetchFailed(f"image_url redirected more than {policy.max_redirects} times")
 
 
-def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
+def _read_capped(
+    response: http.client.HTTPResponse, sock: socket.socket, max_bytes: int, watchdog: _Watchdog
+) -> bytes:
     declared = response.getheader("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise ImageTooLarge(f"the image at image_url is larger than {max_bytes:,} bytes")
     chunks: list[bytes] = []
     total = 0
     while True:
-        chunk = response.read(CHUNK)
+        # read1: one socket read at most, each with the time left as its timeout (read()
+        # would loop over reads until CHUNK bytes came, however slowly they drip).
+        sock.settimeout(watchdog.left())
+        chunk = response.read1(CHUNK)
+        watchdog.left()  # an empty read may be the watchdog's shutdown, not the end
         if not chunk:
             return b"".join(chunks)
         total += len(chunk)
         if total > max_bytes:
             raise ImageTooLarge(f"the image at image_url is larger than {max_bytes:,} bytes")
         chunks.append(chunk)
-        if time.monotonic() > deadline:
-            raise FetchFailed("image_url was too slow to send the image")
+
+
+def allowing(networks: Sequence[str]) -> Callable[[Address], bool]:
+    """Public addresses, and also those in ``networks`` (CIDRs an operator chose to allow)."""
+    nets = [ipaddress.ip_network(n, strict=False) for n in networks]
+    if not nets:
+        return is_public
+    return lambda address: is_public(address) or any(address in net for net in nets)
 
 
 def blocked_by(networks: Sequence[str]) -> Callable[[Address], bool]:
@@ -192,6 +300,12 @@ def blocked_by(networks: Sequence[str]) -> Callable[[Address], bool]:
 # The model looks at ~224 px; anything much larger only costs time, so re-encoding
 # also scales down. 1024 leaves headroom for models with larger inputs.
 MAX_SIDE = 1024
+# A query photo needs no more than a phone camera's 12 MP; a 40 MP PNG is a few KB to send and
+# a second of CPU and hundreds of MB to decode (a pixel flood), so queries stop well below the
+# encoder's MAX_PIXELS.
+QUERY_MAX_PIXELS = 16_000_000
+# Decodes at once per process: more only share the same cores and add up their memory.
+_DECODES = threading.BoundedSemaphore(max(2, os.cpu_count() or 2))
 
 ACCEPTED = "JPEG, PNG or WEBP"
 _DECODE_ERRORS = (
@@ -219,8 +333,10 @@ class QueryImage:
     format: str
 
 
-def accept_image(data: bytes, max_bytes: int) -> QueryImage:
-    """Check and decode an uploaded or fetched image.
+def accept_image(data: bytes, max_bytes: int, max_pixels: int = QUERY_MAX_PIXELS) -> QueryImage:
+    """Check and decode an uploaded or fetched image: at most ``max_pixels`` (judged from
+    the header, before decoding), JPEGs decoded at a reduced scale near MAX_SIDE (draft mode),
+    a bounded number of decodes at once.
 
     Raises:
         ImageTooLarge: more than ``max_bytes``.
@@ -242,9 +358,15 @@ def accept_image(data: bytes, max_bytes: int) -> QueryImage:
             # A file that starts like a PNG but decodes as something else is a polyglot.
             if (probe.format or "").lower() != kind:
                 raise UnsupportedImage(f"the image content is not a valid {kind.upper()} file")
-        decoded = load_image(data)
-    except ImageDecodeError as e:
-        raise BadImage(f"the image could not be decoded: {_reason(e)}") from e
+            width, height = probe.size
+            if width * height > min(max_pixels, MAX_PIXELS):
+                raise BadImage(f"the image is {width}x{height} pixels; the limit is "
+                               f"{min(max_pixels, MAX_PIXELS):,} pixels")
+            with _DECODES:
+                if kind == "jpeg":
+                    probe.draft("RGB", (MAX_SIDE, MAX_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
+                probe.load()
+                decoded = probe.convert("RGB")
     except _DECODE_ERRORS as e:
         raise BadImage(f"the image could not be decoded: {e}") from e
     decoded.thumbnail((MAX_SIDE, MAX_SIDE))
@@ -253,9 +375,4 @@ def accept_image(data: bytes, max_bytes: int) -> QueryImage:
     clean = Image.frombytes("RGB", decoded.size, decoded.tobytes())
     digest = hashlib.sha256(f"{clean.size}".encode() + clean.tobytes()).hexdigest()
     return QueryImage(clean, digest, kind)
-
-
-def _reason(e: ImageDecodeError) -> str:
-    text = str(e)
-    return text.replace("<bytes> ", "").replace("image <bytes>", "it")
 

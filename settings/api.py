@@ -6,6 +6,7 @@ only what the HTTP layer adds: Redis, tokens, limits, CORS, uploads, fetching.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -70,6 +71,36 @@ class ApiSettings:
     trusted_proxies: int = 0
     """Reverse proxies in front of the API whose X-Forwarded-For is believed [VITRINE_TRUSTED_PROXIES]."""
 
+    # Slow clients and anonymous load: a body is received in full before any slot is taken,
+    # and callers without a token are served from slots of their own.
+    body_timeout_s: float = 30.0
+    """Longest a request body may take to arrive, seconds; it must also come at
+    VITRINE_BODY_MIN_RATE, or the request is answered 408 [VITRINE_BODY_TIMEOUT]."""
+    body_min_rate: int = 32 * 1024
+    """Slowest accepted request body, bytes per second, after a 2 s grace [VITRINE_BODY_MIN_RATE]."""
+    anonymous_in_flight: int = 2
+    """Heavy requests without a token served at once per process, from slots apart from
+    VITRINE_MAX_IN_FLIGHT's, so anonymous callers never take a storefront's [VITRINE_ANON_IN_FLIGHT]."""
+
+    # Bounded Redis growth from anonymous shoppers.
+    profile_ttl_s: int = 90 * 24 * 3600
+    """How long an anonymous shopper's profile (favourites, clicks, history) is kept after its
+    last use, seconds; storefront shoppers' profiles are kept [VITRINE_PROFILE_TTL]."""
+    redis_prefix: str = ""
+    """Prefix of this instance's Redis keys: embedding cache, analytics, shopper profiles and
+    rate limits, so two instances (collections) on one Redis never read each other's; empty:
+    derived from VITRINE_COLLECTION like the queue's (``vitrine:`` for ``products``, else
+    ``vitrine:{collection}:``). API clients and revoked tokens are shared by every instance on
+    purpose: one client may search several collections [VITRINE_REDIS_PREFIX]."""
+    cache_redis_url: str | None = None
+    """A Redis of its own for the query-embedding cache, which may evict (maxmemory with
+    allkeys-lru) without touching the queue, clients or profiles; unset: VITRINE_REDIS_URL
+    [VITRINE_CACHE_REDIS_URL]."""
+    fetch_allow_networks: tuple[str, ...] = ()
+    """Private networks that image_url may reach all the same (an intranet image host, a
+    benchmark's local one), comma-separated CIDRs; empty: public addresses only
+    [VITRINE_FETCH_ALLOW_NETWORKS]."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiSettings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``.
@@ -98,6 +129,13 @@ class ApiSettings:
             "max_in_flight": "VITRINE_MAX_IN_FLIGHT",
             "admission_wait_s": "VITRINE_ADMISSION_WAIT",
             "gil_switch_ms": "VITRINE_GIL_SWITCH_MS",
+            "body_timeout_s": "VITRINE_BODY_TIMEOUT",
+            "body_min_rate": "VITRINE_BODY_MIN_RATE",
+            "anonymous_in_flight": "VITRINE_ANON_IN_FLIGHT",
+            "profile_ttl_s": "VITRINE_PROFILE_TTL",
+            "redis_prefix": "VITRINE_REDIS_PREFIX",
+            "cache_redis_url": "VITRINE_CACHE_REDIS_URL",
+            "fetch_allow_networks": "VITRINE_FETCH_ALLOW_NETWORKS",
         }
         settings = replace(cls(**read_env(cls, names, env)), **overrides)
         settings.validate()
@@ -115,13 +153,19 @@ class ApiSettings:
             )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < MIN_SECRET_BYTES:
             raise SettingsError(f"VITRINE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes"):
+        for name in ("access_token_ttl_s", "refresh_token_ttl_s", "max_upload_bytes", "fetch_max_bytes",
+                     "body_timeout_s", "body_min_rate", "anonymous_in_flight", "profile_ttl_s"):
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive")
         if not 0 <= self.gil_switch_ms <= 1000:
             raise SettingsError("gil_switch_ms must be 0 (automatic) or a switch interval up to 1000 ms")
         if self.max_in_flight < 0:
             raise SettingsError("max_in_flight must be 0 (one per core) or more")
+        for network in self.fetch_allow_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise SettingsError(f"VITRINE_FETCH_ALLOW_NETWORKS: {network!r} is not a CIDR") from None
         for origin in self.cors_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):
                 raise SettingsError(f"CORS origin {origin!r} must be a full origin such as https://shop.example")

@@ -10,6 +10,14 @@ from typing import Any
 from settings.env import environ, read_env
 
 
+def redis_prefix(collection: str) -> str:
+    """The Redis key prefix of an instance serving ``collection`` when VITRINE_REDIS_PREFIX is
+    unset: ``vitrine:`` for ``products`` (the names existing deployments have), else
+    ``vitrine:{collection}:``. The API's keys (embedding cache, analytics, shopper profiles,
+    rate limits) and the pipeline's live under it."""
+    return "vitrine:" if collection == "products" else f"vitrine:{collection}:"
+
+
 @dataclass(frozen=True, kw_only=True)
 class QueueSettings:
     """Every tunable of the ingestion pipeline. Environment variable in brackets."""
@@ -51,7 +59,7 @@ class QueueSettings:
     def __post_init__(self) -> None:
         own = "" if self.collection == "products" else self.collection
         if not self.key_prefix:
-            object.__setattr__(self, "key_prefix", f"vitrine:{own}:" if own else "vitrine:")
+            object.__setattr__(self, "key_prefix", redis_prefix(self.collection))
         if not self.queue:
             object.__setattr__(self, "queue", f"vitrine-ingest-{own}" if own else "vitrine-ingest")
 

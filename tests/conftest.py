@@ -21,6 +21,7 @@ import torch
 from encoder import Encoder, save_model_dir
 from indexer import EdgeStore, index_entries, read_catalog
 from indexer.catalog import CatalogEntry
+from indexer.image_dirs import register_image_dirs
 
 REPO = Path(__file__).resolve().parents[1]
 SUBSET = 240  # products indexed by the shared store fixture: enough for filters to bite
@@ -85,6 +86,7 @@ def indexed_data_dir(
     store = EdgeStore(data_dir)
     index_entries(encoder, store, catalog_entries)
     store.close()
+    register_image_dirs(data_dir, (e.product.image for e in catalog_entries))  # as `vitrine index`
     return data_dir
 
 
@@ -171,7 +173,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("these tests start their own redis-server, which is not installed: "
-                    "`make redis` (or apt-get install redis-server) installs it", pytrace=False)
+                    "`make redis-bin` (or apt-get install redis-server) installs it", pytrace=False)
     proc, port = _start_redis(binary, tmp_path_factory.mktemp("redis"))
     try:
         yield RedisServer(port)

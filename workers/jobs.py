@@ -20,8 +20,10 @@ from rq.job import Job
 from encoder import ImageDecodeError
 from errors import VitrineError
 from indexer.ingest import Ready, ready, to_points
+from indexer.media_files import LocalImageRefused, is_url, media_file
 from indexer.store.protocol import VectorStore
 from workers.context import WorkerContext, get_context
+from workers.serializer import SERIALIZER
 from workers.submissions import Submission, Submissions
 from workers.tagging import prediction_payload
 
@@ -35,33 +37,41 @@ class IngestError(VitrineError):
 
 
 def _image_location(ctx: WorkerContext, ref: str) -> str:
-    """Where the photo is: a URL as given, a media name (an upload) as an absolute path."""
-    if ref.startswith(("http://", "https://")) or Path(ref).is_absolute():
+    """Where the photo is: a URL as given, a media name (an upload or an imported catalog
+    photo) as its path inside the media dir. Any other path (a feed's ``/etc/...`` or
+    ``../..``) is refused without touching the disk (indexer/media_files.py).
+
+    Raises:
+        IngestError: neither a URL nor a file of the media dir; the reason names no server path.
+    """
+    if is_url(ref):
         return ref
-    return str((ctx.media_dir / ref).resolve())
+    try:
+        return str(media_file(ctx.media_dir, ref))
+    except LocalImageRefused as e:
+        raise IngestError(str(e)) from None
 
 
 def _image_bytes(ctx: WorkerContext, submission: Submission) -> bytes:
     ref = _image_location(ctx, submission.product.image)  # type: ignore[union-attr]
-    if ref.startswith(("http://", "https://")):
+    if is_url(ref):
         try:
             return ctx.fetch(ref)
         except Exception as e:  # the fetcher's errors carry the reason a person can act on
             raise IngestError(f"cannot fetch image {ref}: {e}") from e
-    path = Path(ref)
     try:
-        return path.read_bytes()
+        return Path(ref).read_bytes()
     except OSError as e:
-        raise IngestError(f"cannot read image {path}: {e.strerror or e}") from e
+        raise IngestError(f"cannot read the uploaded image {Path(ref).name}: {e.strerror or e}") from e
 
 
 def _waiting_companions(ctx: WorkerContext, exclude: set[str], limit: int) -> list[Submission]:
     """Submissions whose ingestion jobs wait in the queue, to embed in the same batch."""
     if limit <= 0:
         return []
-    queue = Queue(ctx.queue_settings.queue, connection=ctx.redis)
+    queue = Queue(ctx.queue_settings.queue, connection=ctx.redis, serializer=SERIALIZER)
     found: dict[str, Submission] = {}
-    for job in Job.fetch_many(queue.get_job_ids(0, limit), connection=ctx.redis):
+    for job in Job.fetch_many(queue.get_job_ids(0, limit), connection=ctx.redis, serializer=SERIALIZER):
         if job is None or job.func_name != JOB_FUNC or len(job.args) != 1:
             continue
         for product_id, seq in job.args[0]:

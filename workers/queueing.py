@@ -14,6 +14,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from indexer.schema import Product
 from settings.queue import QueueSettings
 from workers.jobs import delete_product, ingest_products
+from workers.serializer import SERIALIZER
 from workers.submissions import Submissions
 
 FAILURE_TTL_S = 30 * 24 * 3600  # failed jobs stay visible (and retryable) for a month
@@ -33,15 +34,18 @@ class Ingestion:
     def __init__(self, connection: redis.Redis, settings: QueueSettings | None = None) -> None:
         self.redis = connection
         self.settings = settings or QueueSettings()
-        self.queue = Queue(self.settings.queue, connection=connection)
+        self.queue = Queue(self.settings.queue, connection=connection, serializer=SERIALIZER)
         self.submissions = Submissions(connection, self.settings.key_prefix)
 
     def _retry(self) -> Retry | None:
         s = self.settings
         return Retry(max=s.retries, interval=list(s.retry_backoff_s)) if s.retries > 0 else None
 
-    def enqueue_many(self, products: Sequence[Product], chunk: int = CHUNK) -> list[Job]:
-        """Store these versions and queue their ingestion, ``chunk`` products per job."""
+    def enqueue_many(
+        self, products: Sequence[Product], chunk: int = CHUNK, owner: str | None = None
+    ) -> list[Job]:
+        """Store these versions and queue their ingestion, ``chunk`` products per job;
+        ``owner`` (the submitting client) is kept with each job, see ``job_status``."""
         jobs = []
         for start in range(0, len(products), chunk):
             items = [(p.id, self.submissions.put(p).seq) for p in products[start : start + chunk]]
@@ -56,6 +60,7 @@ class Ingestion:
                     failure_ttl=FAILURE_TTL_S,
                     result_ttl=RESULT_TTL_S,
                     description=f"ingest {len(items)} product(s) from {first_id}",
+                    meta={"owner": owner} if owner else None,
                 )
             )
         return jobs
@@ -78,13 +83,16 @@ class Ingestion:
             description=f"delete product {product_id}",
         )
 
-    def job_status(self, job_id: str) -> dict[str, Any] | None:
-        """``{"id", "status", "product_id", ...}`` with the reason for a failure; None if unknown."""
+    def job_status(self, job_id: str, owner: str | None = None) -> dict[str, Any] | None:
+        """``{"id", "status", "product_id", ...}`` with the reason for a failure; None if unknown,
+        or (with ``owner``) when the job was submitted by someone else."""
         try:
-            job = Job.fetch(job_id, connection=self.redis)
+            job = Job.fetch(job_id, connection=self.redis, serializer=SERIALIZER)
         except Exception:  # NoSuchJobError, or an id that is not a job key
             return None
         if job.origin != self.queue.name:  # another instance's job (RQ's job keys are global)
+            return None
+        if owner is not None and job.meta.get("owner") != owner:
             return None
         status = job.get_status(refresh=True)
         out: dict[str, Any] = {

@@ -17,6 +17,7 @@ from settings.queue import QueueSettings
 from workers.context import Fetcher
 from workers.feeds import parse_feed
 from workers.queueing import Ingestion
+from workers.serializer import SERIALIZER
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def scheduled_sync(source: str, every_s: int) -> dict[str, object]:
 
 def schedule_sync(connection: redis.Redis, settings: QueueSettings, source: str, every_s: int) -> str:
     """Schedule ``scheduled_sync`` in ``every_s`` seconds (one pending run per feed)."""
-    queue = Queue(settings.queue, connection=connection)
+    queue = Queue(settings.queue, connection=connection, serializer=SERIALIZER)
     job_id = "sync-" + hashlib.sha256(source.encode()).hexdigest()[:16]
     job = queue.enqueue_in(
         timedelta(seconds=every_s), scheduled_sync, source, every_s, job_id=job_id,

@@ -16,6 +16,7 @@ from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 
 from workers.context import WorkerContext, set_context
+from workers.serializer import SERIALIZER
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,9 @@ class ThreadWorker(VitrineWorker):
 def make_worker(context: WorkerContext, cls: type[VitrineWorker] = VitrineWorker) -> VitrineWorker:
     """A worker on the ingestion queue whose jobs use ``context`` (installed for this process)."""
     set_context(context)
-    queue = Queue(context.queue_settings.queue, connection=context.redis)
-    return cls([queue], connection=context.redis, maintenance_interval=MAINTENANCE_INTERVAL_S)
+    queue = Queue(context.queue_settings.queue, connection=context.redis, serializer=SERIALIZER)
+    return cls([queue], connection=context.redis, maintenance_interval=MAINTENANCE_INTERVAL_S,
+               serializer=SERIALIZER)
 
 
 def run_worker(context: WorkerContext, *, burst: bool = False, with_scheduler: bool = True) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, jsonify, request, send_file
@@ -13,6 +12,7 @@ from api.products_json import is_remote, public_product
 from api.search_io import check_id, only, similar_json, similar_params
 from indexer import NotFoundError
 from indexer.media import sniff
+from settings.queue import QueueSettings
 
 bp = Blueprint("products", __name__)
 
@@ -57,16 +57,20 @@ def complete(product_id: str) -> Any:
 def image(product_id: str) -> Any:
     """The product photo, when the catalog keeps it on this server."""
     only(())
-    found = state().view().store.get([check_id(product_id)])
+    st = state()
+    found = st.view().store.get([check_id(product_id)])
     if not found:
         raise NotFoundError(f"no product with id {product_id!r}")
     source = str(found[0].payload.get("image", ""))
-    path = Path(source)
-    # Only paths the catalog import stored are served; they never come from a request.
-    if not source or is_remote(source) or not path.is_file():
+    # Only files in the media dir or a folder a catalog import registered are served, never
+    # whatever path a payload names (indexer/image_dirs.py); refusals name no server path.
+    media_dir = QueueSettings.from_env(collection=st.settings.collection).media_dir
+    handle = None if is_remote(source) else st.image_dirs.open(source, media_dir)
+    if handle is None:
         raise NotFoundError(f"product {product_id!r} has no image on this server")
-    with path.open("rb") as handle:
-        kind = sniff(handle.read(16))
+    kind = sniff(handle.read(16))
     if kind is None:
+        handle.close()
         raise NotFoundError(f"product {product_id!r} has no servable image")
-    return send_file(path, mimetype=f"image/{kind}", max_age=86400)
+    handle.seek(0)
+    return send_file(handle, mimetype=f"image/{kind}", max_age=86400)

@@ -4,11 +4,16 @@ facets once and re-read when a value is not known yet."""
 from __future__ import annotations
 
 import threading
+import time
 
 from indexer.errors import FilterError
 from indexer.filters import AnyOf, FilterSpec
 from indexer.schema import KEYWORD_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS
 from indexer.store.protocol import VectorStore
+
+# How long the values read for a field are trusted before an unknown value re-reads them
+# (unless the collection's size changed meanwhile).
+VALUES_REFRESH_S = 5.0
 
 
 class KnownValues:
@@ -17,14 +22,24 @@ class KnownValues:
     def __init__(self, store: VectorStore) -> None:
         self.store = store
         self._values: dict[str, dict[str, str]] = {}
+        self._values_at: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
     def of(self, name: str, refresh: bool = False) -> dict[str, str]:
-        """Lower-cased -> stored spelling of every value a keyword payload field has."""
+        """Lower-cased -> stored spelling of every value a keyword payload field has.
+
+        ``refresh`` (a value not seen yet: it may have been ingested since) re-reads them when
+        the collection's size changed or VALUES_REFRESH_S passed, so a stream of invalid values
+        costs a count each, not a facet count over the collection under this lock."""
         with self._lock:
+            if refresh and name in self._values:
+                read_at, size = self._values_at[name]
+                refresh = time.monotonic() - read_at >= VALUES_REFRESH_S or self.store.count() != size
             if refresh or name not in self._values:
+                size = self.store.count()
                 counts = self.store.facets(name, FilterSpec(), limit=10_000)
                 self._values[name] = {str(v).casefold(): str(v) for v in counts}
+                self._values_at[name] = (time.monotonic(), size)
             return self._values[name]
 
     def _accepted(self, name: str, spec: FilterSpec, refresh: bool = False) -> dict[str, str]:

@@ -50,7 +50,8 @@ def make_app(
 
     def build(redis: redis.Redis | None = None, **overrides: Any) -> Flask:
         settings = ApiSettings(**{**api_settings.__dict__, **overrides})
-        app = create_app(Settings(), api_settings=settings, encoder=encoder, store=indexed_store,
+        app = create_app(Settings(data_dir=indexed_store.data_dir), api_settings=settings, encoder=encoder,
+                         store=indexed_store,
                          redis=redis or redis_client)
         app.testing = True
         built.append(app)

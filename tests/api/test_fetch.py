@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from api_test_helpers import image_bytes, settle
 from flask import Flask
+from flask.testing import FlaskClient
 
 from api.app import create_app
 from indexer.errors import FetchFailed, ImageTooLarge, UnsafeUrl
@@ -150,3 +151,40 @@ def tls_server(tmp_path: Path) -> Iterator[int]:
 def test_https_certificates_are_verified(tls_server: int) -> None:
     with pytest.raises(FetchFailed):
         fetch_image_bytes(f"https://localhost:{tls_server}/img.png", LOCAL_OK)
+
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a00:1",  # NAT64 to loopback, metadata, 10/8
+    "2002:7f00:1::1", "2002:a9fe:a9fe::1", "2002:c0a8:101::",  # 6to4 around the same
+    "::127.0.0.1", "::a9fe:a9fe", "::ffff:10.0.0.1",  # IPv4-compatible and mapped
+])
+def test_ipv6_addresses_carrying_a_private_ipv4_address_are_refused(
+    address: str, client: FlaskClient
+) -> None:
+    with pytest.raises(UnsafeUrl):
+        check_url(f"http://[{address}]/a.png", FetchPolicy())
+    resolving = FetchPolicy(resolver=lambda host, port: [address])
+    with pytest.raises(UnsafeUrl):
+        check_url("http://innocent.example/a.png", resolving)
+    response = client.post("/api/v1/search", json={"image_url": f"http://[{address}]/a.png"})
+    assert response.status_code == 400 and response.json["error"] == "unsafe_url", response.json
+
+
+def test_ipv6_addresses_carrying_a_public_ipv4_address_still_pass() -> None:
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"):
+        policy = FetchPolicy(resolver=lambda host, port, a=address: [a])
+        assert check_url("http://cdn.example/a.png", policy)[2] == address
+
+
+def test_an_operator_can_allow_one_private_network_and_no_more() -> None:
+    import ipaddress
+
+    from indexer.media import allowing
+    from settings.api import ApiSettings
+
+    allowed = allowing(["127.0.0.2/32"])
+    assert allowed(ipaddress.ip_address("127.0.0.2")) and allowed(ipaddress.ip_address("8.8.8.8"))
+    assert not allowed(ipaddress.ip_address("127.0.0.1")) and not allowed(ipaddress.ip_address("10.0.0.1"))
+    assert not allowed(ipaddress.ip_address("64:ff9b::7f00:2"))  # not through NAT64 either
+    with pytest.raises(ValueError, match="VITRINE_FETCH_ALLOW_NETWORKS"):
+        ApiSettings.from_env({"VITRINE_FETCH_ALLOW_NETWORKS": "not-a-network"})

@@ -286,3 +286,14 @@ def test_delete_also_cancels_a_queued_ingestion(
     assert job["status"] == "finished" and job["result"]["products"] == {pid: "superseded"}
     assert store.get([pid]) == []
     assert client.delete(f"/api/v1/products/{pid}", headers=headers).status_code == 404
+
+
+def test_a_client_sees_only_its_own_jobs_and_admins_see_all(
+    client: FlaskClient, auth: Callable[..., dict[str, str]], catalog_dir: Path
+) -> None:
+    owner, other, admin = auth("ingest"), auth("ingest"), auth("ingest", "admin")
+    body = {"id": "OWN1", "title": "Mine", "image_base64": _photo(catalog_dir, "10000")}
+    job_id = client.post("/api/v1/products", json=body, headers=owner).json["jobs"][0]["id"]
+    assert client.get(f"/api/v1/jobs/{job_id}", headers=owner).status_code == 200
+    assert client.get(f"/api/v1/jobs/{job_id}", headers=other).status_code == 404  # for them, none
+    assert client.get(f"/api/v1/jobs/{job_id}", headers=admin).json["product_ids"] == ["OWN1"]

@@ -61,12 +61,12 @@ def server(
 
 @contextlib.contextmanager
 def _serving(
-    redis_url: str, model_dir: Path, data_dir: Path, *options: str
+    redis_url: str, model_dir: Path, data_dir: Path, *options: str, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     env = {**os.environ, "VITRINE_MODEL": str(model_dir), "VITRINE_DATA_DIR": str(data_dir),
            "VITRINE_REDIS_URL": redis_url, "VITRINE_JWT_SECRET": SECRET, "VITRINE_DEVICE": "cpu",
-           "VITRINE_ANON_RATE_LIMIT": "5/minute"}
+           "VITRINE_ANON_RATE_LIMIT": "5/minute", **(env or {})}
     cmd = [sys.executable, "-c", "from cli.main import main; main()", "serve", "--port", str(port), *options]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"

@@ -72,6 +72,7 @@ def test_storefront_id_needs_a_token_and_is_namespaced(
 
 
 def test_history_records_first_pages_and_clears(client: FlaskClient) -> None:
+    client.get("/api/v1/shopper")  # the browser has its cookie (a search without one is not kept)
     client.post("/api/v1/shopper/search", json={"text": "red dress", "k": 5})
     client.post("/api/v1/shopper/search", json={"text": "red dress", "k": 5, "offset": 5})  # same search
     client.post("/api/v1/shopper/search", json={"text": "black watch", "filters": {"gender": "men"}})
@@ -142,6 +143,7 @@ def test_image_search_as_multipart(client: FlaskClient) -> None:
 
     from api_test_helpers import image_bytes
 
+    client.get("/api/v1/shopper")  # the browser has its cookie, so its searches are kept
     response = client.post("/api/v1/shopper/search", data={
         "text": "shirt", "alpha": "0.7", "image": (io.BytesIO(image_bytes()), "photo.png")},
         content_type="multipart/form-data")

@@ -4,16 +4,18 @@ the overload benchmark sends every query once."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from benchmarks.api_load import median_of, paced, run, summarise, text_requests
+from benchmarks.api_load import median_of, paced, run, storefront_headers, summarise, text_requests
 from benchmarks.overload import open_loop
-from tests.conftest import local_http_server
+from tests.conftest import RedisServer, local_http_server
 
 
 class _SlowSearch(BaseHTTPRequestHandler):
@@ -111,3 +113,34 @@ def test_text_requests_are_distinct_and_a_longer_list_extends_a_shorter(catalog_
     assert longer[:50] == short
     texts = [json.loads(body)["text"] for _, body, _ in longer]
     assert len(set(texts)) == len(texts) == 3000
+
+
+def test_benchmark_traffic_carries_a_storefront_token(
+    encoder: Any, indexed_store: Any, redis_server: RedisServer,
+) -> None:
+    """Storefronts search with a token, and so do the benchmarks: requests without one would
+    be measured against the small anonymous pool. A server that refuses anonymous searches
+    answers every benchmark request all the same."""
+    import redis
+    from werkzeug.serving import make_server
+
+    from api.app import create_app
+    from indexer import Settings
+    from settings.api import ApiSettings
+
+    url = redis_server.url(11)
+    app = create_app(Settings(), encoder=encoder, store=indexed_store, redis=redis.Redis.from_url(url),
+                     api_settings=ApiSettings(redis_url=url, jwt_secret="b" * 40, anonymous_search=False))
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{httpd.server_port}"
+        search = ("/api/v1/search", b'{"text": "shirt", "k": 2}', "application/json")
+        anonymous = run(base, [search] * 4, clients=2)
+        assert len(anonymous.errors) == 4 and all(e.startswith("401") for e in anonymous.errors)
+        outcome = run(base, [search] * 4, clients=2, headers=storefront_headers(base, url))
+        assert outcome.errors == [] and len(outcome.latencies_ms) == 4
+    finally:
+        httpd.shutdown()
+        thread.join()

@@ -43,7 +43,7 @@ NEEDED = {
         "VITRINE_MODEL",
     },
 }
-DUMMY_ENV = {"QDRANT_API_KEY": "test-key", "VITRINE_JWT_SECRET": "x" * 40}
+DUMMY_ENV = {"QDRANT_API_KEY": "test-key", "VITRINE_JWT_SECRET": "x" * 40, "VITRINE_REDIS_PASSWORD": "p" * 32}
 
 
 def _compose_cli() -> list[str]:
@@ -160,3 +160,16 @@ def test_health_checks_call_endpoints_that_exist(encoder, indexed_store, redis_s
         assert path in routes, f"health check calls {path}, which the app does not serve"
         assert app.test_client().get(path).status_code == 200
     client.close()
+
+
+def test_redis_has_a_password_and_the_cache_its_own_evicting_instance() -> None:
+    env = COMPOSE["services"]["api"]["environment"]
+    main, cache = urlsplit(env["VITRINE_REDIS_URL"]), urlsplit(env["VITRINE_CACHE_REDIS_URL"])
+    assert main.password and cache.password  # every client URL carries the password
+    queue = COMPOSE["services"]["redis"]["command"]
+    assert queue[queue.index("--maxmemory-policy") + 1] == "noeviction"  # jobs and clients stay
+    assert "--requirepass" in queue
+    evicting = COMPOSE["services"][cache.hostname]["command"]
+    assert evicting[evicting.index("--maxmemory-policy") + 1] == "allkeys-lru"
+    assert "--maxmemory" in evicting and "--requirepass" in evicting
+    assert "VITRINE_TRUSTED_PROXIES" in env

@@ -19,6 +19,7 @@ from typing import Any
 from encoder import Encoder
 from indexer import EdgeStore, index_entries
 from indexer.catalog import CatalogEntry
+from indexer.image_dirs import register_image_dirs
 from tests.conftest import RedisServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,6 +56,7 @@ def test_serve_ingest_search_shutdown(
     store = EdgeStore(data_dir)
     index_entries(encoder, store, catalog_entries[:30], spec=str(tiny_model_dir))
     store.close()
+    register_image_dirs(data_dir, (e.product.image for e in catalog_entries[:30]))
     port = _free_port()
     env = {
         **os.environ,

@@ -78,7 +78,8 @@ def server(
     store = EdgeStore(data_dir)
     settings = ApiSettings(redis_url=redis_server.url(UI_DB), jwt_secret="ui-test-secret-" + "x" * 40,
                            rate_limit="100000/minute", anonymous_rate_limit="100000/minute")
-    app = create_app(Settings(), api_settings=settings, encoder=encoder, store=store, redis=ui_redis)
+    app = create_app(Settings(data_dir=data_dir), api_settings=settings, encoder=encoder, store=store,
+                     redis=ui_redis)
     httpd = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

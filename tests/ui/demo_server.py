@@ -3,12 +3,14 @@ the UI by hand or measuring it with Lighthouse (no trained model needed).
 
     .venv/bin/python tests/ui/demo_server.py [--port 8765] [--products 240] [--dir /tmp/vitrine-ui]
 
-Redis database 14 holds its shoppers and analytics; an admin client is created and printed.
+VITRINE_REDIS_URL (default: database 14 of 127.0.0.1:6379) holds its shoppers and analytics;
+an admin client is created and printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -24,9 +26,11 @@ from api.clients import create_client  # noqa: E402
 from api.redis_guard import connect  # noqa: E402
 from encoder import Encoder  # noqa: E402
 from indexer import EdgeStore, Settings, index_entries, read_catalog  # noqa: E402
+from indexer.image_dirs import register_image_dirs  # noqa: E402
 from settings.api import ApiSettings  # noqa: E402
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# A tool run by hand (not a test): any Redis, database 14 of the local one by default.
+REDIS_URL = os.environ.get("VITRINE_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def main() -> None:
@@ -40,12 +44,15 @@ def main() -> None:
         make_tiny_model(model)
     encoder = Encoder.load(str(model), device="cpu")
     store = EdgeStore(args.dir / "data")
-    index_entries(encoder, store, read_catalog(_catalog_path()).entries[: args.products])  # idempotent
+    entries = read_catalog(_catalog_path()).entries[: args.products]
+    index_entries(encoder, store, entries)  # idempotent
+    register_image_dirs(args.dir / "data", (e.product.image for e in entries))
     client_id, secret = create_client(connect(REDIS_URL), ("search", "ingest", "admin"), "demo admin")
     print(f"admin client: {client_id} {secret}", flush=True)
     settings = ApiSettings(redis_url=REDIS_URL, jwt_secret="demo-" + "x" * 40,
                            rate_limit="100000/minute", anonymous_rate_limit="100000/minute")
-    app = create_app(Settings(), api_settings=settings, encoder=encoder, store=store)
+    app = create_app(Settings(data_dir=args.dir / "data"), api_settings=settings, encoder=encoder,
+                     store=store)
     print(f"serving on http://127.0.0.1:{args.port}/ (admin: /admin)", flush=True)
     make_server("127.0.0.1", args.port, app, threaded=True).serve_forever()
 

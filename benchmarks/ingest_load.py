@@ -36,12 +36,12 @@ from pathlib import Path
 import numpy as np
 import redis
 
+from benchmarks.local_redis import private_redis
 from benchmarks.results import write_json
 from indexer import EdgeStore, Product, read_catalog
 from workers import Ingestion, QueueSettings
 from workers.worker import HEARTBEAT_GRACE_S
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
 JOB_TIMEOUT_S = 20
 
 
@@ -96,7 +96,7 @@ def throughput(
 ) -> dict:
     connection.flushdb()
     data_dir = workdir / f"data-{threads}"
-    env = worker_env(data_dir, workdir / "media", model, REDIS_URL)
+    env = worker_env(data_dir, workdir / "media", model, redis_url(connection))
     ingestion = Ingestion(connection, QueueSettings.from_env(env))
     worker = start_worker(env, threads, workdir / "worker.log")
     time.sleep(1)
@@ -129,7 +129,7 @@ def faults(
     data_dir = workdir / "data-faults"
     media = workdir / "media"
     (media / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    env = worker_env(data_dir, media, model, REDIS_URL)
+    env = worker_env(data_dir, media, model, redis_url(connection))
     ingestion = Ingestion(connection, QueueSettings.from_env(env))
     latest: dict[str, Product] = {}
     poisoned: set[str] = set()
@@ -193,7 +193,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    connection = redis.Redis.from_url(REDIS_URL)
+    with private_redis() as url:
+        return _run(args, redis.Redis.from_url(url))
+
+
+def redis_url(connection: redis.Redis) -> str:
+    """The URL the worker processes use to reach the benchmark's own Redis."""
+    kwargs = connection.connection_pool.connection_kwargs
+    return f"redis://{kwargs['host']}:{kwargs['port']}/{kwargs.get('db', 0)}"
+
+
+def _run(args: argparse.Namespace, connection: redis.Redis) -> dict:
     products = read_catalog(args.catalog).products
     if args.limit:
         products = products[: args.limit]

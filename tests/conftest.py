@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
 import ssl
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from benchmarks.local_redis import RedisUnavailable, start_redis, stop_redis
 from encoder import Encoder, save_model_dir
 from indexer import EdgeStore, index_entries, read_catalog
 from indexer.catalog import CatalogEntry
@@ -132,55 +129,16 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_redis(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """Start redis-server on a free loopback port; a few tries, since another process may take
-    the port between choosing it and redis binding it."""
-    import redis
-
-    for _ in range(5):
-        port = _free_port()
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-             "--save", "", "--appendonly", "no", "--databases", "16"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=port, socket_connect_timeout=0.2)
-        for _ in range(100):
-            if proc.poll() is not None:
-                break  # exited: most likely the port was taken; try another
-            try:
-                client.ping()
-                client.close()
-                return proc, port
-            except redis.RedisError:
-                time.sleep(0.05)
-        proc.kill()
-        proc.wait()
-    pytest.fail("redis-server did not start on a free port", pytrace=False)
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A private redis-server for the whole session, in a temporary folder, nothing persisted;
     every test that needs Redis takes its URL from here, so test runs never touch a Redis that
     other checkouts, developers or services use."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("these tests start their own redis-server, which is not installed: "
-                    "`make redis-bin` (or apt-get install redis-server) installs it", pytrace=False)
-    proc, port = _start_redis(binary, tmp_path_factory.mktemp("redis"))
+    try:
+        proc, port = start_redis(tmp_path_factory.mktemp("redis"))
+    except RedisUnavailable as e:
+        pytest.fail(f"these tests start their own redis-server: {e}", pytrace=False)
     try:
         yield RedisServer(port)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_redis(proc)

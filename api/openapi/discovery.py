@@ -11,6 +11,7 @@ from api.openapi.parts import (
     INT,
     NUM,
     STR,
+    as_json,
     error,
     limited,
     obj,
@@ -70,7 +71,8 @@ def discovery_paths() -> dict[str, Any]:
                 {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                         "maximum": MAX_SUGGESTIONS}},
             ],
-            "responses": {"200": limited(ref("Suggestions")), **errors},
+            # not rate limited (a keystroke each): no X-RateLimit headers
+            "responses": {"200": as_json(ref("Suggestions")), **errors},
         }},
         "/api/v1/recommend": {"post": {
             "summary": "More like the positive examples, less like the negative ones (Qdrant's "

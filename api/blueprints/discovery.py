@@ -20,14 +20,14 @@ from api.coclicks import CoClickCache
 from api.context import EXTENSION, state
 from api.errors import ApiError, BadRequest
 from api.params import as_filters, as_int, as_text
-from api.products_json import publish_results
+from api.products_json import public_product, publish_results
 from api.query_log import QueryLog
 from api.search_io import check_id, only, read_search_body
 from api.shopper_routes import shopper_id
 from api.suggestions import Suggestions
 from indexer import NotFoundError
 from indexer.media import accept_image
-from indexer.search import SimilarRequest
+from indexer.search import SearchRequest, SimilarRequest
 from indexer.search.model import MAX_K
 from indexer.search.recommend import MAX_EXAMPLES, RecommendRequest, recommend
 from indexer.search.suggest import MAX_SUGGESTIONS
@@ -66,6 +66,22 @@ def suggest() -> Any:
     return jsonify({"q": typed, "collection": st.settings.collection,
                     "suggestions": [s.to_json() for s in found],
                     "timings": {"suggest_ms": round((time.perf_counter() - started) * 1000, 3)}})
+
+
+@bp.get("/suggest/preview")
+@require_scope("search", anonymous_ok=True)
+def suggest_preview() -> Any:
+    """The top ``k`` products a suggestion would find (thumbnails under the search box): the
+    search itself, without facets, and not counted as a shopper's search."""
+    only(("q", "k"))
+    text = as_text("q", request.args.get("q"), MAX_TYPED)
+    if not text:
+        raise BadRequest("give q, the suggestion's text")
+    k = as_int("k", request.args.get("k", "3"), 1, 6)
+    found = state().search_service().search(SearchRequest(text=text, k=k, facets=False))
+    products = [public_product(h.product.to_payload()) for h in found.result.hits]
+    return jsonify({"q": text, "results": [{"id": p["id"], "title": p["title"], "image": p["image"]}
+                                           for p in products]})
 
 
 def _ids(raw: dict[str, Any], name: str, form: bool) -> tuple[str, ...]:

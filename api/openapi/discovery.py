@@ -74,6 +74,18 @@ def discovery_paths() -> dict[str, Any]:
             # not rate limited (a keystroke each): no X-RateLimit headers
             "responses": {"200": as_json(ref("Suggestions")), **errors},
         }},
+        "/api/v1/suggest/preview": {"get": {
+            "summary": "The top products a suggestion finds (thumbnails), not counted as a search",
+            "security": ANONYMOUS_OR_TOKEN,
+            "parameters": [
+                {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1,
+                                                                          "maxLength": 100}},
+                {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 6}},
+            ],
+            "responses": {"200": limited(obj({"q": STR, "results": {"type": "array", "items": obj(
+                {"id": STR, "title": STR, "image": STR}, required=("id", "title", "image"))}},
+                required=("q", "results"))), **errors},
+        }},
         "/api/v1/recommend": {"post": {
             "summary": "More like the positive examples, less like the negative ones (Qdrant's "
                        "recommendation query, best-score strategy), honouring filters",

@@ -69,7 +69,8 @@ def run(catalog: str, split: str | None, values: Sequence[float], data_dir: Path
 
 
 def markdown(result: dict[str, Any]) -> str:
-    lines = ["| diversity | nDCG@10 | success@5 | ILS@10 (image cosine) | near-duplicate pairs / page | ms / query |",
+    lines = ["| diversity | nDCG@10 | success@5 | ILS@10 (image cosine) | near-duplicate pairs / page "
+             "| ms / query |",
              "|---:|---:|---:|---:|---:|---:|"]
     for r in result["rows"]:
         lines.append(f"| {r['diversity']:g} | {r['ndcg10']:.3f} | {r['success5']:.3f} | {r['ils10']:.3f} | "
@@ -78,7 +79,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.diversity", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.diversity",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--catalog", required=True)
     parser.add_argument("--split", choices=["val"])
     parser.add_argument("--diversity", default="0,0.1,0.2,0.3,0.5", help="values, comma-separated")

@@ -61,7 +61,8 @@ def test_more_and_less_like_this_refine_the_page(page: Any) -> None:
     with page.expect_response(lambda r: r.url.endswith("/api/v1/recommend")) as answer:
         page.click(f'{CARDS}[data-id="{first}"] [data-steer="more"]')
     body = answer.value.json()
-    assert answer.value.request.post_data_json == {"positive": [first], "negative": [], "k": 24, "text": "shirt"}
+    sent = answer.value.request.post_data_json
+    assert sent == {"positive": [first], "negative": [], "k": 24, "text": "shirt"}
     settle(page)
     assert card_ids(page) == [r["id"] for r in body["results"]] and first not in card_ids(page)
     assert "1 more like, 0 less like" in page.inner_text("#steer-bar")

@@ -107,7 +107,7 @@ def recommend_view() -> Any:
     st = state()
     started = time.perf_counter()
     raw, upload = read_search_body(st.api.max_upload_bytes)
-    unknown = sorted(set(raw) - {"positive", "negative", "text", "filters", "k"})
+    unknown = sorted(str(name) for name in set(raw) - {"positive", "negative", "text", "filters", "k"})
     if unknown:
         raise BadRequest(f"unknown field(s) {', '.join(unknown)}; send positive, negative, text, filters, k")
     form = request.mimetype != "application/json"

@@ -85,6 +85,8 @@ export function initSuggest({ input, anchor, onPick }) {
     } catch { close(); }
   }
 
+  // A search sent (Enter, the button, a pick) closes them, and an answer still on its way is dropped.
+  anchor.addEventListener("submit", () => { asked++; clearTimeout(timer); close(); });
   input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(ask, DEBOUNCE_MS); });
   input.addEventListener("blur", () => setTimeout(close, 100));
   input.addEventListener("keydown", (e) => {

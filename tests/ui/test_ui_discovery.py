@@ -18,8 +18,10 @@ def _selected(page: Any) -> list[str]:
 
 def test_suggestions_with_the_keyboard(page: Any) -> None:
     page.click("#q")
-    page.keyboard.type("watc", delay=40)
-    page.wait_for_selector(ITEMS)
+    with page.expect_response(lambda r: r.url.endswith("/suggest?q=watc")):
+        page.keyboard.type("watc", delay=40)
+    page.wait_for_function("() => [...document.querySelectorAll('#suggest-list .suggest-text')]"
+                           ".every(x => x.textContent.toLowerCase().includes('watch'))")
     texts = page.eval_on_selector_all(ITEMS + " .suggest-text", "s => s.map(x => x.textContent)")
     assert texts and len(texts) <= 8 and all("watch" in t.casefold() for t in texts)
     assert page.get_attribute("#q", "aria-expanded") == "true"
@@ -33,7 +35,8 @@ def test_suggestions_with_the_keyboard(page: Any) -> None:
     shot(page, "20-suggestions")
     page.keyboard.press("Escape")
     assert page.locator(LIST).is_hidden() and page.get_attribute("#q", "aria-expanded") == "false"
-    page.keyboard.type("h", delay=40)  # typing again opens them again
+    with page.expect_response(lambda r: r.url.endswith("/suggest?q=watch")):
+        page.keyboard.type("h", delay=40)  # typing again opens them again
     page.wait_for_selector(ITEMS)
     page.keyboard.press("ArrowDown")
     chosen = page.inner_text("#suggest-0 .suggest-text")

@@ -122,14 +122,21 @@ class ProductMatcher:
                 self.stems.setdefault(stem, set()).add(pid)
 
     def count(self, text: str) -> int:
-        """Products with every word of ``text``, a word standing also for what it names."""
+        """Products with every word of ``text`` the catalog knows, a word standing also for what it
+        names; stopwords, numbers and single letters are read past, and so is a word no product
+        has, as the search reads past it (but a text with no known word at all counts 0)."""
         found: set[str] | None = None
+        stop = self.facts.vocabulary.stopwords
         for token in tokens(text):
+            if token.stem in stop or len(token.stem) < 2 or token.stem.isdigit():
+                continue
             products = set(self.stems.get(token.stem, ()))
             meaning = self.facts.vocabulary.phrases.get((token.stem,))
             if meaning is not None:
                 for value in meaning.values:
                     products |= self.attrs.get((meaning.field, value), set())
+            if not products:
+                continue
             found = products if found is None else found & products
             if not found:
                 return 0

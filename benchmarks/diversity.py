@@ -15,6 +15,7 @@ import argparse
 import logging
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
@@ -27,7 +28,7 @@ from benchmarks.relevance_grades import QUERIES_DIR, Grader, TypeInference, load
 from benchmarks.relevance_systems import ServiceSystem
 from benchmarks.results import write_json
 from indexer import EdgeStore
-from indexer.search import SearchService
+from indexer.search import SearchRequest, SearchService
 from indexer.search.diversity import NEAR_DUPLICATE
 
 
@@ -43,6 +44,22 @@ def page_similarity(store: EdgeStore, pages: Sequence[Sequence[str]]) -> tuple[f
             ils.append(float(np.mean(sims)))
             dups.append(sum(s > NEAR_DUPLICATE for s in sims))
     return float(np.mean(ils)), float(np.mean(dups))
+
+
+def interleaved_cost(
+    service: SearchService, texts: Sequence[str], value: float
+) -> dict[str, dict[str, float]]:
+    """Median and p95 ms of each query without and with ``value``, the two run back to back per
+    query (the evaluation's ms / query column runs each value's queries minutes apart, so load
+    from other processes on a shared machine skews it)."""
+    times: dict[float, list[float]] = {0.0: [], value: []}
+    for text in texts:
+        for v in times:
+            started = time.perf_counter()
+            service.search(SearchRequest(text=text, k=10, facets=False, diversity=v))
+            times[v].append((time.perf_counter() - started) * 1000)
+    return {f"{k:g}": {"median_ms": round(float(np.median(t)), 1),
+                       "p95_ms": round(float(np.percentile(t, 95)), 1)} for k, t in times.items()}
 
 
 def run(catalog: str, split: str | None, values: Sequence[float], data_dir: Path) -> dict[str, Any]:
@@ -63,9 +80,11 @@ def run(catalog: str, split: str | None, values: Sequence[float], data_dir: Path
             rows.append({"diversity": v, "ndcg10": figures["ndcg10"], "success5": figures["success5"],
                          "ils10": round(ils, 4), "near_duplicate_pairs": round(dups, 3),
                          "ms_per_query": figures["ms_per_query"]})
+        cost = interleaved_cost(service, [q.text for q in queries], max(values))
     finally:
         store.close()
-    return {"model": model_id, "products": len(entries), "queries": len(queries), "rows": rows}
+    return {"model": model_id, "products": len(entries), "queries": len(queries), "rows": rows,
+            "interleaved_cost": cost}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -96,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run(args.catalog, args.split, values, args.data_dir or Path(tmp))
     print(f"{result['queries']} queries over {result['products']} products, model {result['model']}")
     print(markdown(result))
+    print("interleaved, per query without / with the largest value:", result["interleaved_cost"])
     write_json(args.json_out, result)
     return 0
 

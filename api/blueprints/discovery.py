@@ -23,6 +23,7 @@ from api.params import as_filters, as_int, as_text
 from api.products_json import public_product, publish_results
 from api.query_log import QueryLog
 from api.search_io import check_id, only, read_search_body
+from api.shopper import COOKIE, HEADER
 from api.shopper_routes import shopper_id
 from api.suggestions import Suggestions
 from indexer import NotFoundError
@@ -158,6 +159,10 @@ def _note_query(response: Response) -> Response:
     """after_request: a text search's first page adds its shopper to the query's count."""
     event = g.get("vitrine_search_event")
     if event is None or response.status_code != 200 or not event.query or IMAGE_QUERY in event.query:
+        return response
+    if not request.cookies.get(COOKIE) and not request.headers.get(HEADER):
+        # Only shoppers known by their cookie or their storefront's id count: a caller without
+        # either (a storefront's backend, a script) would count as a new shopper every time.
         return response
     try:
         who = shopper_id()

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from indexer.search.catalog_facts import CatalogFacts
 from indexer.search.suggest_words import WordIndex, words_of
+from indexer.understanding import understand
 from indexer.understanding.text import tokens
 
 MAX_SUGGESTIONS = 8
@@ -178,10 +179,16 @@ def build_index(facts: CatalogFacts, past: Sequence[PastQuery], min_shoppers: in
     ``min_shoppers`` distinct shoppers, or with no product for it, is never suggested."""
     suggestions = _vocabulary(facts)
     matcher = ProductMatcher(facts)
+    searches: Counter[str] = Counter()
     for q in past:
         if q.shoppers < min_shoppers or not q.text.strip():
             continue
-        n = matcher.count(q.text)
+        # A popular query with a typo is offered as query understanding corrects it ("grey
+        # sweatshrt" -> "grey sweatshirt"), its searches added to the corrected one's.
+        corrected = understand(q.text, facts.vocabulary).corrected_text
+        searches[" ".join((corrected or q.text).casefold().split())] += q.searches
+    for text, n_searches in searches.items():
+        n = matcher.count(text)
         if n > 0:
-            suggestions.append(Suggestion(" ".join(q.text.split()), "query", n, q.searches))
+            suggestions.append(Suggestion(text, "query", n, n_searches))
     return SuggestIndex(suggestions)

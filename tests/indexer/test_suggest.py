@@ -76,3 +76,9 @@ def test_every_suggestion_has_results(index: SuggestIndex, facts: CatalogFacts) 
     black_watches = [p for p in facts.products.values()
                      if p.values.get("colour") == "Black" and p.values.get("article_type") == "Watches"]
     assert pair.count == len(black_watches)
+
+
+def test_a_popular_typo_is_offered_corrected(facts: CatalogFacts) -> None:
+    past = [PastQuery("blak watch", searches=7, shoppers=4), PastQuery("black watch", searches=2, shoppers=3)]
+    queries = {s.text: s for s in build_index(facts, past, 3).suggestions if s.kind == "query"}
+    assert "blak watch" not in queries and queries["black watch"].popularity == 9

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, g
 
 from api import admin, shopper_routes, ui
+from api.blueprints.discovery import register_discovery
 from api.context import EXTENSION, state
 
 
@@ -35,3 +36,4 @@ def register_features(app: Flask, prefix: str) -> None:
         limiter.exempt(image_view)
     app.after_request(_record_search)
     app.after_request(shopper_routes.set_shopper_cookie)
+    register_discovery(app, prefix)  # after the hooks above, so its own hook runs first

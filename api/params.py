@@ -14,7 +14,7 @@ from indexer.search.model import SORTS, SearchRequest
 from indexer.search.reading import KINDS, UNDERSTAND_MODES
 
 SEARCH_KEYS = ("text", "image_url", "alpha", "filters", "k", "offset", "sort", "facets", "exact",
-               "understand", "ignore")
+               "understand", "ignore", "diversity")
 DEFAULT_K = 10
 
 
@@ -132,7 +132,8 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
         # JSON has types: "k": "5" is a client bug worth reporting, not guessing around.
         json_types: tuple[tuple[str, tuple[type, ...], str], ...] = (
             ("k", (int,), "int"), ("offset", (int,), "int"), ("alpha", (int, float), "number"),
-            ("facets", (bool,), "bool"), ("exact", (bool,), "bool"))
+            ("facets", (bool,), "bool"), ("exact", (bool,), "bool"),
+            ("diversity", (int, float), "number"))
         for name, kinds, kind_name in json_types:
             if name in raw and raw[name] is not None and not isinstance(raw[name], kinds):
                 raise BadRequest(f"{name} must be a JSON {kind_name}, got {raw[name]!r}")
@@ -161,4 +162,5 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
         exact=as_bool("exact", raw.get("exact", False)),
         understand=as_understand(raw.get("understand")),
         ignore=as_ignore(raw.get("ignore"), form),
+        diversity=None if raw.get("diversity") in (None, "") else as_number("diversity", raw["diversity"]),
     )

@@ -68,6 +68,12 @@ class ApiSettings:
     shorter turns cut that wait under load (benchmarks/api_load.py); with two workers each has
     fewer threads to share with, and 5 ms answered 16% more new searches per second than 1 ms
     (benchmarks/admission_ab.py --switch-ms 1,5) [VITRINE_GIL_SWITCH_MS]."""
+    suggest_min_shoppers: int = 3
+    """A past query is suggested only once this many distinct shoppers searched it, so that no
+    shopper's own words reach anyone else's search box [VITRINE_SUGGEST_MIN_SHOPPERS]."""
+    suggest_refresh_s: float = 60.0
+    """How often the suggestions are rebuilt with the latest past queries, seconds (a new
+    catalog generation rebuilds them too) [VITRINE_SUGGEST_REFRESH]."""
     trusted_proxies: int = 0
     """Reverse proxies in front of the API whose X-Forwarded-For is believed [VITRINE_TRUSTED_PROXIES]."""
 
@@ -136,6 +142,8 @@ class ApiSettings:
             "redis_prefix": "VITRINE_REDIS_PREFIX",
             "cache_redis_url": "VITRINE_CACHE_REDIS_URL",
             "fetch_allow_networks": "VITRINE_FETCH_ALLOW_NETWORKS",
+            "suggest_min_shoppers": "VITRINE_SUGGEST_MIN_SHOPPERS",
+            "suggest_refresh_s": "VITRINE_SUGGEST_REFRESH",
         }
         settings = replace(cls(**read_env(cls, names, env)), **overrides)
         settings.validate()
@@ -159,6 +167,8 @@ class ApiSettings:
                 raise SettingsError(f"{name} must be positive")
         if not 0 <= self.gil_switch_ms <= 1000:
             raise SettingsError("gil_switch_ms must be 0 (automatic) or a switch interval up to 1000 ms")
+        if self.suggest_min_shoppers < 1 or self.suggest_refresh_s <= 0:
+            raise SettingsError("suggest_min_shoppers must be 1 or more and suggest_refresh_s positive")
         if self.max_in_flight < 0:
             raise SettingsError("max_in_flight must be 0 (one per core) or more")
         for network in self.fetch_allow_networks:

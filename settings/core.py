@@ -62,6 +62,10 @@ class Settings:
     """How a text query's understood attributes (colour, type, brand, ...) are used when the request
     does not say: ``boost`` ranks matching products higher, ``filter`` returns only those, ``off``
     reads nothing (docs/hybrid.md) [VITRINE_UNDERSTAND]."""
+    diversity: float = 0.0
+    """How much a text search's first pages trade relevance for variety (MMR over the 100 most
+    relevant, 0 = off, 1 = variety only); near-duplicate photos wait below the others whenever it
+    is above 0 (docs/discovery.md) [VITRINE_DIVERSITY]."""
     keywords: bool = True
     """Take candidates from the ``keywords`` sparse vector too, where the collection has it
     [VITRINE_KEYWORDS]."""
@@ -126,6 +130,7 @@ class Settings:
             "w_text": "VITRINE_W_TEXT",
             "default_alpha": "VITRINE_ALPHA",
             "understand": "VITRINE_UNDERSTAND",
+            "diversity": "VITRINE_DIVERSITY",
             "keywords": "VITRINE_KEYWORDS",
             "keyword_candidates": "VITRINE_KEYWORD_CANDIDATES",
             "fusion": "VITRINE_FUSION",

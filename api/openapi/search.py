@@ -121,6 +121,9 @@ def search_schemas() -> dict[str, Any]:
             "exact": {"type": "boolean", "default": False,
                       "description": "Brute-force candidate search (needs the admin scope)"},
             "understand": {"type": "string", "enum": list(UNDERSTAND_MODES), "description": UNDERSTAND_DOC},
+            "diversity": {"type": "number", "minimum": 0, "maximum": 1,
+                          "description": "MMR re-rank of the 100 most relevant "
+                                                        "(0: off; default: the server's)"},
             "ignore": {"type": "array", "items": {"type": "string", "enum": list(KINDS)},
                        "maxItems": 2 * len(KINDS),
                        "description": "Understood kinds to leave out (and their words from the text); "

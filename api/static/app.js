@@ -5,10 +5,14 @@ import { $, ago, clear, h, price } from "./dom.js";
 import { card, setFavButton, skeletons } from "./cards.js";
 import { initThemeToggle } from "./themes.js";
 import { renderReading } from "./understood.js";
+import { initSuggest } from "./suggest.js";
+import { initSteer } from "./steer.js";
+import { alsoClicked } from "./discovery.js";
 
 const PAGE = 24;
 const FACETS = ["occasion", "gender", "category", "colour", "season"];
 const FACETS_SHOWN = 8;
+const DIVERSITY = 0.1;  // the shop's first pages: no near-duplicate photos (docs/discovery.md)
 
 const state = {
   text: "",
@@ -142,8 +146,17 @@ els.fusion.addEventListener("change", () => {
   if (state.text && state.image) newSearch();
 });
 
+initSuggest({ input: els.q, anchor: els.form, onPick: (text) => { els.q.value = text; els.form.requestSubmit(); } });
+const steer = initSteer({
+  results: els.results, renderCard: (r, reason) => card(r, { isFav, onFav: toggleFavorite, explain: false,
+    extra: [reason, steer.buttons(r)] }),
+  query: () => ({ text: state.text, k: PAGE, filters: params(0).filters }),
+  onClear: () => newSearch(), onError: (e) => setStatus("error", "Refining did not work", errorMessage(e)),
+});
+
 els.form.addEventListener("submit", (e) => {
   e.preventDefault();
+  steer.reset();
   state.text = els.q.value.trim();
   state.ignore = [];  // new words, read afresh
   if (!state.text && !state.image) {
@@ -175,7 +188,7 @@ function params(offset) {
     alpha: state.text && state.image ? state.fusion / 100 : undefined,
     filters: Object.keys(filters).length ? filters : undefined,
     k: PAGE, offset, sort: state.sort, taste: state.taste,
-    ignore: state.ignore.length ? state.ignore : undefined,
+    ignore: state.ignore.length ? state.ignore : undefined, diversity: DIVERSITY,
   };
 }
 
@@ -211,7 +224,7 @@ async function runSearch(append) {
     if (controller.signal.aborted) return;
     if (!append) clear(els.results);
     els.results.append(...body.results.map((r, i) =>
-      card(r, { isFav, onFav: toggleFavorite, eager: !append && i < 4 })));
+      card(r, { isFav, onFav: toggleFavorite, eager: !append && i < 4, extra: steer.buttons(r) })));
     state.nextOffset = body.page.next_offset;
     els.more.hidden = state.nextOffset === null;
     if (body.facets) renderFacets(body.facets);
@@ -339,6 +352,7 @@ async function productView(id) {
         favBtn)),
     h("h2", { class: "section-title" }, "Similar items"), similar,
     h("h2", { class: "section-title" }, "Complete the look"), look,
+    ...alsoClicked(id, (r, extra) => card(r, { isFav, onFav: toggleFavorite, explain: false, extra })),
   );
   api.similar(id, state.taste).then((body) => {
     clear(similar).append(...body.results.map((r) => card(r, { isFav, onFav: toggleFavorite })));

@@ -60,11 +60,12 @@ class SearchRequest:
     personal: bool = False  # asked through a personalised endpoint (worded so in errors)
     understand: str | None = None  # boost, filter or off (None: the configured default)
     ignore: tuple[str, ...] = ()  # understood kinds to leave out ("colour", "type", "price", ...)
+    diversity: float | None = None  # MMR over the first POOL, 0..1 (None: the configured default)
 
     @property
     def pooled(self) -> bool:
         """Whether the page is cut from the re-ordered POOL instead of the core's ranking."""
-        return self.taste is not None or self.sort != "relevance"
+        return self.taste is not None or self.sort != "relevance" or bool(self.diversity)
 
 
 @dataclass(frozen=True, kw_only=True)

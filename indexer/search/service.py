@@ -22,6 +22,7 @@ from typing import Any
 from indexer.errors import FetchFailed
 from indexer.media import accept_image
 from indexer.schema import Product
+from indexer.search.diversity import check_diversity, diversify
 from indexer.search.engine import Searcher
 from indexer.search.facets import FacetCounter
 from indexer.search.model import (
@@ -80,6 +81,7 @@ class SearchService:
             QueryError, FilterError: the request is malformed (the message says what is valid).
             MediaError: the image or image URL was refused.
         """
+        request = self._diverse(request)  # before the checks: a deep page simply goes without
         check_request(request)
         mode = request.understand or self.searcher.settings.understand
         ignore = check_understanding(mode, request.ignore)
@@ -94,6 +96,10 @@ class SearchService:
         result = self.searcher.run(query, check_query(query, self.searcher.settings.default_alpha), reading)
         timings.update(result.timings)
         hits = self._personal(result.hits, request.taste, timings)
+        if request.diversity:
+            t = time.perf_counter()
+            hits = diversify(self.store, hits, request.diversity)
+            timings["diversity_ms"] = (time.perf_counter() - t) * 1000
         if request.sort != "relevance":
             hits = sorted(hits, key=sort_key(request.sort))
         if pooled:
@@ -109,6 +115,15 @@ class SearchService:
                           page=page, timings=timings, facets=facets, had_image=image is not None,
                           understood=reading.understood_json() if reading is not None else None,
                           notices=told, did_you_mean=reading.did_you_mean if reading is not None else None)
+
+    def _diverse(self, request: SearchRequest) -> SearchRequest:
+        """The diversity the request gets: asked or the default, on a relevance-ordered page
+        within the first POOL (a sorted page, or one deeper than POOL, keeps the core's order)."""
+        asked = self.searcher.settings.diversity if request.diversity is None else request.diversity
+        diversity = check_diversity(asked)
+        if request.sort != "relevance" or request.offset + request.k > POOL:
+            diversity = 0.0
+        return replace(request, diversity=diversity)
 
     def _read(self, text: str | None, text_only: bool, mode: str, ignore: frozenset[str],
               timings: dict[str, float]) -> Reading | None:

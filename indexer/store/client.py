@@ -314,6 +314,24 @@ class ClientStore:
         )
         return [stored_point(h) for h in response.points]
 
+    def recommend(
+        self, positives: Sequence[np.ndarray], negatives: Sequence[np.ndarray], filters: FilterSpec | None,
+        limit: int, using: str = IMAGE,
+    ) -> list[StoredPoint]:
+        """Qdrant's recommendation query (best-score strategy) on one named vector, with vectors
+        (indexer/search/recommend.py explains each hit from them); the server's HNSW answers it."""
+        query = models.RecommendQuery(recommend=models.RecommendInput(
+            positive=[np.asarray(v, dtype=np.float32).tolist() for v in positives],
+            negative=[np.asarray(v, dtype=np.float32).tolist() for v in negatives],
+            strategy=models.RecommendStrategy.BEST_SCORE,
+        ))
+        response = self._call(
+            "recommend", self.client.query_points, self.collection, query=query, using=using,
+            query_filter=client_filter(filters), limit=limit,
+            with_payload=True, with_vectors=True,
+        )
+        return [stored_point(h) for h in response.points]
+
     def keyword_candidates(
         self, text: str, filters: FilterSpec | None, limit: int
     ) -> list[tuple[str, float]]:

@@ -65,6 +65,10 @@ def edge_filter(spec: FilterSpec | None) -> qe.Filter | None:
     return qe.Filter(must=must)
 
 
+def _vec(v: np.ndarray) -> list[float]:
+    return [float(x) for x in np.asarray(v, dtype=np.float32)]
+
+
 class EdgeStore:
     """A collection as a Qdrant Edge shard at ``data_dir/edge/<collection>``.
 
@@ -269,6 +273,19 @@ class EdgeStore:
     ) -> list[StoredPoint]:
         payload = True if payload_fields is None else list(payload_fields)
         request = self._candidate_request(query, filters, limit, exact, hnsw_ef, acorn, with_vectors, payload)
+        return [stored_point(h) for h in self.shard.query(request)]
+
+    def recommend(
+        self, positives: Sequence[np.ndarray], negatives: Sequence[np.ndarray], filters: FilterSpec | None,
+        limit: int, using: str = IMAGE,
+    ) -> list[StoredPoint]:
+        """Qdrant's recommendation query (best-score strategy) on one named vector, exact, with
+        vectors (indexer/search/recommend.py explains each hit from them)."""
+        query = qe.RecommendQuery([_vec(v) for v in positives], [_vec(v) for v in negatives])
+        request = qe.QueryRequest(
+            limit=limit, query=qe.Query.RecommendBestScore(query, using=using), filter=edge_filter(filters),
+            params=qe.SearchParams(exact=True), with_payload=True, with_vector=True,
+        )
         return [stored_point(h) for h in self.shard.query(request)]
 
     def keyword_candidates(

@@ -38,10 +38,10 @@ log = logging.getLogger(__name__)
 METHODS = frozenset({
     "ensure_collection", "info", "upsert", "upsert_versioned", "delete", "get", "count",
     "candidates", "candidate_ids", "get_points", "changes_since", "facets", "set_payload",
-    "optimize", "drop", "has_keywords", "keyword_candidates",
+    "optimize", "drop", "has_keywords", "keyword_candidates", "recommend",
 })
 POINTS_IN = frozenset({"upsert", "upsert_versioned"})
-POINTS_OUT = frozenset({"candidates", "get", "get_points"})
+POINTS_OUT = frozenset({"candidates", "get", "get_points", "recommend"})
 HOST_OPS = frozenset({OPEN, SCROLL, NEXT, PING, "current_target", "switch_alias"})
 
 

@@ -185,6 +185,14 @@ class RemoteStore:
     def has_keywords(self) -> bool:
         return bool(self._call("has_keywords"))
 
+    def recommend(
+        self, positives: Sequence[np.ndarray], negatives: Sequence[np.ndarray], filters: FilterSpec | None,
+        limit: int, using: str = "image",
+    ) -> list[StoredPoint]:
+        return unpack_points(self._call(
+            "recommend", [np.asarray(v, dtype=np.float32) for v in positives],
+            [np.asarray(v, dtype=np.float32) for v in negatives], filters, limit, using))
+
     def keyword_candidates(
         self, text: str, filters: FilterSpec | None, limit: int
     ) -> list[tuple[str, float]]:

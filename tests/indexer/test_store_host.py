@@ -255,3 +255,16 @@ def test_a_searcher_sees_a_rewrite_made_through_another_client(
     ingesting.upsert([StoredPoint(target.id, old.payload, query, query)])
     second = searcher.search(Query(text="blue jeans", k=20))
     assert second.hits[0].id == target.id and second.hits[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_recommend_runs_through_the_host(connect: Connect, host: StoreHost, encoder: Encoder) -> None:
+    from indexer.search.encoding import DirectEncoder
+    from indexer.search.recommend import RecommendRequest, recommend
+
+    remote, local = connect(host.socket_path), host.store("products", None)
+    request = RecommendRequest(positive=("10000",), negative=("10001",), k=5,
+                               filters=parse_filters({"gender": "Men"}))
+    model = DirectEncoder(encoder)
+    got, expected = recommend(remote, model, request), recommend(local, model, request)
+    assert [h.id for h in got] == [h.id for h in expected] and len(got) == 5
+    assert [h.breakdown for h in got] == [h.breakdown for h in expected]

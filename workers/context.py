@@ -37,6 +37,8 @@ class WorkerContext:
     submissions: Submissions
     fetch: Fetcher
     _taggers: dict[str, Tagger] = field(default_factory=dict)
+    _ensured: set[tuple[str, str]] = field(default_factory=set)
+    _ensure_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def media_dir(self) -> Path:
@@ -49,6 +51,18 @@ class WorkerContext:
     @property
     def store(self) -> VectorStore:
         return self.index.current().store
+
+    def ensure_collection(self, encoder: Encoder, store: VectorStore) -> None:
+        """Create ``store``'s collection for ``encoder`` if it does not exist yet: a deployment fed
+        only through the API or a feed has no collection until its first write. Checked once per
+        (collection, model) in this process; the stores themselves make creation race-safe."""
+        key = (store.physical, encoder.model_id)
+        if key in self._ensured:
+            return
+        with self._ensure_lock:
+            if key not in self._ensured:
+                store.ensure_collection(encoder.dim, encoder.model_id, self.settings.model)
+                self._ensured.add(key)
 
     def tagger_for(self, encoder: Encoder) -> Tagger:
         """The tagger of ``encoder`` (label prompts are embedded once per model)."""

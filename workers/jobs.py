@@ -101,6 +101,7 @@ def index_submissions(ctx: WorkerContext, submissions: list[Submission]) -> dict
                     for i, p in enumerate(products)]
 
         points = to_points(view.encoder, items, extra=tags, versions=seqs)
+        ctx.ensure_collection(view.encoder, view.store)  # the first write creates the collection
         # Waits for the write: a job only succeeds once its product is durably stored.
         view.store.upsert_versioned(points)
         for item, seq in zip(items, seqs, strict=True):

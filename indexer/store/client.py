@@ -163,17 +163,25 @@ class ClientStore:
                 )
             return
         params = {n: models.VectorParams(size=dim, distance=models.Distance.COSINE) for n in VECTOR_NAMES}
-        self._call(
-            "create the collection",
-            self.client.create_collection,
-            self.collection,
-            vectors_config=params,
-            sparse_vectors_config={KEYWORDS: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-            shard_number=self.shards,
-            hnsw_config=models.HnswConfigDiff(m=self.hnsw_m),
-            replication_factor=self.replication_factor,
-            metadata={"dim": dim, "model": model, "model_spec": spec},
-        )
+        try:
+            self._call(
+                "create the collection",
+                self.client.create_collection,
+                self.collection,
+                vectors_config=params,
+                sparse_vectors_config={KEYWORDS: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                shard_number=self.shards,
+                hnsw_config=models.HnswConfigDiff(m=self.hnsw_m),
+                replication_factor=self.replication_factor,
+                metadata={"dim": dim, "model": model, "model_spec": spec},
+            )
+        except (StoreError, ValueError):
+            # Several workers race to create it on their first write: the loser (409 from a
+            # server, ValueError in local mode) checks what the winner created instead.
+            if not self._exists():
+                raise
+            self.ensure_collection(dim, model, spec)
+            return
         for name, kind in INDEXED_FIELDS.items():
             self._call(
                 "create a payload index",

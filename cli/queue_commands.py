@@ -134,7 +134,7 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
     else:
         click.echo(" ".join(f"{k}: {v}" for k, v in data["counts"].items()))
         for f in data["failed"]:
-            click.echo(f"  {f['id']}  product {f['product_id']}: {f.get('reason')}")
+            click.echo(f"  {f['id']}  products {', '.join(f['product_ids'][:5])}: {f.get('reason')}")
         for job_id in retried:
             click.echo(f"  re-queued {job_id}")
     if missing:
@@ -170,6 +170,8 @@ def sync(feed: str, every: int | None, as_json: bool) -> None:
             "changed": report.changed,
             "removed": report.removed,
             "unchanged": report.unchanged,
+            "waiting": report.waiting,
+            "retried": [{"product_id": pid, "reason": why} for pid, why in report.retried],
             "errors": [str(e) for e in report.errors],
             "jobs": report.jobs,
             "scheduled_job": scheduled,
@@ -177,6 +179,8 @@ def sync(feed: str, every: int | None, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     click.echo(report.summary())
+    for pid, why in report.retried[:20]:
+        click.echo(f"  retrying {pid}: {why}")
     for err in report.errors[:20]:
         click.echo(f"  skipped {err}")
     if scheduled:

@@ -128,13 +128,15 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
     retried = [job_id for job_id in targets if ingestion.retry(job_id)]
     missing = sorted(set(targets) - set(retried))
     data: dict[str, Any] = {"counts": ingestion.counts(), "failed": failed if show_failed else [],
-                            "retried": retried}
+                            "failing": ingestion.failing() if show_failed else [], "retried": retried}
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo(" ".join(f"{k}: {v}" for k, v in data["counts"].items()))
         for f in data["failed"]:
             click.echo(f"  {f['id']}  products {', '.join(f['product_ids'][:5])}: {f.get('reason')}")
+        for f in data["failing"]:
+            click.echo(f"  product {f['product_id']} (version {f['seq']}) failed: {f['reason']}")
         for job_id in retried:
             click.echo(f"  re-queued {job_id}")
     if missing:

@@ -27,6 +27,8 @@ OCCASIONS = {o.casefold(): o for o in DEFAULT_LABELS["occasion"]}
 SEASONS = {s.casefold(): s for s in ("Spring", "Summer", "Fall", "Winter")} | {"autumn": "Fall"}
 GENDERS = {"male": "Men", "men": "Men", "female": "Women", "women": "Women", "unisex": "Unisex",
            "boys": "Boys", "girls": "Girls"}
+AVAILABLE = {"in stock": True, "out of stock": False, "preorder": True, "backorder": True,
+             "available for order": True, "discontinued": False}
 _PRICE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)")
 
 
@@ -49,6 +51,12 @@ def _price(value: Any) -> float | None:
     if not match:
         raise ValueError(f"price {value!r} is not a number")
     return float(match.group(1).replace(",", "."))
+
+
+def _in_stock(value: str | None) -> bool | None:
+    """Merchant Center ``availability`` ("in stock", "out_of_stock", ...); None when absent."""
+    key = (value or "").strip().lower().replace("_", " ")
+    return AVAILABLE.get(key) if key else None
 
 
 def _product_type(value: str | None) -> dict[str, str]:
@@ -89,6 +97,7 @@ def parse_merchant_center(text: str, source: str = "feed") -> Feed:
                 "price": _price(row.get("sale_price") or row.get("price")),
                 "occasion": OCCASIONS.get((row.get("custom_label_0") or "").strip().casefold()),
                 "season": SEASONS.get((row.get("custom_label_1") or "").strip().casefold()),
+                "in_stock": _in_stock(row.get("availability")),
                 **_product_type(row.get("product_type")),
             }
         except ValueError as e:
@@ -102,6 +111,13 @@ def _tags(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(t).strip() for t in value]
     return [t.strip() for t in str(value or "").split(",") if t.strip()]
+
+
+def _shopify_in_stock(variants: Any) -> bool | None:
+    """Any variant ``available``; None when no variant says."""
+    flags = [v.get("available") for v in variants or [] if isinstance(v, dict)]
+    flags = [f for f in flags if isinstance(f, bool)]
+    return any(flags) if flags else None
 
 
 def parse_shopify(text: str, source: str = "products.json") -> Feed:
@@ -138,6 +154,7 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
                 "occasion": next((OCCASIONS[t] for t in tags if t in OCCASIONS), None),
                 "season": next((SEASONS[t] for t in tags if t in SEASONS), None),
                 "gender": next((GENDERS[t] for t in tags if t in GENDERS), None),
+                "in_stock": _shopify_in_stock(item.get("variants")),
                 **_product_type(item.get("product_type")),
             }
         except (ValueError, AttributeError, TypeError) as e:

@@ -74,7 +74,7 @@ class HostGuard:
             HostDown: the host is being skipped.
             Whatever ``fetch`` raises; a job timeout passes through untouched.
         """
-        host = (urlsplit(url).hostname or "").lower()
+        host = _host(url)
         until = self.down_until(host)
         if until is not None:
             raise HostDown(f"image host {host} is down, will retry at {_clock(until)}")
@@ -100,6 +100,16 @@ class HostGuard:
             until = time.time() + self.cooldown_s
             self.redis.set(self.ns + DOWN + host, str(until), ex=max(1, int(self.cooldown_s) + 1))
             self.redis.delete(key)
+
+
+def _host(url: str) -> str:
+    """``host`` or ``host:port`` (a non-default port is another server)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        return f"{host}:{parts.port}" if parts.port else host
+    except ValueError:  # a malformed port: the fetcher reports it
+        return host
 
 
 def _clock(at: float) -> str:

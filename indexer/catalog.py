@@ -120,7 +120,8 @@ def _to_int(name: str, value: Any) -> int | None:
     return int(number)
 
 
-_TYPED = ("year", "price", "stock", "in_stock")  # not text: parsed by the helpers below
+# Not text: parsed by the helpers below.
+_TYPED = ("year", "price", "list_price", "sale_price", "stock", "in_stock")
 _TRUE = {"true", "yes", "1", "in stock", "in_stock", "preorder", "backorder"}
 _FALSE = {"false", "no", "0", "out of stock", "out_of_stock", "discontinued"}
 
@@ -173,6 +174,13 @@ def build_product(raw: dict[str, Any], image_root: Path | None) -> Product:
     row["id"] = str(row["id"])
     row["year"] = _to_int("year", row.get("year"))
     row["price"] = _to_float("price", row.get("price"))
+    row["list_price"] = _to_float("list_price", row.get("list_price"))
+    row["sale_price"] = _to_float("sale_price", row.get("sale_price"))
+    if row.get("currency") is not None:
+        currency = str(row["currency"]).strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ValueError(f"currency must be an ISO 4217 code such as USD, got {row['currency']!r}")
+        row["currency"] = currency
     row["stock"] = _to_int("stock", row.get("stock"))
     row["in_stock"] = _to_bool("in_stock", row.get("in_stock"))
     if row["in_stock"] is None and row["stock"] is not None:

@@ -20,6 +20,7 @@ FILTER_FIELDS: dict[str, FieldKind] = {
     "brand": "keyword",
     "year": "integer",
     "price": "float",
+    "currency": "keyword",  # ISO 4217; a price filter over several currencies must name one
     "in_stock": "bool",  # any variant available; out-of-stock products are hidden from search
 }
 # Attributes the ingestion pipeline may predict when a product lacks them; a prediction is
@@ -70,7 +71,10 @@ class Product:
     season: str | None = None
     occasion: str | None = None
     year: int | None = None
-    price: float | None = None
+    price: float | None = None  # what a shopper pays: the sale price while there is one
+    currency: str | None = None  # ISO 4217 code of every amount here
+    list_price: float | None = None  # the regular price, kept when a sale price applies
+    sale_price: float | None = None
     # Availability: ``in_stock`` False hides the product from search unless asked for
     # (``include_out_of_stock``); None (a catalog without stock data) counts as available.
     in_stock: bool | None = None

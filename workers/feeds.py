@@ -14,12 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from errors import VitrineError
 from indexer.catalog import RowError, build_product
+from indexer.money import parse_money
 from indexer.schema import Product
 from workers.tagging import DEFAULT_LABELS
 
@@ -29,7 +29,6 @@ GENDERS = {"male": "Men", "men": "Men", "female": "Women", "women": "Women", "un
            "boys": "Boys", "girls": "Girls"}
 AVAILABLE = {"in stock": True, "out of stock": False, "preorder": True, "backorder": True,
              "available for order": True, "discontinued": False}
-_PRICE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)")
 
 
 class FeedError(VitrineError):
@@ -45,12 +44,30 @@ class Feed:
 
 
 def _price(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    match = _PRICE.match(str(value))
-    if not match:
-        raise ValueError(f"price {value!r} is not a number")
-    return float(match.group(1).replace(",", "."))
+    money = parse_money(value)
+    return None if money is None else money.as_float()
+
+
+def prices(price: Any, sale: Any) -> dict[str, Any]:
+    """``price`` and ``sale_price`` texts as the product's price fields: ``price`` is what a
+    shopper pays (the sale price when it is lower), ``list_price`` the regular one during a
+    sale, and one ``currency`` for both.
+
+    Raises:
+        ValueError: an unreadable amount, or two currencies for one product.
+    """
+    regular, reduced = parse_money(price), parse_money(sale)
+    currencies = {m.currency for m in (regular, reduced) if m is not None and m.currency}
+    if len(currencies) > 1:
+        raise ValueError(f"price {price!r} and sale_price {sale!r} are in different currencies")
+    on_sale = reduced is not None and (regular is None or reduced.amount < regular.amount)
+    pays = reduced if on_sale else regular
+    return {
+        "price": None if pays is None else pays.as_float(),
+        "currency": next(iter(currencies), None),
+        "list_price": regular.as_float() if on_sale and regular is not None else None,
+        "sale_price": reduced.as_float() if on_sale and reduced is not None else None,
+    }
 
 
 def _in_stock(value: str | None) -> bool | None:
@@ -94,7 +111,7 @@ def parse_merchant_center(text: str, source: str = "feed") -> Feed:
                 "brand": row.get("brand") or None,
                 "colour": row.get("color") or None,
                 "gender": GENDERS.get((row.get("gender") or "").strip().casefold()),
-                "price": _price(row.get("sale_price") or row.get("price")),
+                **prices(row.get("price"), row.get("sale_price")),
                 "occasion": OCCASIONS.get((row.get("custom_label_0") or "").strip().casefold()),
                 "season": SEASONS.get((row.get("custom_label_1") or "").strip().casefold()),
                 "in_stock": _in_stock(row.get("availability")),
@@ -138,7 +155,9 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
             tags = {t.casefold() for t in _tags(item.get("tags"))}
             images = item.get("images") or []
             image = images[0].get("src") if images and isinstance(images[0], dict) else None
-            prices = [_price(v.get("price")) for v in item.get("variants") or [] if isinstance(v, dict)]
+            offers = [prices(v.get("compare_at_price") or v.get("price"), v.get("price"))
+                      for v in item.get("variants") or [] if isinstance(v, dict)]
+            offer = min((o for o in offers if o["price"] is not None), key=lambda o: o["price"], default={})
             colours = next(
                 (o.get("values") for o in item.get("options") or []
                  if isinstance(o, dict) and str(o.get("name", "")).casefold() in ("color", "colour")),
@@ -149,7 +168,7 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
                 "title": item.get("title"),
                 "image": image,
                 "brand": item.get("vendor") or None,
-                "price": min((p for p in prices if p is not None), default=None),
+                **offer,
                 "colour": colours[0] if isinstance(colours, list) and len(colours) == 1 else None,
                 "occasion": next((OCCASIONS[t] for t in tags if t in OCCASIONS), None),
                 "season": next((SEASONS[t] for t in tags if t in SEASONS), None),

@@ -121,7 +121,7 @@ def _to_int(name: str, value: Any) -> int | None:
 
 
 # Not text: parsed by the helpers below.
-_TYPED = ("year", "price", "list_price", "sale_price", "stock", "in_stock")
+_TYPED = ("year", "price", "list_price", "sale_price", "stock", "in_stock", "variants")
 _TRUE = {"true", "yes", "1", "in stock", "in_stock", "preorder", "backorder"}
 _FALSE = {"false", "no", "0", "out of stock", "out_of_stock", "discontinued"}
 
@@ -182,6 +182,11 @@ def build_product(raw: dict[str, Any], image_root: Path | None) -> Product:
             raise ValueError(f"currency must be an ISO 4217 code such as USD, got {row['currency']!r}")
         row["currency"] = currency
     row["stock"] = _to_int("stock", row.get("stock"))
+    variants = row.get("variants")
+    if variants is not None and (
+        not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants)
+    ):
+        raise ValueError("variants must be a list of objects")
     row["in_stock"] = _to_bool("in_stock", row.get("in_stock"))
     if row["in_stock"] is None and row["stock"] is not None:
         row["in_stock"] = row["stock"] > 0

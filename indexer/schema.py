@@ -79,18 +79,28 @@ class Product:
     # (``include_out_of_stock``); None (a catalog without stock data) counts as available.
     in_stock: bool | None = None
     stock: int | None = None
+    # The variants of one product (a feed's item_group_id or Shopify variants): each with some
+    # of id, size, colour, price, sale_price, in_stock, image (workers/variants.py).
+    variants: list[dict[str, Any]] | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """The product as a Qdrant payload (missing values are left out, not stored as null)."""
         # Plain attribute reads: dataclasses.asdict deep-copies every value, which cost ~0.1 ms
         # a product, twice per search result.
         payload = {k: v for k in PRODUCT_FIELDS if (v := getattr(self, k)) is not None}
+        colours = list(dict.fromkeys(v["colour"] for v in self.variants or () if v.get("colour")))
+        if self.colour is None and colours:
+            # Several colours: a colour filter (and its facet) matches any of them.
+            payload["colour"] = colours
         return {**payload, **bool_twins(payload)}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Product:
         """Rebuild a product from a stored payload, ignoring bookkeeping keys."""
-        return cls(**{k: v for k, v in payload.items() if k in _PRODUCT_FIELD_SET})
+        fields = {k: v for k, v in payload.items() if k in _PRODUCT_FIELD_SET}
+        if isinstance(fields.get("colour"), list):  # the variants' colours, rebuilt by to_payload
+            fields["colour"] = None
+        return cls(**fields)
 
 
 PRODUCT_FIELDS = tuple(f.name for f in fields(Product))

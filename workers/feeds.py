@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from indexer.catalog import RowError, build_product
 from indexer.money import parse_money
 from indexer.schema import Product
 from workers.tagging import DEFAULT_LABELS
+from workers.variants import merge, shopify_variants
 
 OCCASIONS = {o.casefold(): o for o in DEFAULT_LABELS["occasion"]}
 SEASONS = {s.casefold(): s for s in ("Spring", "Summer", "Fall", "Winter")} | {"autumn": "Fall"}
@@ -41,6 +43,9 @@ class Feed:
 
     products: list[Product] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    duplicates: list[RowError] = field(default_factory=list)
+    rows: int = 0  # rows (or Shopify products) read
+    variants: int = 0  # variants folded into their products
 
 
 def _price(value: Any) -> float | None:
@@ -94,33 +99,67 @@ def _add(feed: Feed, source: str, line: int, raw: dict[str, Any]) -> None:
 
 
 def parse_merchant_center(text: str, source: str = "feed") -> Feed:
-    """A Merchant Center feed, tab- or comma-separated (detected from the header)."""
+    """A Merchant Center feed: tab- or comma-separated (detected from the header), or XML."""
+    if text.lstrip().startswith("<"):
+        from workers.feed_xml import xml_rows
+
+        return merchant_center_rows(xml_rows(text, source), source)
     header = text.split("\n", 1)[0]
     delimiter = "\t" if header.count("\t") > header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames or not {"id", "title", "image_link"} <= set(reader.fieldnames):
         raise FeedError(f"{source}: a Merchant Center feed needs the columns id, title and image_link")
+    return merchant_center_rows(((reader.line_num, row) for row in reader), source)
+
+
+def _mc_product(row: dict[str, Any]) -> dict[str, Any]:
+    """One Merchant Center row as product fields.
+
+    Raises:
+        ValueError: a price that cannot be read.
+    """
+    return {
+        "id": row.get("id"),
+        "title": row.get("title"),
+        "image": row.get("image_link"),
+        "brand": row.get("brand") or None,
+        "colour": row.get("color") or None,
+        "gender": GENDERS.get((row.get("gender") or "").strip().casefold()),
+        **prices(row.get("price"), row.get("sale_price")),
+        "occasion": OCCASIONS.get((row.get("custom_label_0") or "").strip().casefold()),
+        "season": SEASONS.get((row.get("custom_label_1") or "").strip().casefold()),
+        "in_stock": _in_stock(row.get("availability")),
+        **_product_type(row.get("product_type")),
+    }
+
+
+def merchant_center_rows(rows: Iterable[tuple[int, dict[str, Any]]], source: str) -> Feed:
+    """Rows (line, column -> text) into products: rows sharing an ``item_group_id`` become one
+    product with ``variants``; a repeated id is reported once per repeat and left out."""
     feed = Feed()
-    for row in reader:
-        line = reader.line_num
-        try:
-            raw: dict[str, Any] = {
-                "id": row.get("id"),
-                "title": row.get("title"),
-                "image": row.get("image_link"),
-                "brand": row.get("brand") or None,
-                "colour": row.get("color") or None,
-                "gender": GENDERS.get((row.get("gender") or "").strip().casefold()),
-                **prices(row.get("price"), row.get("sale_price")),
-                "occasion": OCCASIONS.get((row.get("custom_label_0") or "").strip().casefold()),
-                "season": SEASONS.get((row.get("custom_label_1") or "").strip().casefold()),
-                "in_stock": _in_stock(row.get("availability")),
-                **_product_type(row.get("product_type")),
-            }
-        except ValueError as e:
-            feed.errors.append(RowError(source, line, str(e), row.get("id") or None))
+    groups: dict[str, list[tuple[int, dict[str, Any], Any]]] = {}
+    seen: set[str] = set()
+    for line, row in rows:
+        feed.rows += 1
+        row_id = (row.get("id") or "").strip()
+        if row_id and row_id in seen:
+            feed.duplicates.append(RowError(source, line, f"id {row_id} repeats an earlier row", row_id))
             continue
-        _add(feed, source, line, raw)
+        seen.add(row_id)
+        try:
+            raw = _mc_product(row)
+        except ValueError as e:
+            feed.errors.append(RowError(source, line, str(e), row_id or None))
+            continue
+        group = (row.get("item_group_id") or "").strip() or row_id
+        groups.setdefault(group, []).append((line, raw, row.get("size")))
+    for group_id, members in groups.items():
+        if len(members) == 1:
+            _add(feed, source, members[0][0], members[0][1])
+            continue
+        feed.variants += len(members)
+        raws = [raw for _, raw, _ in members]
+        _add(feed, source, members[0][0], merge(group_id, raws, [size for _, _, size in members]))
     return feed
 
 
@@ -148,6 +187,7 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
         raise FeedError(f"{source}: a Shopify feed is an object with a 'products' list")
     feed = Feed()
     for index, item in enumerate(items, start=1):
+        feed.rows += 1
         if not isinstance(item, dict):
             feed.errors.append(RowError(source, index, "each product must be an object"))
             continue
@@ -158,18 +198,20 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
             offers = [prices(v.get("compare_at_price") or v.get("price"), v.get("price"))
                       for v in item.get("variants") or [] if isinstance(v, dict)]
             offer = min((o for o in offers if o["price"] is not None), key=lambda o: o["price"], default={})
-            colours = next(
-                (o.get("values") for o in item.get("options") or []
-                 if isinstance(o, dict) and str(o.get("name", "")).casefold() in ("color", "colour")),
-                None,
-            )
+            variants = [
+                {k: v for k, v in {**entry, "price": o["price"], "sale_price": o["sale_price"]}.items()
+                 if v is not None}
+                for entry, o in zip(shopify_variants(item, image), offers, strict=True)
+            ]
+            colours = list(dict.fromkeys(v["colour"] for v in variants if v.get("colour")))
             raw = {
                 "id": item.get("id"),
                 "title": item.get("title"),
                 "image": image,
                 "brand": item.get("vendor") or None,
                 **offer,
-                "colour": colours[0] if isinstance(colours, list) and len(colours) == 1 else None,
+                "colour": colours[0] if len(colours) == 1 else None,
+                "variants": variants if len(variants) > 1 else None,
                 "occasion": next((OCCASIONS[t] for t in tags if t in OCCASIONS), None),
                 "season": next((SEASONS[t] for t in tags if t in SEASONS), None),
                 "gender": next((GENDERS[t] for t in tags if t in GENDERS), None),
@@ -179,6 +221,7 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
         except (ValueError, AttributeError, TypeError) as e:
             feed.errors.append(RowError(source, index, str(e), str(item.get("id") or "") or None))
             continue
+        feed.variants += len(variants)
         _add(feed, source, index, raw)
     return feed
 

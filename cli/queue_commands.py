@@ -155,15 +155,15 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
 def sync(feed: str, every: int | None, as_json: bool) -> None:
     """Sync a storefront FEED (Merchant Center CSV/TSV or Shopify products.json; file or URL):
     enqueue new and changed products, and deletions for removed ones."""
-    from workers.context import default_fetcher
+    from workers.feed_source import FeedSourceError
     from workers.feeds import FeedError
     from workers.sync import schedule_sync, sync_feed
 
     queue_settings = _queue_settings()
     connection = _connect(queue_settings)
     try:
-        report = sync_feed(connection, feed, queue_settings, default_fetcher(queue_settings))
-    except (FeedError, OSError, ValueError) as e:
+        report = sync_feed(connection, feed, queue_settings)
+    except (FeedError, FeedSourceError, OSError, ValueError) as e:
         raise fail(e) from e
     scheduled = schedule_sync(connection, queue_settings, feed, every) if every else None
     if as_json:

@@ -38,6 +38,9 @@ class QueueSettings:
     """Image hosts on a private network that fetches may reach (an internal CDN): exact host
     names or CIDRs, comma-separated; every other private address stays refused
     [VITRINE_FETCH_ALLOW_HOSTS]."""
+    feed_max_bytes: int = 256 * 1024 * 1024
+    """Largest feed `vitrine sync` reads, from a file or a URL (all pages together)
+    [VITRINE_FEED_MAX_BYTES]."""
     host_failures: int = 3
     """Host-level image fetch failures in a row (no answer, refused, 5xx) after which the host
     is skipped [VITRINE_HOST_FAILURES]."""
@@ -83,6 +86,7 @@ class QueueSettings:
             "fetch_timeout_s": "VITRINE_FETCH_TIMEOUT",
             "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
             "fetch_allow_hosts": "VITRINE_FETCH_ALLOW_HOSTS",
+            "feed_max_bytes": "VITRINE_FEED_MAX_BYTES",
             "host_failures": "VITRINE_HOST_FAILURES",
             "host_cooldown_s": "VITRINE_HOST_COOLDOWN",
             "host_concurrency": "VITRINE_HOST_CONCURRENCY",

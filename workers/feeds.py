@@ -101,9 +101,12 @@ def _add(feed: Feed, source: str, line: int, raw: dict[str, Any]) -> None:
 def parse_merchant_center(text: str, source: str = "feed") -> Feed:
     """A Merchant Center feed: tab- or comma-separated (detected from the header), or XML."""
     if text.lstrip().startswith("<"):
-        from workers.feed_xml import xml_rows
+        from workers.feed_xml import FeedXmlError, xml_rows
 
-        return merchant_center_rows(xml_rows(text, source), source)
+        try:
+            return merchant_center_rows(xml_rows(text, source), source)
+        except FeedXmlError as e:
+            raise FeedError(str(e)) from None
     header = text.split("\n", 1)[0]
     delimiter = "\t" if header.count("\t") > header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)

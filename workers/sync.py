@@ -7,7 +7,6 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import redis
 from rq import Queue
@@ -16,13 +15,13 @@ from indexer.catalog import RowError
 from indexer.schema import Product
 from settings.queue import QueueSettings
 from workers.context import Fetcher
+from workers.feed_source import read_feed
 from workers.feed_state import FeedState
 from workers.feeds import Feed, parse_feed
 from workers.queueing import Ingestion
 
 log = logging.getLogger(__name__)
 
-MAX_FEED_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -49,19 +48,6 @@ class SyncReport:
 
 def _digest(product: object) -> str:
     return hashlib.sha256(json.dumps(asdict(product), sort_keys=True).encode()).hexdigest()[:32]  # type: ignore[call-overload]
-
-
-def read_source(source: str, fetch: Fetcher | None) -> str:
-    """A feed's text from a file path or an http(s) URL."""
-    if source.startswith(("http://", "https://")):
-        if fetch is None:
-            raise ValueError("fetching feeds over HTTP needs a fetcher")
-        data = fetch(source)
-    else:
-        data = Path(source).read_bytes()
-    if len(data) > MAX_FEED_BYTES:
-        raise ValueError(f"feed {source} is larger than {MAX_FEED_BYTES // (1024 * 1024)} MB")
-    return data.decode("utf-8-sig")
 
 
 def feed_state(connection: redis.Redis, source: str, settings: QueueSettings) -> FeedState:
@@ -110,7 +96,7 @@ def sync_feed(
     no update is lost to a host that was down. A sync that stops halfway is finished by the
     next one. An image replaced at the same URL is not noticed (the feed's text is compared).
     """
-    feed = parse_feed(read_source(source, fetch), source)
+    feed = parse_feed(read_feed(source, settings, fetch), source)
     state = feed_state(connection, source, settings)
     known = set(state.confirmed()) | set(state.pending())
     ingestion = Ingestion(connection, settings)
@@ -138,7 +124,7 @@ def scheduled_sync(source: str, every_s: int) -> dict[str, object]:
 
     ctx = get_context()
     try:
-        report = sync_feed(ctx.redis, source, ctx.queue_settings, ctx.fetch)
+        report = sync_feed(ctx.redis, source, ctx.queue_settings)
     finally:
         schedule_sync(ctx.redis, ctx.queue_settings, source, every_s)
     return {"summary": report.summary(), "jobs": len(report.jobs)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, jsonify, redirect, request, send_file
 
 from api.auth import require_scope
 from api.context import state
@@ -61,6 +61,10 @@ def image(product_id: str) -> Any:
     if not found:
         raise NotFoundError(f"no product with id {product_id!r}")
     source = str(found[0].payload.get("image", ""))
+    if is_remote(source):
+        # A feed's product: its photo stays on the storefront's CDN, where the shopper's
+        # browser fetches it (proxying it here would make this server a fetcher for anyone).
+        return redirect(source, code=302)
     path = Path(source)
     # Only paths the catalog import stored are served; they never come from a request.
     if not source or is_remote(source) or not path.is_file():

@@ -65,3 +65,11 @@ def test_a_colour_filter_finds_the_product_once_with_that_variants_photo(client:
     colours = everything["facets"]["colour"]
     counts = colours if isinstance(colours, dict) else {c["value"]: c["count"] for c in colours}
     assert counts["Black"] == 1 and counts["Tan"] == 1  # products, not variants
+
+
+def test_a_feed_products_image_route_points_at_its_photo(client: FlaskClient) -> None:
+    feed = parse_feed(FEED.read_text(encoding="utf-8-sig"), FEED.name)
+    store = client.application.extensions["vitrine"].live.current().store
+    store.set_payload(feed.products[0].id, {"image": feed.products[0].image})  # as a feed stores it
+    response = client.get(f"/api/v1/products/{feed.products[0].id}/image")
+    assert response.status_code == 302 and response.headers["Location"] == feed.products[0].image

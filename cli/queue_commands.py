@@ -155,6 +155,7 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
 def sync(feed: str, every: int | None, as_json: bool) -> None:
     """Sync a storefront FEED (Merchant Center CSV/TSV or Shopify products.json; file or URL):
     enqueue new and changed products, and deletions for removed ones."""
+    from workers.feed_report import report_table
     from workers.feed_source import FeedSourceError
     from workers.feeds import FeedError
     from workers.sync import schedule_sync, sync_feed
@@ -175,16 +176,15 @@ def sync(feed: str, every: int | None, as_json: bool) -> None:
             "waiting": report.waiting,
             "retried": [{"product_id": pid, "reason": why} for pid, why in report.retried],
             "errors": [str(e) for e in report.errors],
+            "rows": report.rows, "products": report.products, "variants": report.variants,
+            "duplicates": [str(e) for e in report.duplicates],
+            "currencies": report.currencies,
             "jobs": report.jobs,
             "scheduled_job": scheduled,
         }
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(report.summary())
-    for pid, why in report.retried[:20]:
-        click.echo(f"  retrying {pid}: {why}")
-    for err in report.errors[:20]:
-        click.echo(f"  skipped {err}")
+    click.echo(report_table(report))
     if scheduled:
         click.echo(f"next sync scheduled every {every} s (job {scheduled})")
 

@@ -206,7 +206,11 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
                  if v is not None}
                 for entry, o in zip(shopify_variants(item, image), offers, strict=True)
             ]
-            colours = list(dict.fromkeys(v["colour"] for v in variants if v.get("colour")))
+            colours = list(dict.fromkeys(v["colour"] for v in variants if v.get("colour"))) or next(
+                (list(o.get("values") or []) for o in item.get("options") or []
+                 if isinstance(o, dict) and str(o.get("name", "")).casefold() in ("color", "colour")),
+                [],
+            )
             raw = {
                 "id": item.get("id"),
                 "title": item.get("title"),

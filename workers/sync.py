@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
@@ -37,6 +38,11 @@ class SyncReport:
     retried: list[tuple[str, str]] = field(default_factory=list)  # (product id, why the last try failed)
     errors: list[RowError] = field(default_factory=list)
     jobs: list[str] = field(default_factory=list)
+    rows: int = 0
+    products: int = 0
+    variants: int = 0
+    duplicates: list[RowError] = field(default_factory=list)
+    currencies: dict[str, int] = field(default_factory=dict)  # ISO code -> products priced in it
 
     def summary(self) -> str:
         return (
@@ -100,7 +106,11 @@ def sync_feed(
     state = feed_state(connection, source, settings)
     known = set(state.confirmed()) | set(state.pending())
     ingestion = Ingestion(connection, settings)
-    report = SyncReport(source=source, errors=feed.errors)
+    report = SyncReport(
+        source=source, errors=feed.errors, rows=feed.rows, products=len(feed.products),
+        variants=feed.variants, duplicates=feed.duplicates,
+        currencies=dict(Counter(p.currency for p in feed.products if p.currency)),
+    )
     send = _to_send(feed, state, report)
     digests = {p.id: d for p, d in send}
     for job in ingestion.enqueue_many([p for p, _ in send]):

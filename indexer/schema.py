@@ -67,6 +67,7 @@ class Product:
     category: str | None = None
     sub_category: str | None = None
     article_type: str | None = None
+    product_type: str | None = None  # a feed's own category words (indexer/categories.py)
     colour: str | None = None
     season: str | None = None
     occasion: str | None = None

@@ -20,6 +20,7 @@ from typing import Any
 
 from errors import VitrineError
 from indexer.catalog import RowError, build_product
+from indexer.categories import categorise
 from indexer.money import parse_money
 from indexer.schema import Product
 from workers.tagging import DEFAULT_LABELS
@@ -81,16 +82,6 @@ def _in_stock(value: str | None) -> bool | None:
     return AVAILABLE.get(key) if key else None
 
 
-def _product_type(value: str | None) -> dict[str, str]:
-    """``Apparel > Topwear > Shirts`` -> category, sub_category, article_type."""
-    parts = [p.strip() for p in (value or "").split(">") if p.strip()]
-    if len(parts) >= 3:
-        return {"category": parts[0], "sub_category": parts[1], "article_type": parts[-1]}
-    if len(parts) == 2:
-        return {"category": parts[0], "sub_category": parts[1]}
-    return {"sub_category": parts[0]} if parts else {}
-
-
 def _add(feed: Feed, source: str, line: int, raw: dict[str, Any]) -> None:
     try:
         feed.products.append(build_product(raw, image_root=None))
@@ -132,7 +123,7 @@ def _mc_product(row: dict[str, Any]) -> dict[str, Any]:
         "occasion": OCCASIONS.get((row.get("custom_label_0") or "").strip().casefold()),
         "season": SEASONS.get((row.get("custom_label_1") or "").strip().casefold()),
         "in_stock": _in_stock(row.get("availability")),
-        **_product_type(row.get("product_type")),
+        **categorise(row.get("google_product_category"), row.get("product_type")),
     }
 
 
@@ -223,7 +214,7 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
                 "season": next((SEASONS[t] for t in tags if t in SEASONS), None),
                 "gender": next((GENDERS[t] for t in tags if t in GENDERS), None),
                 "in_stock": _shopify_in_stock(item.get("variants")),
-                **_product_type(item.get("product_type")),
+                **categorise(None, item.get("product_type")),
             }
         except (ValueError, AttributeError, TypeError) as e:
             feed.errors.append(RowError(source, index, str(e), str(item.get("id") or "") or None))

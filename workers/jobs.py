@@ -187,6 +187,7 @@ def remove_product(
         return {"product_id": product_id, "status": "superseded", "by_seq": submission.seq}
     store.delete([product_id])
     submissions.mark_done(product_id, seq)
+    submissions.clear_failure(product_id)  # a removed product's last failure no longer matters
     return {"product_id": product_id, "status": "deleted"}
 
 

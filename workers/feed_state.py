@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import redis
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
+from settings.queue import QueueSettings
 from workers.submissions import Submissions
 
 CONFIRMED = "feed-state:"  # product id -> content hash of the version in the index
@@ -36,11 +35,12 @@ class Pending:
 class FeedState:
     """The confirmed and pending versions of one feed's products, in Redis."""
 
-    def __init__(self, connection: redis.Redis, key_prefix: str, feed_key: str) -> None:
+    def __init__(self, connection: redis.Redis, settings: QueueSettings, feed_key: str) -> None:
         self.redis = connection
-        self.confirmed_key = key_prefix + CONFIRMED + feed_key
-        self.pending_key = key_prefix + PENDING + feed_key
-        self.submissions = Submissions(connection, key_prefix)
+        self.settings = settings
+        self.confirmed_key = settings.key_prefix + CONFIRMED + feed_key
+        self.pending_key = settings.key_prefix + PENDING + feed_key
+        self.submissions = Submissions(connection, settings.key_prefix)
 
     def confirmed(self) -> dict[str, str]:
         raw: dict[bytes, bytes] = self.redis.hgetall(self.confirmed_key)  # type: ignore[assignment]  # bytes
@@ -71,16 +71,15 @@ class FeedState:
             pipe.hdel(self.pending_key, product_id)
             pipe.execute()
             return "confirmed", None
-        try:
-            job = Job.fetch(pending.job_id, connection=self.redis)
-        except NoSuchJobError:
-            return "failed", "its ingestion job is gone without indexing it"
-        status = job.get_status(refresh=True)
-        if status == JobStatus.FAILED or status in (JobStatus.STOPPED, JobStatus.CANCELED):
-            from workers.queueing import failure_reason  # queueing imports the job functions
+        # Through the producer's job_status: it reads jobs with the queue's own serializer.
+        from workers.queueing import Ingestion  # queueing imports the job functions
 
-            return "failed", _reason_for(product_id, failure_reason(job))
-        if status == JobStatus.FINISHED:
+        status = Ingestion(self.redis, self.settings).job_status(pending.job_id)
+        if status is None:
+            return "failed", "its ingestion job is gone without indexing it"
+        if status["status"] in ("failed", "stopped", "canceled"):
+            return "failed", _reason_for(product_id, str(status.get("reason") or "unknown failure"))
+        if status["status"] == "finished":
             # Finished without marking this version done: a later submission superseded it.
             return "failed", "its ingestion job finished without indexing this version"
         return "waiting", None

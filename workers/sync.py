@@ -57,7 +57,7 @@ def _digest(product: object) -> str:
 
 
 def feed_state(connection: redis.Redis, source: str, settings: QueueSettings) -> FeedState:
-    return FeedState(connection, settings.key_prefix, hashlib.sha256(source.encode()).hexdigest()[:16])
+    return FeedState(connection, settings, hashlib.sha256(source.encode()).hexdigest()[:16])
 
 
 def _to_send(feed: Feed, state: FeedState, report: SyncReport) -> list[tuple[Product, str]]:

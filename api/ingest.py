@@ -29,7 +29,7 @@ from indexer import NotFoundError, Product
 from indexer.catalog import build_product
 from indexer.errors import MediaError
 from indexer.media import accept_image
-from indexer.schema import PRODUCT_FIELDS
+from indexer.schema import PRODUCT_FIELDS, bool_twins
 from workers import Ingestion, QueueSettings, build_context, start_thread_worker
 from workers.jobs import remove_product
 
@@ -39,7 +39,8 @@ bp = Blueprint("ingest", __name__)
 EXTENSION = "vitrine.ingestion"
 MAX_PRODUCTS = 1000
 MAX_ID = 100
-PATCHABLE = {"price", "stock", "occasion"}
+PATCHABLE = {"price", "stock", "in_stock", "availability", "occasion"}
+AVAILABILITY = {"in stock": True, "out of stock": False, "preorder": True, "backorder": True}
 IMAGE_FIELDS = ("image_url", "image_base64")
 
 
@@ -185,6 +186,22 @@ def _stored(product_id: str) -> None:
         raise NotFoundError(f"no product with id {product_id!r}")
 
 
+def _availability(body: dict[str, Any]) -> dict[str, Any]:
+    """``in_stock`` (true/false) or a Merchant Center ``availability`` word; either wins over
+    what ``stock`` implies."""
+    if "in_stock" in body:
+        if not isinstance(body["in_stock"], bool):
+            raise BadRequest("in_stock must be true or false")
+        return {"in_stock": body["in_stock"]}
+    if "availability" in body:
+        word = body["availability"]
+        key = word.strip().lower().replace("_", " ") if isinstance(word, str) else None
+        if key not in AVAILABILITY:
+            raise BadRequest(f"availability must be one of: {', '.join(AVAILABILITY)}")
+        return {"in_stock": AVAILABILITY[key]}
+    return {}
+
+
 @bp.patch("/products/<product_id>")
 @require_scope("ingest")
 def patch_product(product_id: str) -> Any:
@@ -217,6 +234,8 @@ def patch_product(product_id: str) -> Any:
         if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
             raise BadRequest("stock must be a whole number >= 0")
         values["stock"] = stock
+        values["in_stock"] = stock > 0
+    values.update(_availability(body))
     if "occasion" in body:
         occasion = body["occasion"]
         if not isinstance(occasion, str) or not occasion.strip() or len(occasion) > 100:
@@ -224,7 +243,7 @@ def patch_product(product_id: str) -> Any:
         values["occasion"] = occasion.strip()
     _stored(product_id)
     store = state().view().store
-    store.set_payload(product_id, values)
+    store.set_payload(product_id, {**values, **bool_twins(values)})
     return jsonify({"id": product_id, "updated": sorted(values)})
 
 

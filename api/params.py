@@ -10,11 +10,12 @@ from typing import Any
 
 from api.errors import BadRequest
 from indexer import FilterSpec, parse_filters
+from indexer.filters import hide_out_of_stock
 from indexer.search.model import SORTS, SearchRequest
 from indexer.search.reading import KINDS, UNDERSTAND_MODES
 
 SEARCH_KEYS = ("text", "image_url", "alpha", "filters", "k", "offset", "sort", "facets", "exact",
-               "understand", "ignore", "diversity")
+               "understand", "ignore", "diversity", "include_out_of_stock")
 DEFAULT_K = 10
 
 
@@ -102,6 +103,14 @@ def as_filters(value: Any) -> FilterSpec:
     return parse_filters(value)  # FilterError (400) names the valid fields
 
 
+def stock_filter(spec: FilterSpec, include_out_of_stock: Any) -> FilterSpec:
+    """Search hides out-of-stock products unless ``include_out_of_stock`` (or an ``in_stock``
+    filter says otherwise); they stay readable by id."""
+    if include_out_of_stock not in (None, "") and as_bool("include_out_of_stock", include_out_of_stock):
+        return spec
+    return hide_out_of_stock(spec)
+
+
 def as_understand(value: Any) -> str | None:
     """``understand``: boost, filter or off (None: the server's default)."""
     if value is None or value == "":
@@ -133,7 +142,7 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
         json_types: tuple[tuple[str, tuple[type, ...], str], ...] = (
             ("k", (int,), "int"), ("offset", (int,), "int"), ("alpha", (int, float), "number"),
             ("facets", (bool,), "bool"), ("exact", (bool,), "bool"),
-            ("diversity", (int, float), "number"))
+            ("diversity", (int, float), "number"), ("include_out_of_stock", (bool,), "bool"))
         for name, kinds, kind_name in json_types:
             if name in raw and raw[name] is not None and not isinstance(raw[name], kinds):
                 raise BadRequest(f"{name} must be a JSON {kind_name}, got {raw[name]!r}")
@@ -154,7 +163,7 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
         text=as_text("text", raw.get("text")),
         image_url=as_text("image_url", raw.get("image_url"), 2048),
         alpha=None if alpha is None or alpha == "" else as_number("alpha", alpha),
-        filters=as_filters(raw.get("filters")),
+        filters=stock_filter(as_filters(raw.get("filters")), raw.get("include_out_of_stock")),
         k=as_whole("k", raw.get("k", DEFAULT_K)),
         offset=as_whole("offset", raw.get("offset", 0)),
         sort=sort,

@@ -27,6 +27,19 @@ def public_product(payload: dict[str, Any]) -> dict[str, Any]:
 
 def publish_results(body: dict[str, Any]) -> dict[str, Any]:
     """Rewrite the products inside a ``SearchResult.to_json()`` body in place."""
+    colours = body.get("filters", {}).get("colour") or []
     for result in body.get("results", []):
-        result["product"] = public_product(result["product"])
+        result["product"] = show_variant(public_product(result["product"]), colours)
     return body
+
+
+def show_variant(product: dict[str, Any], colours: list[str]) -> dict[str, Any]:
+    """Under a colour filter, a product with variants shows the photo of its first variant in
+    one of those colours (the product matched through it)."""
+    wanted = {str(c).casefold() for c in colours}
+    for entry in product.get("variants") or () if wanted else ():
+        if str(entry.get("colour", "")).casefold() in wanted and entry.get("image"):
+            product["image"] = entry["image"]
+            product["variant"] = entry.get("id")
+            break
+    return product

@@ -16,6 +16,7 @@ from api.context import AppState
 from api.errors import BadRequest, UnsupportedMediaType
 from api.params import as_filters, as_whole, parse_search
 from api.products_json import publish_results
+from indexer.filters import hide_out_of_stock
 from indexer.search import Page, SearchPage, SearchRequest, SimilarRequest
 
 MAX_ID = 100
@@ -102,7 +103,7 @@ def similar_params(product_id: str, extra: tuple[str, ...] = ()) -> SimilarReque
         product_id=product_id, by=request.args.get("by", "image"),
         k=as_whole("k", request.args.get("k", "10")),
         offset=as_whole("offset", request.args.get("offset", "0")),
-        filters=as_filters(request.args.get("filters")),
+        filters=hide_out_of_stock(as_filters(request.args.get("filters"))),
     )
 
 

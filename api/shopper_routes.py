@@ -226,7 +226,7 @@ def clear_history() -> Any:
 def _history_entry(query: SearchRequest, found: SearchPage) -> dict[str, Any]:
     matching = found.page.total_matching
     return {"text": query.text, "image": found.had_image, "alpha": query.alpha,
-            "filters": query.filters.to_json(), "sort": query.sort,
+            "filters": query.filters.to_json(implied=False), "sort": query.sort,
             "results": matching if matching is not None else found.page.returned, "at": int(time.time())}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from api.proxy_hint import proxy_seen
 from cli.group import cli
 from encoder import Encoder, load_encoder
 from indexer import IndexerError, Settings, open_store
+from indexer.categories import TABLE, unmapped_types
 from indexer.store.protocol import CollectionInfo
 from settings import ApiSettings, QueueSettings, VitrineSettings
 from settings.redact import masked_url
@@ -125,8 +127,14 @@ def _store(doctor: Doctor, core: Settings, encoder: Encoder | None) -> str:
         raise
     try:
         info = st.info()
+        unmapped = unmapped_types(st) if info.points else Counter()
     finally:
         st.close()
+    if unmapped:
+        top = ", ".join(f"{value!r} ({n})" for value, n in unmapped.most_common(5))
+        doctor.add("warn", "categories",
+                   f"{sum(unmapped.values())} products have a product_type the category table does not "
+                   f"map (most common: {top}); add them to {TABLE}")
     notice = keywords_notice(info)
     if notice is not None:
         doctor.add("warn", "keywords", notice)

@@ -153,13 +153,15 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
     retried = [job_id for job_id in targets if ingestion.retry(job_id)]
     missing = sorted(set(targets) - set(retried))
     data: dict[str, Any] = {"counts": ingestion.counts(), "failed": failed if show_failed else [],
-                            "retried": retried}
+                            "failing": ingestion.failing() if show_failed else [], "retried": retried}
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo(" ".join(f"{k}: {v}" for k, v in data["counts"].items()))
         for f in data["failed"]:
-            click.echo(f"  {f['id']}  product {f['product_id']}: {f.get('reason')}")
+            click.echo(f"  {f['id']}  products {', '.join(f['product_ids'][:5])}: {f.get('reason')}")
+        for f in data["failing"]:
+            click.echo(f"  product {f['product_id']} (version {f['seq']}) failed: {f['reason']}")
         for job_id in retried:
             click.echo(f"  re-queued {job_id}")
     if missing:
@@ -178,15 +180,16 @@ def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json
 def sync(feed: str, every: int | None, as_json: bool) -> None:
     """Sync a storefront FEED (Merchant Center CSV/TSV or Shopify products.json; file or URL):
     enqueue new and changed products, and deletions for removed ones."""
-    from workers.context import default_fetcher
+    from workers.feed_report import report_table
+    from workers.feed_source import FeedSourceError
     from workers.feeds import FeedError
     from workers.sync import schedule_sync, sync_feed
 
     queue_settings = _queue_settings()
     connection = _connect(queue_settings)
     try:
-        report = sync_feed(connection, feed, queue_settings, default_fetcher(queue_settings))
-    except (FeedError, OSError, ValueError) as e:
+        report = sync_feed(connection, feed, queue_settings)
+    except (FeedError, FeedSourceError, OSError, ValueError) as e:
         raise fail(e) from e
     scheduled = schedule_sync(connection, queue_settings, feed, every) if every else None
     if as_json:
@@ -195,15 +198,18 @@ def sync(feed: str, every: int | None, as_json: bool) -> None:
             "changed": report.changed,
             "removed": report.removed,
             "unchanged": report.unchanged,
+            "waiting": report.waiting,
+            "retried": [{"product_id": pid, "reason": why} for pid, why in report.retried],
             "errors": [str(e) for e in report.errors],
+            "rows": report.rows, "products": report.products, "variants": report.variants,
+            "duplicates": [str(e) for e in report.duplicates],
+            "currencies": report.currencies,
             "jobs": report.jobs,
             "scheduled_job": scheduled,
         }
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(report.summary())
-    for err in report.errors[:20]:
-        click.echo(f"  skipped {err}")
+    click.echo(report_table(report))
     if scheduled:
         click.echo(f"next sync scheduled every {every} s (job {scheduled})")
 

@@ -120,6 +120,21 @@ def _to_int(name: str, value: Any) -> int | None:
     return int(number)
 
 
+# Not text: parsed by the helpers below.
+_TYPED = ("year", "price", "list_price", "sale_price", "stock", "in_stock", "variants")
+_TRUE = {"true", "yes", "1", "in stock", "in_stock", "preorder", "backorder"}
+_FALSE = {"false", "no", "0", "out of stock", "out_of_stock", "discontinued"}
+
+
+def _to_bool(name: str, value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    key = str(value).strip().lower()
+    if key in _TRUE | _FALSE:
+        return key in _TRUE
+    raise ValueError(f"{name} must be true or false (or in stock / out of stock), got {value!r}")
+
+
 def _to_float(name: str, value: Any) -> float | None:
     if value is None:
         return None
@@ -151,7 +166,7 @@ def build_product(raw: dict[str, Any], image_root: Path | None) -> Product:
         if row.get(name) is None:
             raise ValueError(f"missing {name}")
     for name in PRODUCT_FIELDS:
-        if name in ("year", "price"):
+        if name in _TYPED:
             continue
         value = row.get(name)
         if (value is not None and not isinstance(value, str | int)) or isinstance(value, bool):
@@ -159,8 +174,24 @@ def build_product(raw: dict[str, Any], image_root: Path | None) -> Product:
     row["id"] = str(row["id"])
     row["year"] = _to_int("year", row.get("year"))
     row["price"] = _to_float("price", row.get("price"))
+    row["list_price"] = _to_float("list_price", row.get("list_price"))
+    row["sale_price"] = _to_float("sale_price", row.get("sale_price"))
+    if row.get("currency") is not None:
+        currency = str(row["currency"]).strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ValueError(f"currency must be an ISO 4217 code such as USD, got {row['currency']!r}")
+        row["currency"] = currency
+    row["stock"] = _to_int("stock", row.get("stock"))
+    variants = row.get("variants")
+    if variants is not None and (
+        not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants)
+    ):
+        raise ValueError("variants must be a list of objects")
+    row["in_stock"] = _to_bool("in_stock", row.get("in_stock"))
+    if row["in_stock"] is None and row["stock"] is not None:
+        row["in_stock"] = row["stock"] > 0
     for name in PRODUCT_FIELDS:
-        if name not in ("year", "price") and row.get(name) is not None:
+        if name not in _TYPED and row.get(name) is not None:
             row[name] = str(row[name])
     if image_root is not None:
         path = Path(row["image"])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.errors import FilterError
-from indexer.schema import FILTER_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS
+from indexer.schema import BOOL_TWINS, FILTER_FIELDS, PREDICTED_SUFFIX, TAGGED_FIELDS, TWIN_VALUES
 
 MAX_VALUES = 100
 RANGE_KEYS = ("gte", "lte", "gt", "lt")
@@ -28,7 +28,7 @@ RANGE_KEYS = ("gte", "lte", "gt", "lt")
 class AnyOf:
     """The field equals one of ``values``."""
 
-    values: tuple[str | int, ...]
+    values: tuple[str | int | bool, ...]
 
     def matches(self, value: Any) -> bool:
         return value in self.values
@@ -54,7 +54,18 @@ class Range:
         )
 
 
-Condition = AnyOf | Range
+@dataclass(frozen=True)
+class NoneOf:
+    """The field equals none of ``values`` (a missing field matches): how search hides
+    out-of-stock products while products without stock data stay visible."""
+
+    values: tuple[str | int | bool, ...]
+
+    def matches(self, value: Any) -> bool:
+        return value not in self.values
+
+
+Condition = AnyOf | Range | NoneOf
 
 
 @dataclass(frozen=True)
@@ -105,11 +116,17 @@ class FilterSpec:
         replaced = tuple((n, cond if n == name else c) for n, c in self.conditions)
         return FilterSpec(replaced, self.include_predicted)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, implied: bool = True) -> dict[str, Any]:
+        """The conditions as JSON; without ``implied``, only those a caller asked for (the
+        default hiding of out-of-stock products is left out)."""
         out: dict[str, Any] = {}
         for name, cond in self.conditions:
+            if isinstance(cond, NoneOf) and not implied:
+                continue
             if isinstance(cond, AnyOf):
                 out[name] = list(cond.values)
+            elif isinstance(cond, NoneOf):
+                out[name] = {"not": list(cond.values)}
             else:
                 out[name] = {k: getattr(cond, k) for k in RANGE_KEYS if getattr(cond, k) is not None}
         return out
@@ -139,6 +156,8 @@ def _number(name: str, key: str, value: Any) -> float:
 
 
 def _range(name: str, bounds: Mapping[str, Any]) -> Range:
+    if FILTER_FIELDS[name] == "bool":
+        raise FilterError(f"filter {name} takes true or false, not a range")
     if FILTER_FIELDS[name] == "keyword":
         raise FilterError(f"filter {name} is a text field and takes values, not a range")
     extra = sorted(set(bounds) - set(RANGE_KEYS))
@@ -154,8 +173,12 @@ def _range(name: str, bounds: Mapping[str, Any]) -> Range:
     return rng
 
 
-def _value(name: str, value: Any) -> str | int:
+def _value(name: str, value: Any) -> str | int | bool:
     kind = FILTER_FIELDS[name]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise FilterError(f"filter {name} takes true or false, got {value!r}")
+        return value
     if kind == "keyword":
         if not isinstance(value, str) or not value.strip():
             raise FilterError(f"filter {name} takes non-empty text values, got {value!r}")
@@ -195,11 +218,17 @@ def parse_filters(raw: Mapping[str, Any] | None, *, include_predicted: bool = Fa
         if len(values) > MAX_VALUES:
             raise FilterError(f"filter {name} has more than {MAX_VALUES} values")
         parsed = tuple(dict.fromkeys(_value(name, v) for v in values))
+        if FILTER_FIELDS[name] == "bool" and len(parsed) > 1:
+            continue  # true or false: no condition at all
         conditions.append((name, AnyOf(parsed)))
     return FilterSpec(tuple(conditions), include_predicted)
 
 
-def _cli_scalar(name: str, text: str) -> str | int:
+def _cli_scalar(name: str, text: str) -> str | int | bool:
+    if FILTER_FIELDS[name] == "bool":
+        if text.lower() not in ("true", "false", "yes", "no", "1", "0"):
+            raise FilterError(f"filter {name} takes true or false, got {text!r}")
+        return text.lower() in ("true", "yes", "1")
     if FILTER_FIELDS[name] == "integer":
         try:
             return int(text)
@@ -239,3 +268,20 @@ def parse_cli_filters(items: Iterable[str], *, include_predicted: bool = False) 
         else:
             raw[name] = [_cli_scalar(name, v.strip()) for v in text.split(",") if v.strip()]
     return parse_filters(raw, include_predicted=include_predicted)
+
+
+def hide_out_of_stock(spec: FilterSpec) -> FilterSpec:
+    """``spec`` with out-of-stock products left out, unless it already says what it wants of
+    ``in_stock`` (a shopper's search hides them unless ``include_out_of_stock``)."""
+    if "in_stock" in spec.fields():
+        return spec
+    return spec.with_condition("in_stock", NoneOf((False,)))
+
+
+def stored_condition(name: str, cond: Condition) -> tuple[str, Condition]:
+    """The payload key and condition a backend matches: a true/false field's keyword twin."""
+    twin = BOOL_TWINS.get(name)
+    if twin is None or isinstance(cond, Range):
+        return name, cond
+    values = tuple(TWIN_VALUES[bool(v)] for v in cond.values)
+    return twin, (AnyOf(values) if isinstance(cond, AnyOf) else NoneOf(values))

@@ -42,6 +42,21 @@ class QueueSettings:
     """Timeout for fetching a product's image_url [VITRINE_FETCH_TIMEOUT]."""
     fetch_max_bytes: int = 8 * 1024 * 1024
     """Largest product image fetched from a URL [VITRINE_FETCH_MAX_BYTES]."""
+    fetch_allow_hosts: tuple[str, ...] = ()
+    """Image hosts on a private network that fetches may reach (an internal CDN): exact host
+    names or CIDRs, comma-separated; every other private address stays refused
+    [VITRINE_FETCH_ALLOW_HOSTS]."""
+    feed_max_bytes: int = 256 * 1024 * 1024
+    """Largest feed `vitrine sync` reads, from a file or a URL (all pages together)
+    [VITRINE_FEED_MAX_BYTES]."""
+    host_failures: int = 3
+    """Host-level image fetch failures in a row (no answer, refused, 5xx) after which the host
+    is skipped [VITRINE_HOST_FAILURES]."""
+    host_cooldown_s: float = 60.0
+    """How long a failing image host is skipped; its products fail at once meanwhile
+    [VITRINE_HOST_COOLDOWN]."""
+    host_concurrency: int = 4
+    """Concurrent image fetches from one host per worker process [VITRINE_HOST_CONCURRENCY]."""
     embedded_workers: int = 1
     """Ingestion workers inside each API process when the store is embedded (it belongs to the
     serving processes); 0 turns them off. Ignored with QDRANT_URL: run `vitrine worker`
@@ -78,6 +93,11 @@ class QueueSettings:
             "tag_min_confidence": "VITRINE_TAG_MIN_CONFIDENCE",
             "fetch_timeout_s": "VITRINE_FETCH_TIMEOUT",
             "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
+            "fetch_allow_hosts": "VITRINE_FETCH_ALLOW_HOSTS",
+            "feed_max_bytes": "VITRINE_FEED_MAX_BYTES",
+            "host_failures": "VITRINE_HOST_FAILURES",
+            "host_cooldown_s": "VITRINE_HOST_COOLDOWN",
+            "host_concurrency": "VITRINE_HOST_CONCURRENCY",
             "embedded_workers": "VITRINE_EMBEDDED_WORKERS",
             "collection": "VITRINE_COLLECTION",
             "key_prefix": "VITRINE_REDIS_PREFIX",

@@ -14,6 +14,7 @@ from encoder import Encoder, load_encoder
 from indexer import Settings, VectorStore, open_store
 from indexer.live import LiveIndex
 from settings.queue import QueueSettings
+from workers.hosts import HostGuard
 from workers.submissions import Submissions
 from workers.tagging import Tagger
 
@@ -37,6 +38,18 @@ class WorkerContext:
     submissions: Submissions
     fetch: Fetcher
     _taggers: dict[str, Tagger] = field(default_factory=dict)
+    _ensured: set[tuple[str, str]] = field(default_factory=set)
+    _ensure_lock: threading.Lock = field(default_factory=threading.Lock)
+    _hosts: HostGuard | None = None
+
+    @property
+    def hosts(self) -> HostGuard:
+        """The per-host breaker and cap every image fetch of this process goes through."""
+        if self._hosts is None:
+            q = self.queue_settings
+            self._hosts = HostGuard(self.redis, q.key_prefix, threshold=q.host_failures,
+                                    cooldown_s=q.host_cooldown_s, max_per_host=q.host_concurrency)
+        return self._hosts
 
     @property
     def media_dir(self) -> Path:
@@ -50,6 +63,18 @@ class WorkerContext:
     def store(self) -> VectorStore:
         return self.index.current().store
 
+    def ensure_collection(self, encoder: Encoder, store: VectorStore) -> None:
+        """Create ``store``'s collection for ``encoder`` if it does not exist yet: a deployment fed
+        only through the API or a feed has no collection until its first write. Checked once per
+        (collection, model) in this process; the stores themselves make creation race-safe."""
+        key = (store.physical, encoder.model_id)
+        if key in self._ensured:
+            return
+        with self._ensure_lock:
+            if key not in self._ensured:
+                store.ensure_collection(encoder.dim, encoder.model_id, self.settings.model)
+                self._ensured.add(key)
+
     def tagger_for(self, encoder: Encoder) -> Tagger:
         """The tagger of ``encoder`` (label prompts are embedded once per model)."""
         if encoder.model_id not in self._taggers:
@@ -62,11 +87,14 @@ class WorkerContext:
 
 
 def default_fetcher(queue_settings: QueueSettings) -> Fetcher:
-    """Image fetching for ``image_url`` products: public addresses only, bounded in time and size."""
+    """Image fetching for ``image_url`` products: public addresses only, bounded in time and size,
+    plus the private hosts ``VITRINE_FETCH_ALLOW_HOSTS`` names (workers/allow.py)."""
     from indexer.media import FetchPolicy, fetch_image_bytes
+    from workers.allow import AllowList
 
     policy = FetchPolicy(timeout_s=queue_settings.fetch_timeout_s, max_bytes=queue_settings.fetch_max_bytes)
-    return lambda url: fetch_image_bytes(url, policy)
+    allow = AllowList.parse(queue_settings.fetch_allow_hosts)
+    return lambda url: fetch_image_bytes(url, allow.policy_for(url, policy))
 
 
 def build_context(

@@ -14,20 +14,24 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from errors import VitrineError
 from indexer.catalog import RowError, build_product
+from indexer.categories import categorise
+from indexer.money import parse_money
 from indexer.schema import Product
 from workers.tagging import DEFAULT_LABELS
+from workers.variants import merge, shopify_variants
 
 OCCASIONS = {o.casefold(): o for o in DEFAULT_LABELS["occasion"]}
 SEASONS = {s.casefold(): s for s in ("Spring", "Summer", "Fall", "Winter")} | {"autumn": "Fall"}
 GENDERS = {"male": "Men", "men": "Men", "female": "Women", "women": "Women", "unisex": "Unisex",
            "boys": "Boys", "girls": "Girls"}
-_PRICE = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?)")
+AVAILABLE = {"in stock": True, "out of stock": False, "preorder": True, "backorder": True,
+             "available for order": True, "discontinued": False}
 
 
 class FeedError(VitrineError):
@@ -40,25 +44,42 @@ class Feed:
 
     products: list[Product] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    duplicates: list[RowError] = field(default_factory=list)
+    rows: int = 0  # rows (or Shopify products) read
+    variants: int = 0  # variants folded into their products
 
 
 def _price(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    match = _PRICE.match(str(value))
-    if not match:
-        raise ValueError(f"price {value!r} is not a number")
-    return float(match.group(1).replace(",", "."))
+    money = parse_money(value)
+    return None if money is None else money.as_float()
 
 
-def _product_type(value: str | None) -> dict[str, str]:
-    """``Apparel > Topwear > Shirts`` -> category, sub_category, article_type."""
-    parts = [p.strip() for p in (value or "").split(">") if p.strip()]
-    if len(parts) >= 3:
-        return {"category": parts[0], "sub_category": parts[1], "article_type": parts[-1]}
-    if len(parts) == 2:
-        return {"category": parts[0], "sub_category": parts[1]}
-    return {"sub_category": parts[0]} if parts else {}
+def prices(price: Any, sale: Any) -> dict[str, Any]:
+    """``price`` and ``sale_price`` texts as the product's price fields: ``price`` is what a
+    shopper pays (the sale price when it is lower), ``list_price`` the regular one during a
+    sale, and one ``currency`` for both.
+
+    Raises:
+        ValueError: an unreadable amount, or two currencies for one product.
+    """
+    regular, reduced = parse_money(price), parse_money(sale)
+    currencies = {m.currency for m in (regular, reduced) if m is not None and m.currency}
+    if len(currencies) > 1:
+        raise ValueError(f"price {price!r} and sale_price {sale!r} are in different currencies")
+    on_sale = reduced is not None and (regular is None or reduced.amount < regular.amount)
+    pays = reduced if on_sale else regular
+    return {
+        "price": None if pays is None else pays.as_float(),
+        "currency": next(iter(currencies), None),
+        "list_price": regular.as_float() if on_sale and regular is not None else None,
+        "sale_price": reduced.as_float() if on_sale and reduced is not None else None,
+    }
+
+
+def _in_stock(value: str | None) -> bool | None:
+    """Merchant Center ``availability`` ("in stock", "out_of_stock", ...); None when absent."""
+    key = (value or "").strip().lower().replace("_", " ")
+    return AVAILABLE.get(key) if key else None
 
 
 def _add(feed: Feed, source: str, line: int, raw: dict[str, Any]) -> None:
@@ -69,32 +90,70 @@ def _add(feed: Feed, source: str, line: int, raw: dict[str, Any]) -> None:
 
 
 def parse_merchant_center(text: str, source: str = "feed") -> Feed:
-    """A Merchant Center feed, tab- or comma-separated (detected from the header)."""
+    """A Merchant Center feed: tab- or comma-separated (detected from the header), or XML."""
+    if text.lstrip().startswith("<"):
+        from workers.feed_xml import FeedXmlError, xml_rows
+
+        try:
+            return merchant_center_rows(xml_rows(text, source), source)
+        except FeedXmlError as e:
+            raise FeedError(str(e)) from None
     header = text.split("\n", 1)[0]
     delimiter = "\t" if header.count("\t") > header.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     if not reader.fieldnames or not {"id", "title", "image_link"} <= set(reader.fieldnames):
         raise FeedError(f"{source}: a Merchant Center feed needs the columns id, title and image_link")
+    return merchant_center_rows(((reader.line_num, row) for row in reader), source)
+
+
+def _mc_product(row: dict[str, Any]) -> dict[str, Any]:
+    """One Merchant Center row as product fields.
+
+    Raises:
+        ValueError: a price that cannot be read.
+    """
+    return {
+        "id": row.get("id"),
+        "title": row.get("title"),
+        "image": row.get("image_link"),
+        "brand": row.get("brand") or None,
+        "colour": row.get("color") or None,
+        "gender": GENDERS.get((row.get("gender") or "").strip().casefold()),
+        **prices(row.get("price"), row.get("sale_price")),
+        "occasion": OCCASIONS.get((row.get("custom_label_0") or "").strip().casefold()),
+        "season": SEASONS.get((row.get("custom_label_1") or "").strip().casefold()),
+        "in_stock": _in_stock(row.get("availability")),
+        **categorise(row.get("google_product_category"), row.get("product_type")),
+    }
+
+
+def merchant_center_rows(rows: Iterable[tuple[int, dict[str, Any]]], source: str) -> Feed:
+    """Rows (line, column -> text) into products: rows sharing an ``item_group_id`` become one
+    product with ``variants``; a repeated id is reported once per repeat and left out."""
     feed = Feed()
-    for row in reader:
-        line = reader.line_num
-        try:
-            raw: dict[str, Any] = {
-                "id": row.get("id"),
-                "title": row.get("title"),
-                "image": row.get("image_link"),
-                "brand": row.get("brand") or None,
-                "colour": row.get("color") or None,
-                "gender": GENDERS.get((row.get("gender") or "").strip().casefold()),
-                "price": _price(row.get("sale_price") or row.get("price")),
-                "occasion": OCCASIONS.get((row.get("custom_label_0") or "").strip().casefold()),
-                "season": SEASONS.get((row.get("custom_label_1") or "").strip().casefold()),
-                **_product_type(row.get("product_type")),
-            }
-        except ValueError as e:
-            feed.errors.append(RowError(source, line, str(e), row.get("id") or None))
+    groups: dict[str, list[tuple[int, dict[str, Any], Any]]] = {}
+    seen: set[str] = set()
+    for line, row in rows:
+        feed.rows += 1
+        row_id = (row.get("id") or "").strip()
+        if row_id and row_id in seen:
+            feed.duplicates.append(RowError(source, line, f"id {row_id} repeats an earlier row", row_id))
             continue
-        _add(feed, source, line, raw)
+        seen.add(row_id)
+        try:
+            raw = _mc_product(row)
+        except ValueError as e:
+            feed.errors.append(RowError(source, line, str(e), row_id or None))
+            continue
+        group = (row.get("item_group_id") or "").strip() or row_id
+        groups.setdefault(group, []).append((line, raw, row.get("size")))
+    for group_id, members in groups.items():
+        if len(members) == 1:
+            _add(feed, source, members[0][0], members[0][1])
+            continue
+        feed.variants += len(members)
+        raws = [raw for _, raw, _ in members]
+        _add(feed, source, members[0][0], merge(group_id, raws, [size for _, _, size in members]))
     return feed
 
 
@@ -102,6 +161,13 @@ def _tags(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(t).strip() for t in value]
     return [t.strip() for t in str(value or "").split(",") if t.strip()]
+
+
+def _shopify_in_stock(variants: Any) -> bool | None:
+    """Any variant ``available``; None when no variant says."""
+    flags = [v.get("available") for v in variants or [] if isinstance(v, dict)]
+    flags = [f for f in flags if isinstance(f, bool)]
+    return any(flags) if flags else None
 
 
 def parse_shopify(text: str, source: str = "products.json") -> Feed:
@@ -115,6 +181,7 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
         raise FeedError(f"{source}: a Shopify feed is an object with a 'products' list")
     feed = Feed()
     for index, item in enumerate(items, start=1):
+        feed.rows += 1
         if not isinstance(item, dict):
             feed.errors.append(RowError(source, index, "each product must be an object"))
             continue
@@ -122,27 +189,37 @@ def parse_shopify(text: str, source: str = "products.json") -> Feed:
             tags = {t.casefold() for t in _tags(item.get("tags"))}
             images = item.get("images") or []
             image = images[0].get("src") if images and isinstance(images[0], dict) else None
-            prices = [_price(v.get("price")) for v in item.get("variants") or [] if isinstance(v, dict)]
-            colours = next(
-                (o.get("values") for o in item.get("options") or []
+            offers = [prices(v.get("compare_at_price") or v.get("price"), v.get("price"))
+                      for v in item.get("variants") or [] if isinstance(v, dict)]
+            offer = min((o for o in offers if o["price"] is not None), key=lambda o: o["price"], default={})
+            variants = [
+                {k: v for k, v in {**entry, "price": o["price"], "sale_price": o["sale_price"]}.items()
+                 if v is not None}
+                for entry, o in zip(shopify_variants(item, image), offers, strict=True)
+            ]
+            colours = list(dict.fromkeys(v["colour"] for v in variants if v.get("colour"))) or next(
+                (list(o.get("values") or []) for o in item.get("options") or []
                  if isinstance(o, dict) and str(o.get("name", "")).casefold() in ("color", "colour")),
-                None,
+                [],
             )
             raw = {
                 "id": item.get("id"),
                 "title": item.get("title"),
                 "image": image,
                 "brand": item.get("vendor") or None,
-                "price": min((p for p in prices if p is not None), default=None),
-                "colour": colours[0] if isinstance(colours, list) and len(colours) == 1 else None,
+                **offer,
+                "colour": colours[0] if len(colours) == 1 else None,
+                "variants": variants if len(variants) > 1 else None,
                 "occasion": next((OCCASIONS[t] for t in tags if t in OCCASIONS), None),
                 "season": next((SEASONS[t] for t in tags if t in SEASONS), None),
                 "gender": next((GENDERS[t] for t in tags if t in GENDERS), None),
-                **_product_type(item.get("product_type")),
+                "in_stock": _shopify_in_stock(item.get("variants")),
+                **categorise(None, item.get("product_type")),
             }
         except (ValueError, AttributeError, TypeError) as e:
             feed.errors.append(RowError(source, index, str(e), str(item.get("id") or "") or None))
             continue
+        feed.variants += len(variants)
         _add(feed, source, index, raw)
     return feed
 

@@ -2,7 +2,8 @@
 
 ``ingest_products([(product_id, seq), ...])`` indexes those versions of submitted
 products. When its batch has room and other ingestion jobs are waiting, it takes
-their products along and embeds them together (a model runs far faster on a batch);
+their products with local photos (uploads; never remote images, which only their own job
+fetches) along and embeds them together (a model runs far faster on a batch);
 those jobs then find their products already indexed and finish at once. A product
 that fails is left for its own job, so one poison input never sinks its batch-mates.
 """
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 from rq import Queue
 from rq.job import Job
+from rq.timeouts import BaseTimeoutException
 
 from encoder import ImageDecodeError
 from errors import VitrineError
@@ -56,13 +58,19 @@ def _image_bytes(ctx: WorkerContext, submission: Submission) -> bytes:
     ref = _image_location(ctx, submission.product.image)  # type: ignore[union-attr]
     if is_url(ref):
         try:
-            return ctx.fetch(ref)
+            return ctx.hosts.fetch(ref, ctx.fetch)
+        except BaseTimeoutException:
+            raise  # the job ran out of time: not this product's fault, and not to be caught here
         except Exception as e:  # the fetcher's errors carry the reason a person can act on
             raise IngestError(f"cannot fetch image {ref}: {e}") from e
     try:
         return Path(ref).read_bytes()
     except OSError as e:
         raise IngestError(f"cannot read the uploaded image {Path(ref).name}: {e.strerror or e}") from e
+
+
+def _is_url(ref: str) -> bool:
+    return ref.startswith(("http://", "https://"))
 
 
 def _waiting_companions(ctx: WorkerContext, exclude: set[str], limit: int) -> list[Submission]:
@@ -79,6 +87,10 @@ def _waiting_companions(ctx: WorkerContext, exclude: set[str], limit: int) -> li
                 continue
             submission = ctx.submissions.get(product_id)
             current = submission is not None and submission.seq == seq and submission.product is not None
+            if current and _is_url(submission.product.image):  # type: ignore[union-attr]
+                # A job fetches only its own products' images: a waiting product's failing
+                # image would otherwise be fetched again by every job that picks it up.
+                continue
             if current and ctx.submissions.done_seq(product_id) < seq:
                 found[product_id] = submission  # type: ignore[assignment]
             if len(found) >= limit:
@@ -111,6 +123,7 @@ def index_submissions(ctx: WorkerContext, submissions: list[Submission]) -> dict
                     for i, p in enumerate(products)]
 
         points = to_points(view.encoder, items, extra=tags, versions=seqs)
+        ctx.ensure_collection(view.encoder, view.store)  # the first write creates the collection
         # Waits for the write: a job only succeeds once its product is durably stored.
         view.store.upsert_versioned(points)
         for item, seq in zip(items, seqs, strict=True):
@@ -158,6 +171,12 @@ def ingest_products(items: list[tuple[str, int]]) -> dict[str, object]:
             status[pid] = "indexed" if reason is None else "failed"
             if reason is not None:
                 failures[pid] = reason
+        seqs = dict(items)
+        for pid, reason in outcome.items():
+            if reason is None:
+                ctx.submissions.clear_failure(pid)
+            elif pid in seqs:
+                ctx.submissions.record_failure(pid, seqs[pid], reason)
         log.info("indexed %d products (%d from waiting jobs)", len(outcome), len(companions))
     if failures:
         raise IngestError(
@@ -178,6 +197,7 @@ def remove_product(
         return {"product_id": product_id, "status": "superseded", "by_seq": submission.seq}
     store.delete([product_id])
     submissions.mark_done(product_id, seq)
+    submissions.clear_failure(product_id)  # a removed product's last failure no longer matters
     return {"product_id": product_id, "status": "deleted"}
 
 

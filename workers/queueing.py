@@ -115,6 +115,11 @@ class Ingestion:
         ids = registry.get_job_ids(0, limit - 1)
         return [s for s in (self.job_status(i) for i in ids) if s is not None]
 
+    def failing(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """Products whose last try failed, with the reason, newest first: reported by the job at
+        once, while its retries are still pending (``failed`` only lists jobs out of retries)."""
+        return self.submissions.failures(limit)
+
     def retry(self, job_id: str) -> bool:
         """Put a failed job back on the queue; False if it is not in the failed registry."""
         registry = FailedJobRegistry(queue=self.queue)

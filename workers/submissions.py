@@ -15,6 +15,7 @@ PREFIX = "submission:"
 SEQ_KEY = "submission-seq"
 DONE_PREFIX = "done:"
 DONE_TTL_S = 7 * 24 * 3600
+FAILURES_KEY = "ingest-failures"  # product id -> {"seq", "reason", "at"} of its last failed try
 
 # Store the submission only if it is newer than the one already there: two concurrent
 # submissions of one product may reach Redis in either order.
@@ -85,3 +86,19 @@ class Submissions:
     def done_seq(self, product_id: str) -> int:
         value = self.redis.get(self.ns + DONE_PREFIX + product_id)
         return int(value) if value else 0
+
+    def record_failure(self, product_id: str, seq: int, reason: str) -> None:
+        """Remember why the last try at version ``seq`` failed: visible at once (``vitrine jobs
+        --failed``), while the job's retries are still pending."""
+        value = json.dumps({"seq": seq, "reason": reason, "at": time.time()})
+        self.redis.hset(self.ns + FAILURES_KEY, product_id, value)
+
+    def clear_failure(self, product_id: str) -> None:
+        self.redis.hdel(self.ns + FAILURES_KEY, product_id)
+
+    def failures(self, limit: int = 1000) -> list[dict[str, object]]:
+        """Products whose last try failed, newest first: ``{"product_id", "seq", "reason", "at"}``."""
+        raw: dict[bytes, bytes] = self.redis.hgetall(self.ns + FAILURES_KEY)  # type: ignore[assignment]  # bytes
+        found = [{"product_id": k.decode(), **json.loads(v)} for k, v in raw.items()]
+        found.sort(key=lambda f: -float(f["at"]))
+        return found[:limit]

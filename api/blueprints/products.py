@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, jsonify, redirect, request, send_file
 
 from api.auth import require_scope
 from api.context import state
@@ -62,10 +62,14 @@ def image(product_id: str) -> Any:
     if not found:
         raise NotFoundError(f"no product with id {product_id!r}")
     source = str(found[0].payload.get("image", ""))
+    if is_remote(source):
+        # A feed's product: its photo stays on the storefront's CDN, where the shopper's
+        # browser fetches it (proxying it here would make this server a fetcher for anyone).
+        return redirect(source, code=302)
     # Only files in the media dir or a folder a catalog import registered are served, never
     # whatever path a payload names (indexer/image_dirs.py); refusals name no server path.
     media_dir = QueueSettings.from_env(collection=st.settings.collection).media_dir
-    handle = None if is_remote(source) else st.image_dirs.open(source, media_dir)
+    handle = st.image_dirs.open(source, media_dir)
     if handle is None:
         raise NotFoundError(f"product {product_id!r} has no image on this server")
     kind = sniff(handle.read(16))

@@ -90,6 +90,9 @@ def ingest_schemas() -> dict[str, Any]:
             {
                 "price": {"type": "number", "minimum": 0},
                 "stock": {"type": "integer", "minimum": 0},
+                "in_stock": {"type": "boolean"},
+                "availability": {"type": "string",
+                                 "enum": ["in stock", "out of stock", "preorder", "backorder"]},
                 "occasion": {"type": "string", "minLength": 1, "maxLength": 100},
             },
             extra=False,

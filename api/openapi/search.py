@@ -48,6 +48,10 @@ def _filter_schema() -> dict[str, Any]:
         elif kind == "integer":
             properties[name] = {"oneOf": [INT, {"type": "array", "items": INT, "minItems": 1,
                                                 "maxItems": 100}, rng]}
+        elif kind == "bool":
+            flag = {"type": "boolean"}
+            properties[name] = {"oneOf": [flag, {"type": "array", "items": flag, "minItems": 1,
+                                                 "maxItems": 2}]}
         else:
             properties[name] = rng
     return obj(properties, extra=False) | {
@@ -60,7 +64,16 @@ def search_schemas() -> dict[str, Any]:
     product = obj({
         "id": STR, "title": STR, "image": {"type": "string", "description": "URL of the photo"},
         **{name: (STR if kind == "keyword" else INT if kind == "integer" else NUM)
-           for name, kind in FILTER_FIELDS.items()},
+           for name, kind in FILTER_FIELDS.items() if kind != "bool"},
+        "colour": {"oneOf": [STR, {"type": "array", "items": STR}],
+                   "description": "A list when the product's variants come in several colours"},
+        "in_stock": {"type": "boolean"}, "stock": INT, "list_price": NUM, "sale_price": NUM,
+        "product_type": STR,
+        "variants": {"type": "array", "items": obj({
+            "id": STR, "size": STR, "colour": STR, "price": NUM, "sale_price": NUM,
+            "in_stock": {"type": "boolean"}, "image": STR})},
+        "variant": {"type": "string", "nullable": True,
+                    "description": "Under a colour filter: the variant whose photo is shown"},
     }, required=("id", "title"))
     breakdown = obj({
         "s_image": NUM, "s_text": NUM, "alpha": NUM,
@@ -118,6 +131,8 @@ def search_schemas() -> dict[str, Any]:
             "sort": {"type": "string", "enum": list(SORTS), "default": "relevance",
                      "description": "Other than relevance: reorders the 100 most relevant matches"},
             "facets": {"type": "boolean", "default": True},
+            "include_out_of_stock": {"type": "boolean", "default": False,
+                                     "description": "Also show products whose in_stock is false"},
             "exact": {"type": "boolean", "default": False,
                       "description": "Brute-force candidate search (needs the admin scope)"},
             "understand": {"type": "string", "enum": list(UNDERSTAND_MODES), "description": UNDERSTAND_DOC},

@@ -112,7 +112,7 @@ class SearchResult:
         return {
             "results": [h.to_json() for h in self.hits],
             "candidates": self.candidates,
-            "filters": self.filters.to_json(),
+            "filters": self.filters.to_json(implied=False),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 

@@ -55,6 +55,7 @@ class KnownValues:
         Raises:
             FilterError: a value the field never takes, naming the values it does take.
         """
+        self._one_currency(spec)
         out = spec
         for name, cond in spec.conditions:
             if name not in KEYWORD_FIELDS or not isinstance(cond, AnyOf):
@@ -72,3 +73,20 @@ class KnownValues:
                 values.append(known[key])
             out = out.with_condition(name, AnyOf(tuple(dict.fromkeys(values))))
         return out
+
+    def _one_currency(self, spec: FilterSpec) -> None:
+        """A price range means nothing across currencies: with several in the collection, a
+        price filter must name one.
+
+        Raises:
+            FilterError: naming the currencies there are.
+        """
+        fields = spec.fields()
+        if "price" not in fields or "currency" in fields:
+            return
+        currencies = sorted(self.of("currency").values())
+        if len(currencies) > 1:
+            raise FilterError(
+                f"prices are in several currencies ({', '.join(currencies)}); add a currency "
+                f"filter, e.g. {{\"currency\": \"{currencies[0]}\"}}, to filter by price"
+            )

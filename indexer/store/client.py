@@ -16,7 +16,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from indexer.errors import ModelMismatchError, StoreError
-from indexer.filters import AnyOf, FilterSpec
+from indexer.filters import AnyOf, FilterSpec, NoneOf, stored_condition
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
 from indexer.store.keywords import KEYWORD_MODEL, KEYWORDS, ranked_hits, touches_keywords
 from indexer.store.protocol import (
@@ -36,6 +36,7 @@ _INDEX_TYPES = {
     "keyword": models.PayloadSchemaType.KEYWORD,
     "integer": models.PayloadSchemaType.INTEGER,
     "float": models.PayloadSchemaType.FLOAT,
+    "bool": models.PayloadSchemaType.BOOL,
 }
 
 
@@ -44,7 +45,7 @@ def client_filter(spec: FilterSpec | None) -> models.Filter | None:
     if not spec:
         return None
     must: list[Any] = []
-    for name, cond in spec.conditions:
+    for name, cond in (stored_condition(n, c) for n, c in spec.conditions):
         if isinstance(cond, AnyOf):
             values = list(cond.values)
             match = (
@@ -55,6 +56,10 @@ def client_filter(spec: FilterSpec | None) -> models.Filter | None:
                 twin = models.FieldCondition(key=f"{name}{PREDICTED_SUFFIX}", match=match)
                 condition = models.Filter(should=[condition, twin])
             must.append(condition)
+        elif isinstance(cond, NoneOf):  # a missing field matches: only listed values are out
+            must.append(models.Filter(must_not=[
+                models.FieldCondition(key=name, match=models.MatchValue(value=v)) for v in cond.values
+            ]))
         else:
             rng = models.Range(gte=cond.gte, lte=cond.lte, gt=cond.gt, lt=cond.lt)
             must.append(models.FieldCondition(key=name, range=rng))
@@ -163,17 +168,25 @@ class ClientStore:
                 )
             return
         params = {n: models.VectorParams(size=dim, distance=models.Distance.COSINE) for n in VECTOR_NAMES}
-        self._call(
-            "create the collection",
-            self.client.create_collection,
-            self.collection,
-            vectors_config=params,
-            sparse_vectors_config={KEYWORDS: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-            shard_number=self.shards,
-            hnsw_config=models.HnswConfigDiff(m=self.hnsw_m),
-            replication_factor=self.replication_factor,
-            metadata={"dim": dim, "model": model, "model_spec": spec},
-        )
+        try:
+            self._call(
+                "create the collection",
+                self.client.create_collection,
+                self.collection,
+                vectors_config=params,
+                sparse_vectors_config={KEYWORDS: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                shard_number=self.shards,
+                hnsw_config=models.HnswConfigDiff(m=self.hnsw_m),
+                replication_factor=self.replication_factor,
+                metadata={"dim": dim, "model": model, "model_spec": spec},
+            )
+        except (StoreError, ValueError):
+            # Several workers race to create it on their first write: the loser (409 from a
+            # server, ValueError in local mode) checks what the winner created instead.
+            if not self._exists():
+                raise
+            self.ensure_collection(dim, model, spec)
+            return
         for name, kind in INDEXED_FIELDS.items():
             self._call(
                 "create a payload index",

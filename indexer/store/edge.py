@@ -16,7 +16,7 @@ import qdrant_edge as qe
 
 from encoder.embedder import cpu_threads
 from indexer.errors import ModelMismatchError, StoreError
-from indexer.filters import AnyOf, FilterSpec
+from indexer.filters import AnyOf, FilterSpec, NoneOf, stored_condition
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id
 from indexer.store.aliases import edge_root, resolve_edge_alias, write_edge_alias
 from indexer.store.change_log import CandidateIds, ChangeLog, Mark
@@ -39,6 +39,7 @@ _INDEX_TYPES = {
     "keyword": qe.PayloadSchemaType.Keyword,
     "integer": qe.PayloadSchemaType.Integer,
     "float": qe.PayloadSchemaType.Float,
+    "bool": qe.PayloadSchemaType.Bool,
 }
 RRF_K = 60
 HNSW_EF_CONSTRUCT = 100
@@ -50,7 +51,7 @@ def edge_filter(spec: FilterSpec | None) -> qe.Filter | None:
     if not spec:
         return None
     must: list[Any] = []
-    for name, cond in spec.conditions:
+    for name, cond in (stored_condition(n, c) for n, c in spec.conditions):
         if isinstance(cond, AnyOf):
             values = list(cond.values)
             match = qe.MatchValue(values[0]) if len(values) == 1 else qe.MatchAny(values)
@@ -59,6 +60,9 @@ def edge_filter(spec: FilterSpec | None) -> qe.Filter | None:
                 twin = qe.FieldCondition(key=f"{name}{PREDICTED_SUFFIX}", match=match)
                 condition = qe.Filter(should=[condition, twin])
             must.append(condition)
+        elif isinstance(cond, NoneOf):  # a missing field matches: only listed values are out
+            must.append(qe.Filter(must_not=[qe.FieldCondition(key=name, match=qe.MatchValue(v))
+                                            for v in cond.values]))
         else:
             rng = qe.RangeFloat(gte=cond.gte, lte=cond.lte, gt=cond.gt, lt=cond.lt)
             must.append(qe.FieldCondition(key=name, range=rng))

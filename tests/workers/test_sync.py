@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +111,74 @@ def test_sync_enqueues_only_the_difference(
     stored = {p.product_id: p.payload for p in context.store.get(["S1", "S2", "S5"])}
     assert set(stored) == {"S1", "S5"} and stored["S1"]["price"] == 19.99
     assert ingestion.counts()["failed"] == 0
+
+
+class _FlakyHost(http.server.ThreadingHTTPServer):
+    """Serves catalog photos, or 503 for every request while ``down``."""
+
+    daemon_threads = True
+    down = False
+
+
+@pytest.fixture
+def flaky_host(catalog_dir: Path) -> Iterator[_FlakyHost]:
+    images = catalog_dir / "images"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.server.down:  # type: ignore[attr-defined]  # _FlakyHost
+                self.send_error(503)
+                return
+            data = (images / self.path.lstrip("/")).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = _FlakyHost(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_update_whose_image_failed_is_sent_again_by_the_next_sync(
+    context: WorkerContext, ingestion: Ingestion, flaky_host: _FlakyHost, tmp_path: Path
+) -> None:
+    base = f"http://127.0.0.1:{flaky_host.server_address[1]}"
+    # the host breaker (workers/hosts.py) skips a failing host for a while: keep that short here
+    context.queue_settings = dataclasses.replace(context.queue_settings, host_cooldown_s=1)
+    feed = tmp_path / "feed.tsv"
+    rows = GMC.format(base=base).splitlines()[:3]  # S1 and S2
+    feed.write_text("\n".join(rows) + "\n")
+    sync_feed(context.redis, str(feed), context.queue_settings)
+    make_worker(context).work(burst=True, with_scheduler=False, logging_level="WARNING")
+    assert context.store.get(["S1"])[0].payload["price"] == 29.99
+
+    # the price drops while the image host is down: the job fails, its retries too
+    rows[1] = rows[1].replace("29.99 USD", "9.99 USD")
+    rows.append(f"S6\tCanvas Tote\t{base}/10005.jpg\t20 USD\tBeige\tunisex\tAccessories > Bags\t")  # new
+    feed.write_text("\n".join(rows) + "\n")
+    flaky_host.down = True
+    changed = sync_feed(context.redis, str(feed), context.queue_settings)
+    assert (changed.changed, changed.new) == (["S1"], ["S6"])
+    make_worker(context).work(burst=True, with_scheduler=False, logging_level="WARNING")
+    assert ingestion.counts()["failed"] >= 1
+    assert context.store.get(["S1"])[0].payload["price"] == 29.99 and not context.store.get(["S6"])
+
+    # the host is back: the next sync sends both again, naming why they failed
+    flaky_host.down = False
+    time.sleep(1.2)  # the breaker's cool-down
+    again = sync_feed(context.redis, str(feed), context.queue_settings)
+    assert sorted(pid for pid, _ in again.retried) == ["S1", "S6"] and len(again.jobs) == 1
+    assert all("503" in reason or "is down" in reason for _, reason in again.retried)
+    make_worker(context).work(burst=True, with_scheduler=False, logging_level="WARNING")
+    assert context.store.get(["S1"])[0].payload["price"] == 9.99
+    assert context.store.get(["S6"])[0].payload["title"] == "Canvas Tote"
+    # now confirmed: nothing more to send
+    settled = sync_feed(context.redis, str(feed), context.queue_settings)
+    assert (settled.unchanged, settled.retried, settled.jobs) == (3, [], [])

@@ -1,0 +1,75 @@
+"""Variants: one product per item_group_id, found once, through any variant's colour, showing
+that variant's photo; facets count products."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from api_test_helpers import settle
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api.app import create_app
+from encoder import Encoder
+from indexer import EdgeStore, Settings, index_entries
+from indexer.catalog import CatalogEntry
+from settings.api import ApiSettings
+from workers.feeds import parse_feed
+
+FEED = Path("/work/shared/feeds/merchant-center-variants.csv")
+pytestmark = pytest.mark.skipif(not FEED.is_file(), reason="the shared feeds are not on this machine")
+
+
+@pytest.fixture
+def app(tmp_path: Path, encoder: Encoder, redis_client: redis.Redis, api_settings: ApiSettings,
+        catalog_entries: list[CatalogEntry]) -> Iterator[Flask]:
+    feed = parse_feed(FEED.read_text(encoding="utf-8-sig"), FEED.name)
+    [dress] = feed.products
+    # the feed's photo is on the internet: embed a local catalog photo in its place
+    local = dataclasses.replace(dress, image=catalog_entries[0].product.image)
+    store = EdgeStore(tmp_path / "data")
+    others = [e for e in catalog_entries[1:6] if e.product.colour not in ("Black", "Tan")]
+    index_entries(encoder, store, [CatalogEntry(2, local), *others])
+    app = create_app(Settings(data_dir=tmp_path / "data"), api_settings=api_settings, encoder=encoder,
+                     store=store, redis=redis_client)
+    app.testing = True
+    yield app
+    settle(app)
+    store.close()
+
+
+def test_the_variant_rows_are_one_product() -> None:
+    feed = parse_feed(FEED.read_text(encoding="utf-8-sig"), FEED.name)
+    assert (feed.rows, len(feed.products), feed.variants) == (8, 1, 8)
+    [dress] = feed.products
+    assert dress.id == "clad6pg5z00eu012gfz7hfm92" and dress.title == "Joelle Sweater Dress"
+    assert dress.variants is not None and {v["size"] for v in dress.variants} >= {"XS", "S"}
+    assert dress.colour is None and dress.to_payload()["colour"] == ["Black", "Tan"]
+
+
+def test_a_colour_filter_finds_the_product_once_with_that_variants_photo(client: FlaskClient) -> None:
+    feed = parse_feed(FEED.read_text(encoding="utf-8-sig"), FEED.name)
+    tan_photo = next(v["image"] for v in feed.products[0].variants or [] if v.get("colour") == "Tan")
+    response = client.post("/api/v1/search", json={"text": "sweater dress", "k": 20,
+                                                   "filters": {"colour": "tan"}})
+    assert response.status_code == 200, response.json
+    [hit] = response.json["results"]
+    assert hit["product"]["id"] == "clad6pg5z00eu012gfz7hfm92" and hit["product"]["image"] == tan_photo
+    everything = client.post("/api/v1/search", json={"text": "sweater dress", "k": 20}).json
+    ids = [r["product"]["id"] for r in everything["results"]]
+    assert ids.count("clad6pg5z00eu012gfz7hfm92") == 1  # never once per variant
+    colours = everything["facets"]["colour"]
+    counts = colours if isinstance(colours, dict) else {c["value"]: c["count"] for c in colours}
+    assert counts["Black"] == 1 and counts["Tan"] == 1  # products, not variants
+
+
+def test_a_feed_products_image_route_points_at_its_photo(client: FlaskClient) -> None:
+    feed = parse_feed(FEED.read_text(encoding="utf-8-sig"), FEED.name)
+    store = client.application.extensions["vitrine"].live.current().store
+    store.set_payload(feed.products[0].id, {"image": feed.products[0].image})  # as a feed stores it
+    response = client.get(f"/api/v1/products/{feed.products[0].id}/image")
+    assert response.status_code == 302 and response.headers["Location"] == feed.products[0].image

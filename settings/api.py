@@ -71,6 +71,10 @@ class ApiSettings:
     suggest_min_shoppers: int = 3
     """A past query is suggested only once this many distinct shoppers searched it, so that no
     shopper's own words reach anyone else's search box [VITRINE_SUGGEST_MIN_SHOPPERS]."""
+    suggest_rate_limit: str = "600/minute"
+    """Suggestion requests per client (token, or address when anonymous): one per keystroke fits
+    easily, and a flood from one client stops there instead of taking CPU from searches
+    [VITRINE_SUGGEST_RATE_LIMIT]."""
     suggest_refresh_s: float = 60.0
     """How often the suggestions are rebuilt with the latest past queries, seconds (a new
     catalog generation rebuilds them too) [VITRINE_SUGGEST_REFRESH]."""
@@ -144,6 +148,7 @@ class ApiSettings:
             "fetch_allow_networks": "VITRINE_FETCH_ALLOW_NETWORKS",
             "suggest_min_shoppers": "VITRINE_SUGGEST_MIN_SHOPPERS",
             "suggest_refresh_s": "VITRINE_SUGGEST_REFRESH",
+            "suggest_rate_limit": "VITRINE_SUGGEST_RATE_LIMIT",
         }
         settings = replace(cls(**read_env(cls, names, env)), **overrides)
         settings.validate()

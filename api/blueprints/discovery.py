@@ -180,9 +180,11 @@ def register_discovery(app: Flask, prefix: str) -> None:
         suggestions=Suggestions(queries, st.api.suggest_min_shoppers, st.api.suggest_refresh_s),
         coclicks=CoClickCache(st.guard), min_shoppers=st.api.suggest_min_shoppers)
     app.register_blueprint(bp, url_prefix=prefix)
-    # Suggestions answer every keystroke from memory: a per-minute limit would blank the box
-    # mid-word (30/minute anonymous), and they cost less than the limiter's own Redis round trip.
-    st.limiter.exempt(app.view_functions["discovery.suggest"])
+    # Suggestions answer every keystroke: the search limits (30/minute anonymous) would blank
+    # the box mid-word, so they get a limit of their own, generous for typing but finite.
+    view = app.view_functions["discovery.suggest"]
+    app.view_functions["discovery.suggest"] = st.limiter.limit(
+        st.api.suggest_rate_limit, override_defaults=True)(view)
     # Registered after the analytics hook, so it runs before it (Flask runs after_request
     # hooks last-registered first) and still sees the search's event.
     app.after_request(_note_query)

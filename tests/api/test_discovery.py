@@ -103,3 +103,12 @@ def test_also_clicked_counts_shoppers_then_falls_back(make_app: Callable[..., Fl
     assert "10004" not in [r["id"] for r in results if r["source"] == "co_click"]
     assert "10000" not in [r["id"] for r in results]
     assert lone.get("/api/v1/products/nope/also-clicked").status_code == 404
+
+
+def test_suggest_has_a_limit_of_its_own(make_app: Callable[..., Flask]) -> None:
+    """Typing is not held to the search limit (30/minute anonymous), but a flood still stops."""
+    app = make_app(anonymous_rate_limit="2/minute", suggest_rate_limit="5/minute")
+    client = app.test_client()
+    statuses = [client.get("/api/v1/suggest", query_string={"q": f"wat{i}"}).status_code for i in range(7)]
+    assert statuses == [200] * 5 + [429] * 2
+    assert client.post("/api/v1/search", json={"text": "black watch"}).status_code == 200

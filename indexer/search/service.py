@@ -94,6 +94,12 @@ class SearchService:
         result = self.searcher.run(query, check_query(query, self.searcher.settings.default_alpha), reading)
         timings.update(result.timings)
         hits = self._personal(result.hits, request.taste, timings)
+        merch = None
+        if request.merch is not None:
+            t = time.perf_counter()
+            hits, merch = request.merch.apply(self.store, hits, request,
+                                              reading.understood_json() if reading is not None else None)
+            timings["merch_ms"] = (time.perf_counter() - t) * 1000
         if request.sort != "relevance":
             hits = sorted(hits, key=sort_key(request.sort))
         if pooled:
@@ -108,7 +114,8 @@ class SearchService:
         return SearchPage(result=SearchResult(hits, result.candidates, result.timings, result.filters),
                           page=page, timings=timings, facets=facets, had_image=image is not None,
                           understood=reading.understood_json() if reading is not None else None,
-                          notices=told, did_you_mean=reading.did_you_mean if reading is not None else None)
+                          notices=told, did_you_mean=reading.did_you_mean if reading is not None else None,
+                          merch=merch)
 
     def _read(self, text: str | None, text_only: bool, mode: str, ignore: frozenset[str],
               timings: dict[str, float]) -> Reading | None:

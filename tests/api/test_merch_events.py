@@ -66,7 +66,8 @@ def test_a_batch_over_1000_is_refused_and_1000_is_taken(client: FlaskClient) -> 
 def test_events_older_than_the_retention_are_trimmed(app: Flask, redis_client: redis.Redis,
                                                     client: FlaskClient) -> None:
     st = app.extensions[MERCH]
-    app.extensions[MERCH] = build_state(redis_client, "products", MerchSettings(events_retention_days=1.0 / 86400))
+    one_second = MerchSettings(events_retention_days=1.0 / 86400)
+    app.extensions[MERCH] = build_state(redis_client, "products", one_second)
     client.post("/api/v1/events", json={"events": [event(1)]})
     time.sleep(1.2)
     client.post("/api/v1/events", json={"events": [event(2)]})

@@ -58,7 +58,8 @@ def test_one_click_does_not_crown_a_product() -> None:
     for p, clicks in [*((f"o{j}", 5) for j in range(20)), ("steady", 30)]:
         events += [Event(f"v{p}{i}", "view", p, "s", NOW - 3600) for i in range(100)]
         events += [Event(f"c{p}{i}", "click", p, "s", NOW - 3600) for i in range(clicks)]
-    events += [Event("v-once", "view", "once", "s", NOW - 60), Event("c-once", "click", "once", "s", NOW - 60)]
+    events += [Event("v-once", "view", "once", "s", NOW - 60),
+               Event("c-once", "click", "once", "s", NOW - 60)]
     pop = popularity(events, NOW)
     assert pop.score("steady") > 2 * pop.score("once")
     assert pop.score("once") > pop.score("never") > pop.score("o1")

@@ -8,6 +8,7 @@ from indexer.merch.errors import MerchError
 from indexer.merch.events import Event, SearchLog
 from indexer.merch.experiments import assign, parse_experiment, searches_needed, variant_metrics
 
+HALVES = {"id": "e", "variants": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}]}
 EXP = {"id": "fusion-1", "variants": [
     {"name": "control", "share": 0.5},
     {"name": "pop", "share": 0.3, "settings": {"business": {"popularity": 0.5}}},
@@ -29,12 +30,13 @@ def test_assignment_is_stable_and_split_as_configured() -> None:
 
 
 def test_metrics_per_variant_equal_a_hand_computation() -> None:
-    exp = parse_experiment({"id": "e", "variants": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}]})
+    exp = parse_experiment(HALVES)
     searches = [SearchLog(f"q{i}", "dress", 10, 1.0, "s", "e", "a" if i < 4 else "b") for i in range(10)]
     searches.append(SearchLog("other", "dress", 10, 1.0, "s", "another", "a"))
     events = [Event("1", "click", "p", "s", 2.0, "q0", 1), Event("2", "click", "p", "s", 2.0, "q0", 2),
-              Event("3", "purchase", "p", "s", 3.0, "q0", value=30.0), Event("4", "click", "p", "s", 2.0, "q5", 1),
-              Event("5", "click", "p", "s", 2.0, "q6", 1), Event("6", "purchase", "p", "s", 3.0, "q6", value=12.0),
+              Event("3", "purchase", "p", "s", 3.0, "q0", value=30.0),
+              Event("4", "click", "p", "s", 2.0, "q5", 1), Event("5", "click", "p", "s", 2.0, "q6", 1),
+              Event("6", "purchase", "p", "s", 3.0, "q6", value=12.0),
               Event("7", "click", "p", "s", 2.0, "other", 1)]
     a, b = variant_metrics(exp, searches, events)
     assert (a["searches"], a["ctr"], a["conversion"], a["revenue_per_search"]) == (4, 0.25, 0.25, 7.5)
@@ -45,7 +47,7 @@ def test_metrics_per_variant_equal_a_hand_computation() -> None:
 
 
 def test_a_large_clear_difference_is_called() -> None:
-    exp = parse_experiment({"id": "e", "variants": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}]})
+    exp = parse_experiment(HALVES)
     searches = [SearchLog(f"q{i}", "x", 1, 1.0, "s", "e", "a" if i % 2 else "b") for i in range(4000)]
     events = [Event(f"c{i}", "click", "p", "s", 2.0, f"q{i}", 1) for i in range(4000)
               if (i % 2 and i % 10 == 1) or (not i % 2 and i % 4 == 0)]
@@ -58,7 +60,8 @@ def test_a_large_clear_difference_is_called() -> None:
     {"id": "x", "variants": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.6}]},
     {"id": "x", "variants": [{"name": "a", "share": 0.5}, {"name": "a", "share": 0.5}]},
     {"id": "x y", "variants": [{"name": "a", "share": 0.5}, {"name": "b", "share": 0.5}]},
-    {"id": "x", "variants": [{"name": "a", "share": 0.5, "settings": {"model": "x"}}, {"name": "b", "share": 0.5}]},
+    {"id": "x", "variants": [{"name": "a", "share": 0.5, "settings": {"model": "x"}},
+                             {"name": "b", "share": 0.5}]},
 ])
 def test_bad_experiments_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(MerchError):

@@ -39,10 +39,9 @@ class Variant:
 class Experiment:
     id: str
     variants: tuple[Variant, ...]
-    status: str = "running"
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status,
+        return {"id": self.id,
                 "variants": [{"name": v.name, "share": v.share, "settings": dict(v.settings)}
                              for v in self.variants]}
 

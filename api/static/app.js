@@ -5,6 +5,7 @@ import { $, ago, clear, h, price } from "./dom.js";
 import { card, setFavButton, skeletons } from "./cards.js";
 import { initThemeToggle } from "./themes.js";
 import { renderReading } from "./understood.js";
+import { listenForClicks, shopperId, trackResults } from "./events.js";
 
 const PAGE = 24;
 const FACETS = ["occasion", "gender", "category", "colour", "season"];
@@ -176,6 +177,7 @@ function params(offset) {
     filters: Object.keys(filters).length ? filters : undefined,
     k: PAGE, offset, sort: state.sort, taste: state.taste,
     ignore: state.ignore.length ? state.ignore : undefined,
+    shopper_id: shopperId(),
   };
 }
 
@@ -210,8 +212,9 @@ async function runSearch(append) {
     const body = await api.search(params(offset), state.image, controller.signal);
     if (controller.signal.aborted) return;
     if (!append) clear(els.results);
-    els.results.append(...body.results.map((r, i) =>
-      card(r, { isFav, onFav: toggleFavorite, eager: !append && i < 4 })));
+    const cards = body.results.map((r, i) => card(r, { isFav, onFav: toggleFavorite, eager: !append && i < 4 }));
+    els.results.append(...cards);
+    trackResults(cards, body); // merchandising events (events.js)
     state.nextOffset = body.page.next_offset;
     els.more.hidden = state.nextOffset === null;
     if (body.facets) renderFacets(body.facets);
@@ -427,3 +430,4 @@ if (!state.searched) {
   setStatus("empty", "Find it by words, by photo, or both",
     "Try “black leather watch”, or drop a photo anywhere on the page. Use the slider to say how much the photo counts.");
 }
+listenForClicks(els.results); // click events for merchandising analytics (events.js)

@@ -23,7 +23,7 @@ from api.merch_store import ExperimentStore, RuleStore, _Cached
 from indexer.merch.business import BusinessConfig, Popularity, parse_weights, popularity
 from indexer.merch.events import MAX_ID, SearchLog
 from indexer.merch.experiments import assign
-from indexer.merch.stage import Merchandiser
+from indexer.merch.stage import Merchandiser, PayloadCache
 from indexer.search import SearchPage, SearchRequest
 from settings.merch import MerchSettings
 
@@ -40,6 +40,7 @@ class MerchState:
     rules: RuleStore
     experiments: ExperimentStore
     popularity_cache: _Cached
+    payloads: PayloadCache
 
     def popularity(self) -> Popularity:
         """Popularity from the events of the last eight half-lives (reused for a while)."""
@@ -55,7 +56,7 @@ def build_state(client: redis.Redis, collection: str, settings: MerchSettings) -
     return MerchState(settings, EventStore(client, collection, settings.events_retention_days * 86400),
                       RuleStore(client, collection, settings.rules_refresh_s),
                       ExperimentStore(client, collection, settings.rules_refresh_s),
-                      _Cached(settings.popularity_refresh_s))
+                      _Cached(settings.popularity_refresh_s), PayloadCache(settings.popularity_refresh_s))
 
 
 def register_merch(app: Flask, prefix: str, settings: MerchSettings | None = None) -> None:
@@ -108,7 +109,7 @@ def prepare(request_: SearchRequest, extras: dict[str, Any], now: float | None =
         business=BusinessConfig(weights, ms.settings.business_cap, ms.settings.popularity_half_life_days,
                                 ms.settings.recency_half_life_days) if weights else None,
         popularity=ms.popularity() if weights.get("popularity") else None,
-        segment=segment, now=now)
+        segment=segment, now=now, payloads=ms.payloads)
     if not stage.rules and stage.business is None:
         return request_
     return replace(request_, merch=stage)

@@ -21,7 +21,7 @@ from indexer.catalog import read_catalog
 from indexer.merch.business import BusinessConfig, popularity
 from indexer.merch.events import Event
 from indexer.merch.rules import parse_rule
-from indexer.merch.stage import Merchandiser
+from indexer.merch.stage import Merchandiser, PayloadCache
 from indexer.search import SearchRequest, SearchService
 
 TINY = {
@@ -89,6 +89,7 @@ def measure_cost(catalog: str, products: int, rounds: int, tmp: Path) -> dict[st
             rules=twenty_rules(ids),
             business=BusinessConfig(terms),
             popularity=popularity(events, now),
+            payloads=PayloadCache(),
             now=now,
         )
         samples: dict[str, list[float]] = {"plain": [], "merch": [], "merch_stage": []}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -160,5 +160,5 @@ def apply_business(hits: list[Hit], config: BusinessConfig, payloads: Mapping[st
         bd["business"] = {"bonus": round(bonus, 6), "cap": cap, "spread": round(spread, 6),
                           "terms": {n: {"weight": round(w * scale, 6), "value": round(values[n][i], 6)}
                                     for n, w in weights.items()}}
-        out.append(replace(h, score=h.score + bonus, breakdown=bd))
+        out.append(Hit(h.id, h.score + bonus, bd, h.product))
     return sorted(out, key=lambda x: -x.score)

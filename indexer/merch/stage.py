@@ -5,9 +5,10 @@ request's business weights, popularity and the experiment variant."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from indexer.merch.business import BusinessConfig, Popularity, apply_business
@@ -28,20 +29,22 @@ class Merchandiser:
     popularity: Popularity | None = None
     segment: str | None = None
     now: float | None = None
+    payloads: PayloadCache | None = None
 
     def apply(self, store: VectorStore, hits: list[Hit], request: SearchRequest,
-              understood: Mapping[str, Any] | None) -> tuple[list[Hit], dict[str, Any]]:
+              understood: Mapping[str, Any] | None, pooled: bool = True) -> tuple[list[Hit], dict[str, Any]]:
         """The re-ordered pool and the response fields it adds (``applied_rules``, ``redirect``,
-        ``banners``)."""
+        ``banners``). A page beyond the pool (``pooled`` False) keeps the core's order and only
+        loses what the rules hide or filter out."""
         now = self.now if self.now is not None else time.time()
-        if self.business is not None and self.business.active():
-            hits = apply_business(hits, self.business, self._payloads(store, hits), self.popularity, now)
+        if pooled and self.business is not None and self.business.active():
+            hits = apply_business(hits, self.business, self._payloads(store, hits, now), self.popularity, now)
         ctx = Context(query=normalise(request.text), filters=request.filters.to_json(),
                       understood=understood_of(understood), now=now, segment=self.segment)
         fired = [r for r in ordered(self.rules) if matches(r, ctx)]
         extra: dict[str, Any] = {"applied_rules": [_applied(r) for r in fired]}
         if fired:
-            hits = apply_rules(store, hits, fired)
+            hits = apply_rules(store, hits, fired) if pooled else _remove(hits, fired)
             redirect = next((r.redirect for r in fired if r.redirect), None)
             if redirect:
                 extra["redirect"] = redirect
@@ -50,14 +53,53 @@ class Merchandiser:
                 extra["banners"] = banners
         return hits, extra
 
-    def _payloads(self, store: VectorStore, hits: list[Hit]) -> dict[str, Mapping[str, Any]]:
-        """The pool's payloads: the products' own fields, and the stored payload when a term reads
+    def _payloads(self, store: VectorStore, hits: list[Hit], now: float) -> Mapping[str, Mapping[str, Any]]:
+        """The pool's payloads: the products' own fields, or the stored payload when a term reads
         a field the product model does not carry (stock, created_at, a merchant's field)."""
         assert self.business is not None
         names = self.business.active()
         if any(n in PAYLOAD_TERMS or n.startswith("field:") for n in names) or "recency" in names:
+            if self.payloads is not None:
+                return self.payloads.get(store, [h.id for h in hits], now)
             return {p.product_id: p.payload for p in store.get([h.id for h in hits])}
         return {h.id: h.product.to_payload() for h in hits}
+
+
+class PayloadCache:
+    """Stored payloads by product id, reused for ``ttl_s`` seconds: business terms read stock and
+    merchants' fields for the whole pool on every search, and a minute-old stock level ranks as
+    well as a fresh one. One per process, thread-safe."""
+
+    def __init__(self, ttl_s: float = 60.0, max_items: int = 50_000) -> None:
+        self.ttl_s, self.max_items = ttl_s, max_items
+        self._items: dict[str, tuple[float, Mapping[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, store: VectorStore, ids: Sequence[str], now: float) -> dict[str, Mapping[str, Any]]:
+        out: dict[str, Mapping[str, Any]] = {}
+        with self._lock:
+            for pid in ids:
+                got = self._items.get(pid)
+                if got is not None and now - got[0] < self.ttl_s:
+                    out[pid] = got[1]
+        missing = [pid for pid in ids if pid not in out]
+        if missing:
+            found = {p.product_id: p.payload for p in store.get(missing)}
+            with self._lock:
+                if len(self._items) + len(found) > self.max_items:
+                    self._items.clear()
+                for pid, payload in found.items():
+                    self._items[pid] = (now, payload)
+            out.update(found)
+        return out
+
+
+def _remove(hits: list[Hit], fired: Sequence[Rule]) -> list[Hit]:
+    """What the rules hide or filter out, from a page beyond the pool."""
+    hidden = frozenset().union(*(r.hide for r in fired))
+    filters = [r.add_filter for r in fired if r.add_filter is not None]
+    return [h for h in hits if h.id not in hidden
+            and all(f.matches(h.product.to_payload()) for f in filters)]
 
 
 def _applied(rule: Rule) -> dict[str, Any]:
@@ -68,7 +110,8 @@ def _applied(rule: Rule) -> dict[str, Any]:
 def _note(hit: Hit, text: str, score: float | None = None) -> Hit:
     bd = dict(hit.breakdown)
     bd["rules"] = [*bd.get("rules", []), text]
-    return replace(hit, breakdown=bd, score=hit.score if score is None else score)
+    # Hit(...) rather than dataclasses.replace: this runs for many hits per search.
+    return Hit(hit.id, hit.score if score is None else score, bd, hit.product)
 
 
 def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule]) -> list[Hit]:

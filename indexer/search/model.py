@@ -46,7 +46,7 @@ class PoolStage(Protocol):
     indexer/merch/stage.py): the re-ordered pool and the response fields it adds."""
 
     def apply(self, store: VectorStore, hits: list[Hit], request: SearchRequest,
-              understood: dict[str, Any] | None) -> tuple[list[Hit], dict[str, Any]]: ...
+              understood: dict[str, Any] | None, pooled: bool) -> tuple[list[Hit], dict[str, Any]]: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +74,10 @@ class SearchRequest:
     @property
     def pooled(self) -> bool:
         """Whether the page is cut from the re-ordered POOL instead of the core's ranking."""
-        return self.taste is not None or self.sort != "relevance" or self.merch is not None
+        if self.taste is not None or self.sort != "relevance":
+            return True
+        # Merchandising re-orders the POOL; a page beyond it is the core's, with hides applied.
+        return self.merch is not None and self.offset + self.k <= POOL
 
 
 @dataclass(frozen=True, kw_only=True)

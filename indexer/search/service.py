@@ -97,8 +97,8 @@ class SearchService:
         merch = None
         if request.merch is not None:
             t = time.perf_counter()
-            hits, merch = request.merch.apply(self.store, hits, request,
-                                              reading.understood_json() if reading is not None else None)
+            understood = reading.understood_json() if reading is not None else None
+            hits, merch = request.merch.apply(self.store, hits, request, understood, pooled)
             timings["merch_ms"] = (time.perf_counter() - t) * 1000
         if request.sort != "relevance":
             hits = sorted(hits, key=sort_key(request.sort))

@@ -248,3 +248,11 @@ def test_preview_shows_before_and_after_without_saving(client: FlaskClient, admi
     assert r.json["before"]["results"][0]["id"] == first[0]
     assert first[0] not in [h["id"] for h in r.json["after"]["results"]]
     assert client.get("/api/v1/rules", headers=admin).json == {"rules": []}
+
+
+def test_pages_beyond_the_pool_still_lose_hidden_products(client: FlaskClient, admin: Auth) -> None:
+    deep = ids(search(client, offset=100, k=20))
+    assert deep
+    add(client, admin, {"name": "deep-hide", "consequences": {"hide": deep[:3]}})
+    after = ids(search(client, offset=100, k=20))
+    assert after == deep[3:]

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
-from flask import Flask, current_app, g
+from flask import Blueprint, Flask, Response, current_app, g
 
 from api.analytics import normalise_query
-from api.context import EXTENSION
-from api.errors import BadRequest
+from api.context import EXTENSION, state
+from api.errors import BadRequest, error_response
 from api.events_store import EventStore
 from api.merch_store import ExperimentStore, RuleStore, _Cached
 from indexer.merch.business import BusinessConfig, Popularity, parse_weights, popularity
@@ -70,6 +70,16 @@ def register_merch(app: Flask, prefix: str, settings: MerchSettings | None = Non
         app.register_blueprint(bp, url_prefix=prefix)
 
 
+def on_redis_down(bp: Blueprint) -> None:
+    """A Redis failure in these endpoints is a 503 the caller can retry, not a 500."""
+
+    @bp.errorhandler(redis.RedisError)
+    def _down(e: redis.RedisError) -> Response:
+        log.warning("merchandising: Redis failed: %s", e)
+        return error_response(503, "unavailable", "merchandising data cannot be read or written right now; "
+                              "retry shortly")
+
+
 def merch_state() -> MerchState:
     found: MerchState = current_app.extensions[MERCH]
     return found
@@ -92,7 +102,11 @@ def prepare(request_: SearchRequest, extras: dict[str, Any], now: float | None =
     if use_rules is not None and not isinstance(use_rules, bool):
         raise BadRequest("rules must be true or false")
     weights = ms.settings.weights()
-    experiment = ms.experiments.running() if shopper is not None else None
+    # With Redis down a search still answers, without rules, experiment or popularity.
+    guard = state().guard
+    experiment = None
+    if shopper is not None:
+        experiment = guard.call("merch", lambda _r: ms.experiments.running(), None)
     if experiment is not None and shopper is not None:
         variant = assign(experiment, shopper)
         g.vitrine_experiment = (experiment.id, variant.name)
@@ -105,10 +119,11 @@ def prepare(request_: SearchRequest, extras: dict[str, Any], now: float | None =
         weights = parse_weights(extras["business"])
     g.vitrine_shopper = shopper
     stage = Merchandiser(
-        rules=ms.rules.active() if use_rules is not False else (),
+        rules=guard.call("merch", lambda _r: ms.rules.active(), []) if use_rules is not False else (),
         business=BusinessConfig(weights, ms.settings.business_cap, ms.settings.popularity_half_life_days,
                                 ms.settings.recency_half_life_days) if weights else None,
-        popularity=ms.popularity() if weights.get("popularity") else None,
+        popularity=(guard.call("merch", lambda _r: ms.popularity(), None)
+                    if weights.get("popularity") else None),
         segment=segment, now=now, payloads=ms.payloads)
     if not stage.rules and stage.business is None:
         return request_

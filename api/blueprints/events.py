@@ -11,13 +11,14 @@ from flask import Blueprint, jsonify, request
 
 from api.auth import require_scope
 from api.bodies import json_body
-from api.errors import BadRequest, ServiceUnavailable
-from api.merch import merch_state
+from api.errors import BadRequest
+from api.merch import merch_state, on_redis_down
 from api.search_io import only
 from indexer.merch.analytics import DAY_S, report
 from indexer.merch.events import parse_batch
 
 bp = Blueprint("events", __name__)
+on_redis_down(bp)
 EVENTS_BODY = 512 * 1024  # 1,000 events of ~300 bytes each, with room
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_DAYS = 366
@@ -28,10 +29,7 @@ MAX_DAYS = 366
 def post_events() -> Any:
     """Store a batch of events; ids seen before are skipped (idempotent) and listed."""
     events = parse_batch(json_body(EVENTS_BODY))
-    try:
-        stored = merch_state().events.add(events)
-    except Exception as e:  # Redis down: the storefront should retry the batch later
-        raise ServiceUnavailable("events cannot be stored right now; retry the batch") from e
+    stored = merch_state().events.add(events)  # Redis down: 503, and the storefront retries
     return jsonify({"accepted": stored.accepted, "duplicates": stored.duplicates}), 202
 
 

@@ -11,12 +11,13 @@ from flask import Blueprint, jsonify
 from api.auth import principal, require_scope
 from api.bodies import json_body
 from api.errors import BadRequest
-from api.merch import merch_state
+from api.merch import merch_state, on_redis_down
 from api.search_io import only
 from indexer import NotFoundError
 from indexer.merch.experiments import parse_experiment, variant_metrics
 
 bp = Blueprint("experiments", __name__)
+on_redis_down(bp)
 
 
 @bp.post("/experiments")

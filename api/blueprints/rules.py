@@ -12,7 +12,7 @@ from api.auth import principal, require_scope
 from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest
-from api.merch import merch_state
+from api.merch import merch_state, on_redis_down
 from api.params import parse_search
 from api.search_io import only
 from indexer import NotFoundError
@@ -20,6 +20,7 @@ from indexer.merch.rules import parse_rule
 from indexer.merch.stage import Merchandiser
 
 bp = Blueprint("rules", __name__)
+on_redis_down(bp)
 
 
 def _who() -> str:

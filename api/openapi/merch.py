@@ -14,6 +14,7 @@ ADMIN_ERRORS = {
     **COMMON,
     "401": error("No, invalid, expired or revoked token"),
     "403": error("The token lacks the admin scope"),
+    "503": error("Redis cannot be reached; retry shortly"),
 }
 ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID}
 

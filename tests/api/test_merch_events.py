@@ -16,8 +16,15 @@ from settings.merch import MerchSettings
 
 
 def event(i: int, **over: Any) -> dict[str, Any]:
-    base = {"id": f"e{i}", "type": "click", "product_id": "10000", "query_id": "q1", "position": 2,
-            "shopper_id": "s1", "timestamp": time.time()}
+    base = {
+        "id": f"e{i}",
+        "type": "click",
+        "product_id": "10000",
+        "query_id": "q1",
+        "position": 2,
+        "shopper_id": "s1",
+        "timestamp": time.time(),
+    }
     return {**base, **over}
 
 
@@ -40,16 +47,19 @@ def test_events_are_stored_once_by_id(client: FlaskClient, app: Flask) -> None:
     assert stored[0].position == 2 and stored[0].query_id == "q1"
 
 
-@pytest.mark.parametrize(("bad", "says"), [
-    ({"events": []}, "1 to 1000"),
-    ({"events": [event(0, type="like")]}, "type must be one of"),
-    ({"events": [event(0, position=0)]}, "position"),
-    ({"events": [event(0, timestamp=time.time() * 1000)]}, "timestamp"),
-    ({"events": [event(0, value=-5)]}, "value"),
-    ({"events": [{k: v for k, v in event(0).items() if k != "product_id"}]}, "missing product_id"),
-    ({"events": [event(0, colour="red")]}, "unknown field"),
-    ({"event": []}, '{"events": [...]}'),
-])
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ({"events": []}, "1 to 1000"),
+        ({"events": [event(0, type="like")]}, "type must be one of"),
+        ({"events": [event(0, position=0)]}, "position"),
+        ({"events": [event(0, timestamp=time.time() * 1000)]}, "timestamp"),
+        ({"events": [event(0, value=-5)]}, "value"),
+        ({"events": [{k: v for k, v in event(0).items() if k != "product_id"}]}, "missing product_id"),
+        ({"events": [event(0, colour="red")]}, "unknown field"),
+        ({"event": []}, '{"events": [...]}'),
+    ],
+)
 def test_bad_events_get_a_clear_400(client: FlaskClient, bad: dict[str, Any], says: str) -> None:
     r = client.post("/api/v1/events", json=bad)
     assert r.status_code == 400
@@ -63,8 +73,9 @@ def test_a_batch_over_1000_is_refused_and_1000_is_taken(client: FlaskClient) -> 
     assert r.status_code == 202 and r.json["accepted"] == 1000
 
 
-def test_events_older_than_the_retention_are_trimmed(app: Flask, redis_client: redis.Redis,
-                                                    client: FlaskClient) -> None:
+def test_events_older_than_the_retention_are_trimmed(
+    app: Flask, redis_client: redis.Redis, client: FlaskClient
+) -> None:
     st = app.extensions[MERCH]
     one_second = MerchSettings(events_retention_days=1.0 / 86400)
     app.extensions[MERCH] = build_state(redis_client, "products", one_second)
@@ -75,8 +86,9 @@ def test_events_older_than_the_retention_are_trimmed(app: Flask, redis_client: r
     app.extensions[MERCH] = st
 
 
-def test_report_needs_admin_and_checks_its_days(client: FlaskClient,
-                                                token: Callable[..., dict[str, Any]]) -> None:
+def test_report_needs_admin_and_checks_its_days(
+    client: FlaskClient, token: Callable[..., dict[str, Any]]
+) -> None:
     assert client.get("/api/v1/analytics/report").status_code == 401
     auth = {"Authorization": f"Bearer {token('admin')['access_token']}"}
     assert client.get("/api/v1/analytics/report?start=2026-13", headers=auth).status_code == 400
@@ -84,15 +96,20 @@ def test_report_needs_admin_and_checks_its_days(client: FlaskClient,
     assert r.status_code == 400 and "start" in r.json["message"]
 
 
-def test_report_counts_searches_clicks_and_purchases(client: FlaskClient,
-                                                     token: Callable[..., dict[str, Any]]) -> None:
-    ids = [client.post("/api/v1/search", json={"text": t, "k": 3}).json["query_id"]
-           for t in ("red dress", "red dress", "blue jeans", "qqqzzzxx")]
+def test_report_counts_searches_clicks_and_purchases(
+    client: FlaskClient, token: Callable[..., dict[str, Any]]
+) -> None:
+    ids = [
+        client.post("/api/v1/search", json={"text": t, "k": 3}).json["query_id"]
+        for t in ("red dress", "red dress", "blue jeans", "qqqzzzxx")
+    ]
     now = time.time()
-    events = [event(1, query_id=ids[0], position=1, timestamp=now),
-              event(2, query_id=ids[0], position=3, timestamp=now),
-              event(3, query_id=ids[0], type="purchase", value=40.0, timestamp=now),
-              event(4, query_id=ids[2], position=2, product_id="10001", timestamp=now)]
+    events = [
+        event(1, query_id=ids[0], position=1, timestamp=now),
+        event(2, query_id=ids[0], position=3, timestamp=now),
+        event(3, query_id=ids[0], type="purchase", value=40.0, timestamp=now),
+        event(4, query_id=ids[2], position=2, product_id="10001", timestamp=now),
+    ]
     assert client.post("/api/v1/events", json={"events": events}).status_code == 202
     auth = {"Authorization": f"Bearer {token('admin')['access_token']}"}
     body = client.get("/api/v1/analytics/report", headers=auth).json
@@ -104,3 +121,13 @@ def test_report_counts_searches_clicks_and_purchases(client: FlaskClient,
     assert red["ctr"] == 0.5 and red["searches"] == 2
     assert body["top_products"][0] == {"product_id": "10000", "clicks": 2, "purchases": 1, "views": 0}
     assert [d["searches"] for d in body["days"]] == [4]
+
+
+def test_redis_down_means_503_for_events_and_a_plain_answer_for_search(
+    make_app: Callable[..., Flask],
+) -> None:
+    down = make_app(redis=redis.Redis(port=1, socket_connect_timeout=0.2))
+    client = down.test_client()
+    assert client.post("/api/v1/events", json={"events": [event(1)]}).status_code == 503
+    body = client.post("/api/v1/search", json={"text": "blue shirt", "k": 3}).json
+    assert body["query_id"] and len(body["results"]) == 3

@@ -10,7 +10,7 @@ from flask import Flask, Response, g
 
 from api import admin, shopper_routes, ui
 from api.context import EXTENSION, state
-from api.merch import register_merch
+from api.merch_setup import register_merch
 
 
 def _record_search(response: Response) -> Response:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import redis
-from flask import Blueprint, Flask, Response, current_app, g
+from flask import Blueprint, Response, current_app, g
 
 from api.analytics import normalise_query
-from api.context import EXTENSION, state
+from api.context import state
 from api.errors import BadRequest, error_response
 from api.events_store import EventStore
 from api.merch_store import ExperimentStore, RuleStore, _Cached
@@ -57,17 +57,6 @@ def build_state(client: redis.Redis, collection: str, settings: MerchSettings) -
                       RuleStore(client, collection, settings.rules_refresh_s),
                       ExperimentStore(client, collection, settings.rules_refresh_s),
                       _Cached(settings.popularity_refresh_s), PayloadCache(settings.popularity_refresh_s))
-
-
-def register_merch(app: Flask, prefix: str, settings: MerchSettings | None = None) -> None:
-    """The events, analytics, rules and experiments endpoints, and the state they share."""
-    from api.blueprints import events, experiments, rules
-
-    st = app.extensions[EXTENSION]
-    chosen = settings or MerchSettings.from_env()
-    app.extensions[MERCH] = build_state(st.redis, st.settings.collection, chosen)
-    for bp in (events.bp, rules.bp, experiments.bp):
-        app.register_blueprint(bp, url_prefix=prefix)
 
 
 def on_redis_down(bp: Blueprint) -> None:

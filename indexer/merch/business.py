@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from indexer.merch.errors import MerchError
@@ -105,8 +106,14 @@ def _created(payload: Mapping[str, Any]) -> float | None:
             return None
     year = payload.get("year")
     if isinstance(year, int) and 1900 <= year <= 2200:
-        return datetime(year, 1, 1).timestamp()
+        return _new_year(year)
     return None
+
+
+@lru_cache(maxsize=512)
+def _new_year(year: int) -> float:
+    """1 January of ``year`` (cached: most of a pool shares a handful of years)."""
+    return datetime(year, 1, 1, tzinfo=UTC).timestamp()
 
 
 def _number(payload: Mapping[str, Any], name: str) -> float | None:

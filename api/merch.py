@@ -116,7 +116,7 @@ def prepare(request_: SearchRequest, extras: dict[str, Any], now: float | None =
         segment=segment, now=now, payloads=ms.payloads)
     if not stage.rules and stage.business is None:
         return request_
-    return replace(request_, merch=stage)
+    return replace(request_, merch=replace(stage, pool=stage.needs_pool(request_)))
 
 
 def finish(st: Any, body: dict[str, Any], found: SearchPage, request_: SearchRequest) -> None:

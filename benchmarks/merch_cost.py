@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,23 @@ def measure_cost(catalog: str, products: int, rounds: int, tmp: Path) -> dict[st
         )
         # "pool": the merchandising path with nothing to apply, to separate the cost of ranking
         # the 100-hit pool from the cost of the stage itself.
-        configs = (("plain", None), ("pool", Merchandiser()), ("merch", merch))
-        samples: dict[str, list[float]] = {"plain": [], "pool": [], "merch": [], "merch_stage": []}
+        # "idle rules": 20 rules that re-order, none matching these queries (as the API sends
+        # them: needs_pool decides before the search that the page stays the core's).
+        idle = [
+            parse_rule(
+                {
+                    "name": f"idle-{i}",
+                    "conditions": {"query_contains": f"zz{i}"},
+                    "consequences": {"pin": [{"product_id": ids[i], "position": 1}], "hide": [ids[i + 1]]},
+                }
+            )
+            for i in range(20)
+        ]
+        idle_stage = Merchandiser(rules=idle, now=now)
+        assert not any(idle_stage.needs_pool(SearchRequest(text=t)) for t in TEXTS)
+        idle_stage = replace(idle_stage, pool=False)
+        configs = (("plain", None), ("idle_rules", idle_stage), ("pool", Merchandiser()), ("merch", merch))
+        samples: dict[str, list[float]] = {name: [] for name, _ in configs} | {"merch_stage": []}
         for warm in (True, False):
             for _ in range(1 if warm else rounds):
                 for text in TEXTS:

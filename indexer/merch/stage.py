@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from indexer.merch.business import BusinessConfig, Popularity, apply_business
@@ -30,6 +30,22 @@ class Merchandiser:
     segment: str | None = None
     now: float | None = None
     payloads: PayloadCache | None = None
+    pool: bool = True
+
+    def needs_pool(self, request: SearchRequest) -> bool:
+        """Whether this search must re-order the pool: business terms, or a rule that re-orders
+        and may fire (one that reads the understood attributes may, until the text is read).
+        A search no such rule matches then costs what it did without merchandising."""
+        if self.business is not None and self.business.active():
+            return True
+        ctx = Context(query=normalise(request.text), filters=request.filters.to_json(), understood={},
+                      now=self.now if self.now is not None else time.time(), segment=self.segment)
+        for rule in self.rules:
+            if not (rule.pins or rule.hide or rule.shifts or rule.add_filter):
+                continue
+            if matches(replace(rule, understood={}), ctx):
+                return True
+        return False
 
     def apply(self, store: VectorStore, hits: list[Hit], request: SearchRequest,
               understood: Mapping[str, Any] | None, pooled: bool = True) -> tuple[list[Hit], dict[str, Any]]:

@@ -43,7 +43,12 @@ class Query:
 
 class PoolStage(Protocol):
     """A stage over the pool of most relevant hits before the page is cut (merchandising:
-    indexer/merch/stage.py): the re-ordered pool and the response fields it adds."""
+    indexer/merch/stage.py): the re-ordered pool and the response fields it adds. ``pool``:
+    whether it re-orders at all (False: the page is the core's; the stage only removes hits and
+    adds fields)."""
+
+    @property
+    def pool(self) -> bool: ...
 
     def apply(self, store: VectorStore, hits: list[Hit], request: SearchRequest,
               understood: dict[str, Any] | None, pooled: bool) -> tuple[list[Hit], dict[str, Any]]: ...
@@ -77,7 +82,7 @@ class SearchRequest:
         if self.taste is not None or self.sort != "relevance":
             return True
         # Merchandising re-orders the POOL; a page beyond it is the core's, with hides applied.
-        return self.merch is not None and self.offset + self.k <= POOL
+        return self.merch is not None and self.merch.pool and self.offset + self.k <= POOL
 
 
 @dataclass(frozen=True, kw_only=True)

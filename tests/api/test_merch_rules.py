@@ -256,3 +256,23 @@ def test_pages_beyond_the_pool_still_lose_hidden_products(client: FlaskClient, a
     add(client, admin, {"name": "deep-hide", "consequences": {"hide": deep[:3]}})
     after = ids(search(client, offset=100, k=20))
     assert after == deep[3:]
+
+
+def test_a_search_no_reordering_rule_matches_keeps_the_core_ranking(client: FlaskClient, admin: Auth) -> None:
+    plain = ids(search(client, text="black shoes"))
+    add(
+        client,
+        admin,
+        {
+            "name": "dresses-only",
+            "conditions": {"query_contains": "dress"},
+            "consequences": {"hide": [plain[0]]},
+        },
+    )
+    add(client, admin, {"name": "everywhere", "consequences": {"banner": "free delivery"}})
+    body = search(client, text="black shoes")
+    assert ids(body) == plain  # not re-ranked from the pool: the same page as without rules
+    assert body["banners"] == ["free delivery"] and [r["name"] for r in body["applied_rules"]] == [
+        "everywhere"
+    ]
+    assert plain[0] not in ids(search(client, text="red dress", k=50))

@@ -11,6 +11,7 @@ from flask import Flask, Response, g
 from api import admin, shopper_routes, ui
 from api.blueprints.discovery import register_discovery
 from api.context import EXTENSION, state
+from api.merch_setup import register_merch
 
 
 def _record_search(response: Response) -> Response:
@@ -26,6 +27,7 @@ def register_features(app: Flask, prefix: str) -> None:
     app.register_blueprint(shopper_routes.bp, url_prefix=prefix)
     app.register_blueprint(admin.bp, url_prefix=prefix)
     app.register_blueprint(ui.bp)
+    register_merch(app, prefix)  # events, analytics, rules, experiments (api/merch.py)
     # Pages and their assets are static files: a shopper browsing must never hit a rate limit.
     limiter = app.extensions[EXTENSION].limiter
     limiter.exempt(ui.bp)

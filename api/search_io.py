@@ -14,6 +14,7 @@ from api.analytics import note_search
 from api.bodies import json_body
 from api.context import AppState
 from api.errors import BadRequest, UnsupportedMediaType
+from api.merch import finish
 from api.params import as_filters, as_whole, parse_search
 from api.products_json import publish_results
 from indexer.filters import hide_out_of_stock
@@ -80,6 +81,7 @@ def answer(
     timings = {**found.timings, "total_ms": (time.perf_counter() - started) * 1000}
     body["timings"] = {k: round(v, 3) for k, v in timings.items()}
     st.metrics.observe_timings(timings)
+    finish(st, body, found, request_)  # query_id, applied_rules, experiment (api/merch.py)
     total = found.page.total_matching
     note_search(request_.text, found.had_image, request_.offset,
                 total if total is not None else found.page.returned, timings)

@@ -29,6 +29,8 @@ from api.auth import principal, require_scope
 from api.bodies import json_body
 from api.context import state
 from api.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized, UnsupportedMediaType
+from api.merch import FIELDS as MERCH_FIELDS
+from api.merch import prepare
 from api.params import as_bool
 from api.products_json import public_product
 from api.search_io import answer, check_id, read_search, similar_json, similar_params
@@ -240,12 +242,12 @@ def search() -> Any:
     """
     st = state()
     started = time.perf_counter()
-    extras, query = read_search(st, ("taste",))
+    extras, query = read_search(st, ("taste", *MERCH_FIELDS))
     if query.exact:
         raise Forbidden("exact search is an admin diagnostic of POST /api/v1/search")
     service = st.search_service()
     wanted, taste = _taste(service, extras["taste"])
-    query = replace(query, taste=taste, personal=True)
+    query = prepare(replace(query, taste=taste, personal=True), extras)  # api/merch.py
     found = service.search(query)
     body = answer(st, found, query, service.model_id, started)
     body["personalization"] = _personalization(wanted, taste)

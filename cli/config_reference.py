@@ -15,12 +15,14 @@ from typing import Any
 
 from settings.api import ApiSettings
 from settings.core import Settings
+from settings.merch import MerchSettings
 from settings.queue import QueueSettings
 
 READERS: list[tuple[type, str]] = [
     (Settings, "search core: CLI, API, workers"),
     (ApiSettings, "API"),
     (QueueSettings, "workers, ingestion CLI"),
+    (MerchSettings, "API (merchandising)"),
 ]
 _VAR = re.compile(r"\[([A-Z][A-Z0-9_]*)\]\.?\s*$")
 

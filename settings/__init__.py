@@ -7,6 +7,7 @@ whose fields document their variable (the README's table is generated from them 
     core    settings.core.Settings       store, model, candidates, re-rank (CLI, API, workers)
     api     settings.api.ApiSettings     Redis, tokens, limits, CORS, uploads, fetching (API)
     queue   settings.queue.QueueSettings the ingestion queue and its workers
+    merch   settings.merch.MerchSettings events retention, business terms (merchandising)
 
 Only ``settings.env.environ`` reads the process environment; every section's ``from_env``
 takes a mapping (default: that environment), so tests pass their own.
@@ -15,14 +16,15 @@ takes a mapping (default: that environment), so tests pass their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from settings.api import ApiSettings
 from settings.core import Settings
 from settings.env import environ
+from settings.merch import MerchSettings
 from settings.queue import QueueSettings
 
-__all__ = ["ApiSettings", "QueueSettings", "Settings", "VitrineSettings", "environ"]
+__all__ = ["ApiSettings", "MerchSettings", "QueueSettings", "Settings", "VitrineSettings", "environ"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class VitrineSettings:
     core: Settings
     api: ApiSettings
     queue: QueueSettings
+    merch: MerchSettings = field(default_factory=MerchSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> VitrineSettings:
@@ -41,4 +44,5 @@ class VitrineSettings:
             ValueError: a variable that does not parse, or an unsafe API setting.
         """
         env = environ() if env is None else env
-        return cls(Settings.from_env(env), ApiSettings.from_env(env), QueueSettings.from_env(env))
+        return cls(Settings.from_env(env), ApiSettings.from_env(env), QueueSettings.from_env(env),
+                   MerchSettings.from_env(env))

@@ -10,6 +10,8 @@ from flask import Blueprint, jsonify
 from api.auth import principal, require_scope
 from api.context import state
 from api.errors import Forbidden
+from api.merch import FIELDS as MERCH_FIELDS
+from api.merch import prepare
 from api.search_io import answer, read_search
 
 bp = Blueprint("search", __name__)
@@ -21,7 +23,8 @@ def search() -> Any:
     """Search the catalog; see the OpenAPI document for the request and response."""
     st = state()
     started = time.perf_counter()
-    _, query = read_search(st)
+    extras, query = read_search(st, extra=MERCH_FIELDS)
+    query = prepare(query, extras)  # experiment variant, business terms, rules (api/merch.py)
     if query.exact and "admin" not in principal().scopes:
         # Brute force over the whole collection is a diagnostic, and a cheap way to load the server.
         raise Forbidden("exact search needs a token with the 'admin' scope")

@@ -13,13 +13,16 @@ from typing import Any
 from api.clients import SCOPES
 from api.openapi.discovery import discovery_paths, discovery_schemas
 from api.openapi.ingest import ingest_paths, ingest_schemas, product_write_operations
+from api.openapi.merch import extend_search, merch_paths, merch_schemas
 from api.openapi.parts import VERSION
 from api.openapi.search import search_paths, search_schemas
 
 
 def openapi_document() -> dict[str, Any]:
     """The whole document (rebuilt per call; it is small)."""
-    paths = search_paths() | ingest_paths() | discovery_paths()
+    paths = search_paths() | ingest_paths() | discovery_paths() | merch_paths()
+    schemas = search_schemas() | ingest_schemas() | discovery_schemas() | merch_schemas()
+    extend_search(schemas)
     paths["/api/v1/products/{product_id}"] |= product_write_operations()
     return {
         "openapi": "3.0.3",
@@ -36,7 +39,7 @@ def openapi_document() -> dict[str, Any]:
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": f"Access token from /api/v1/auth/token; scopes: {', '.join(SCOPES)}",
             }},
-            "schemas": search_schemas() | ingest_schemas() | discovery_schemas(),
+            "schemas": schemas,
         },
         "paths": paths,
     }

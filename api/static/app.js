@@ -8,6 +8,7 @@ import { renderReading } from "./understood.js";
 import { initSuggest } from "./suggest.js";
 import { initSteer } from "./steer.js";
 import { alsoClicked } from "./discovery.js";
+import { listenForClicks, shopperId, trackResults } from "./events.js";
 
 const PAGE = 24;
 const FACETS = ["occasion", "gender", "category", "colour", "season"];
@@ -189,6 +190,7 @@ function params(offset) {
     filters: Object.keys(filters).length ? filters : undefined,
     k: PAGE, offset, sort: state.sort, taste: state.taste,
     ignore: state.ignore.length ? state.ignore : undefined, diversity: DIVERSITY,
+    shopper_id: shopperId(),
   };
 }
 
@@ -223,8 +225,10 @@ async function runSearch(append) {
     const body = await api.search(params(offset), state.image, controller.signal);
     if (controller.signal.aborted) return;
     if (!append) clear(els.results);
-    els.results.append(...body.results.map((r, i) =>
-      card(r, { isFav, onFav: toggleFavorite, eager: !append && i < 4, extra: steer.buttons(r) })));
+    const cards = body.results.map((r, i) =>
+      card(r, { isFav, onFav: toggleFavorite, eager: !append && i < 4, extra: steer.buttons(r) }));
+    els.results.append(...cards);
+    trackResults(cards, body); // merchandising events (events.js)
     state.nextOffset = body.page.next_offset;
     els.more.hidden = state.nextOffset === null;
     if (body.facets) renderFacets(body.facets);
@@ -441,3 +445,4 @@ if (!state.searched) {
   setStatus("empty", "Find it by words, by photo, or both",
     "Try “black leather watch”, or drop a photo anywhere on the page. Use the slider to say how much the photo counts.");
 }
+listenForClicks(els.results); // click events for merchandising analytics (events.js)

@@ -4,7 +4,7 @@ taste), the hits with their explanations, and the checks every request passes on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from encoder.images import ImageSource
 from indexer.errors import QueryError
@@ -14,6 +14,7 @@ from indexer.schema import Product
 
 if TYPE_CHECKING:
     from indexer.search.taste import Taste
+    from indexer.store.protocol import VectorStore
 
 MAX_K = 100
 MAX_OFFSET = 1000
@@ -40,6 +41,19 @@ class Query:
     exact: bool = False
 
 
+class PoolStage(Protocol):
+    """A stage over the pool of most relevant hits before the page is cut (merchandising:
+    indexer/merch/stage.py): the re-ordered pool and the response fields it adds. ``pool``:
+    whether it re-orders at all (False: the page is the core's; the stage only removes hits and
+    adds fields)."""
+
+    @property
+    def pool(self) -> bool: ...
+
+    def apply(self, store: VectorStore, hits: list[Hit], request: SearchRequest,
+              understood: dict[str, Any] | None, pooled: bool) -> tuple[list[Hit], dict[str, Any]]: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class SearchRequest:
     """A shopper's search as the service takes it: the query's parts (the image as given,
@@ -61,11 +75,15 @@ class SearchRequest:
     understand: str | None = None  # boost, filter or off (None: the configured default)
     ignore: tuple[str, ...] = ()  # understood kinds to leave out ("colour", "type", "price", ...)
     diversity: float | None = None  # MMR over the first POOL, 0..1 (None: the configured default)
+    merch: PoolStage | None = None  # business terms and rules (indexer/merch/stage.py)
 
     @property
     def pooled(self) -> bool:
         """Whether the page is cut from the re-ordered POOL instead of the core's ranking."""
-        return self.taste is not None or self.sort != "relevance" or bool(self.diversity)
+        if self.taste is not None or self.sort != "relevance" or bool(self.diversity):
+            return True
+        # Merchandising re-orders the POOL; a page beyond it is the core's, with hides applied.
+        return self.merch is not None and self.merch.pool and self.offset + self.k <= POOL
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +159,7 @@ class SearchPage:
     understood: dict[str, Any] | None = None  # what the text was read as (indexer/search/reading.py)
     notices: tuple[str, ...] = ()  # what to tell the shopper about this answer
     did_you_mean: str | None = None  # the text with its typos corrected
+    merch: dict[str, Any] | None = None  # applied_rules, redirect, banners (indexer/merch/stage.py)
 
     def reading_json(self) -> dict[str, Any]:
         """The response fields about how the query was read."""

@@ -100,6 +100,12 @@ class SearchService:
             t = time.perf_counter()
             hits = diversify(self.store, hits, request.diversity)
             timings["diversity_ms"] = (time.perf_counter() - t) * 1000
+        merch = None
+        if request.merch is not None:
+            t = time.perf_counter()
+            understood = reading.understood_json() if reading is not None else None
+            hits, merch = request.merch.apply(self.store, hits, request, understood, pooled)
+            timings["merch_ms"] = (time.perf_counter() - t) * 1000
         if request.sort != "relevance":
             hits = sorted(hits, key=sort_key(request.sort))
         if pooled:
@@ -114,7 +120,8 @@ class SearchService:
         return SearchPage(result=SearchResult(hits, result.candidates, result.timings, result.filters),
                           page=page, timings=timings, facets=facets, had_image=image is not None,
                           understood=reading.understood_json() if reading is not None else None,
-                          notices=told, did_you_mean=reading.did_you_mean if reading is not None else None)
+                          notices=told, did_you_mean=reading.did_you_mean if reading is not None else None,
+                          merch=merch)
 
     def _diverse(self, request: SearchRequest) -> SearchRequest:
         """The diversity the request gets: asked or the default, on a relevance-ordered page

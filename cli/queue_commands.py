@@ -6,15 +6,20 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import redis
 
 from cli.group import cli, fail
-from encoder import EncoderError
-from indexer import CatalogError, IndexerError, Settings, read_catalog
-from workers import Ingestion, QueueSettings, build_context, run_worker
+from encoder.errors import EncoderError
+from indexer.errors import IndexerError
+from settings.core import Settings
+from settings.queue import QueueSettings
+
+if TYPE_CHECKING:
+    import redis
+
+    from workers import Ingestion
 
 CHUNK = 500  # products enqueued per Redis round trip batch, so progress shows early
 
@@ -27,6 +32,8 @@ def _queue_settings() -> QueueSettings:
 
 
 def _connect(settings: QueueSettings) -> redis.Redis:
+    import redis  # here: `vitrine --help` does not need it
+
     connection = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
     try:
         connection.ping()
@@ -35,6 +42,13 @@ def _connect(settings: QueueSettings) -> redis.Redis:
             f"Redis at {settings.redis_url} does not answer ({e}); start it or set VITRINE_REDIS_URL"
         ) from e
     return connection
+
+
+def _ingestion(queue_settings: QueueSettings, connection: redis.Redis | None = None) -> Ingestion:
+    # Imported here: rq and the worker code are not needed for `--help`.
+    from workers import Ingestion
+
+    return Ingestion(connection or _connect(queue_settings), queue_settings)
 
 
 @cli.command()
@@ -47,6 +61,8 @@ def worker(settings: Settings, burst: bool, threads: int) -> None:
 
     With the embedded store, run one worker process (with --threads for more workers):
     the store belongs to one process at a time. With QDRANT_URL, run as many as you like."""
+    from workers import build_context, run_worker
+
     queue_settings = _queue_settings()
     connection = _connect(queue_settings)
     try:
@@ -73,6 +89,8 @@ def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> Non
     """Enqueue a catalog for the workers and show the queue draining."""
     from tqdm import tqdm
 
+    from indexer.catalog import CatalogError, read_catalog
+
     queue_settings = _queue_settings()
     connection = _connect(queue_settings)
     try:
@@ -80,7 +98,7 @@ def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> Non
     except CatalogError as e:
         raise fail(e) from e
     products = report.products[:limit] if limit else report.products
-    ingestion = Ingestion(connection, queue_settings)
+    ingestion = _ingestion(queue_settings, connection)
     job_ids: list[str] = []
     with tqdm(total=len(products), unit="product", desc="enqueueing", file=sys.stderr) as bar:
         for start in range(0, len(products), CHUNK):
@@ -122,7 +140,7 @@ def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> Non
 def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json: bool) -> None:
     """Show the ingestion queue: queued, running and failed jobs."""
     queue_settings = _queue_settings()
-    ingestion = Ingestion(_connect(queue_settings), queue_settings)
+    ingestion = _ingestion(queue_settings)
     failed = ingestion.failed(limit=10_000) if (show_failed or retry_all) else []
     targets = [f["id"] for f in failed] if retry_all else list(retry_ids)
     retried = [job_id for job_id in targets if ingestion.retry(job_id)]

@@ -8,54 +8,15 @@ import logging
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from click.testing import CliRunner
 
-from api.app import create_app
 from cli import served
 from cli.main import cli
-from encoder import Encoder
-from indexer import EdgeStore, Settings
-from settings.api import ApiSettings
-from tests.conftest import RedisServer
 
 PHOTO = Path(__file__).resolve().parents[2] / "docs" / "examples" / "black-watch.jpg"
-DB = 9
-
-
-@pytest.fixture
-def serving(encoder: Encoder, indexed_data_dir: Path, tmp_path: Path,
-            redis_server: RedisServer) -> Iterator[tuple[Path, dict[str, str]]]:
-    """The API over a copy of the indexed store, served over HTTP from this process and
-    announced in its data directory as `vitrine serve` does; yields (data dir, CLI env)."""
-    from werkzeug.serving import make_server
-
-    data_dir = tmp_path / "data"
-    shutil.copytree(indexed_data_dir, data_dir)
-    store = EdgeStore(data_dir)
-    connection = redis.Redis.from_url(redis_server.url(DB))
-    api = ApiSettings(redis_url=redis_server.url(DB), jwt_secret="served-test-" + "x" * 40)
-    app = create_app(Settings(data_dir=data_dir), api_settings=api, encoder=encoder, store=store,
-                     redis=connection)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    announced = served.announce(Settings(data_dir=data_dir), "0.0.0.0", httpd.server_port)
-    env = {"VITRINE_DATA_DIR": str(data_dir), "VITRINE_REDIS_URL": redis_server.url(DB)}
-    try:
-        yield data_dir, env
-    finally:
-        served.withdraw(announced)
-        httpd.shutdown()
-        thread.join(timeout=10)
-        store.close()
-        connection.flushdb()
-        connection.close()
 
 
 def _run(env: dict[str, str], *args: str) -> tuple[int, str]:
@@ -64,9 +25,9 @@ def _run(env: dict[str, str], *args: str) -> tuple[int, str]:
 
 
 def test_search_stats_and_doctor_go_through_the_running_server(
-    serving: tuple[Path, dict[str, str]], caplog: pytest.LogCaptureFixture, tiny_model_dir: Path
+    serving: tuple[Path, dict[str, str], str], caplog: pytest.LogCaptureFixture, tiny_model_dir: Path
 ) -> None:
-    data_dir, env = serving
+    data_dir, env, _ = serving
     # A model that is not the collection's: only a search through the server can succeed.
     env = {**env, "VITRINE_MODEL": str(tiny_model_dir / "missing")}
     with caplog.at_level(logging.INFO, logger="vitrine"):
@@ -89,9 +50,9 @@ def test_search_stats_and_doctor_go_through_the_running_server(
 
 
 def test_a_store_held_without_an_announcement_is_explained_in_one_line(
-    serving: tuple[Path, dict[str, str]], tiny_model_dir: Path
+    serving: tuple[Path, dict[str, str], str], tiny_model_dir: Path
 ) -> None:
-    data_dir, env = serving
+    data_dir, env, _ = serving
     (data_dir / served.FILE_NAME).unlink()
     env = {**env, "VITRINE_MODEL": str(tiny_model_dir)}
     for args in (("search", "black watch"), ("stats",)):

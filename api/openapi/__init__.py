@@ -14,11 +14,13 @@ from api.clients import SCOPES
 from api.openapi.ingest import ingest_paths, ingest_schemas, product_write_operations
 from api.openapi.parts import VERSION
 from api.openapi.search import search_paths, search_schemas
+from api.openapi.shopper import shopper_paths, shopper_schemas
 
 
 def openapi_document() -> dict[str, Any]:
     """The whole document (rebuilt per call; it is small)."""
-    paths = search_paths() | ingest_paths()
+    paths = search_paths() | ingest_paths() | shopper_paths()
+    search = search_schemas()
     paths["/api/v1/products/{product_id}"] |= product_write_operations()
     return {
         "openapi": "3.0.3",
@@ -35,7 +37,7 @@ def openapi_document() -> dict[str, Any]:
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                 "description": f"Access token from /api/v1/auth/token; scopes: {', '.join(SCOPES)}",
             }},
-            "schemas": search_schemas() | ingest_schemas(),
+            "schemas": search | shopper_schemas(search) | ingest_schemas(),
         },
         "paths": paths,
     }

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -56,20 +57,26 @@ def time_command(code: Path, args: list[str], env: dict[str, str], repeats: int)
     return {"median_s": round(statistics.median(times), 3), "best_s": round(min(times), 3)}
 
 
+def _wait_until_answering(url: str, timeout_s: float = 300) -> None:
+    """Until every worker answers (gunicorn listens before its workers have loaded the model)."""
+    deadline = time.monotonic() + timeout_s
+    answered = 0
+    while time.monotonic() < deadline and answered < 4:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                answered += 1
+        except OSError:
+            answered = 0
+            time.sleep(0.5)
+
+
 def measure(code: Path, env: dict[str, str], repeats: int) -> dict[str, Any]:
     out = {name: time_command(code, args, env, repeats) for name, args in COMMANDS.items()}
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
                               cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        time.sleep(2)  # let every worker finish booting
+        _wait_until_answering(f"http://127.0.0.1:{port}/api/v1/ready")
         for name in SERVED:
             out[f"{name}, server running"] = time_command(code, COMMANDS[name], env, repeats)
     finally:

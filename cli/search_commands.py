@@ -53,7 +53,7 @@ def _search_here(settings: Settings, fields: dict[str, Any], spec: Any, image: P
         raise served.store_busy(settings, e) or fail(e) from e
     try:
         encoder = load_encoder(settings.model, settings.device, settings.torch_threads,
-                               settings.text_int8, settings.image_int8)
+                               settings.text_int8, settings.image_int8, lazy_image=image is None)
         service = SearchService(Searcher(encoder, store, settings))
         found = service.search(SearchRequest(
             text=fields.get("text"), image=image, alpha=fields.get("alpha"), filters=spec,

@@ -28,7 +28,7 @@ import click
 from settings.core import Settings
 
 FILE_NAME = "serve.json"
-HEALTH_TIMEOUT_S = 1.0
+HEALTH_TIMEOUT_S = 3.0
 REQUEST_TIMEOUT_S = 60.0
 log = logging.getLogger("vitrine")
 

@@ -91,6 +91,8 @@ bench: install redis
 	$(BIN)/python -m benchmarks.durability --json $(RESULTS)/durability.json
 	$(BIN)/python -m benchmarks.hostile --json $(RESULTS)/hostile.json
 	$(BIN)/python -m benchmarks.fuzz --seconds 60 --json $(RESULTS)/fuzz.json
+	VITRINE_DATA_DIR=data/cli-bench $(BIN)/vitrine index --catalog $(CATALOG) --limit 1000
+	$(BIN)/python -m benchmarks.cli_latency --data-dir data/cli-bench --json $(RESULTS)/cli_latency.json
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache .hypothesis

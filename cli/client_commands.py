@@ -68,7 +68,8 @@ def create(scopes: str, name: str, rate_limit: str | None, as_json: bool) -> Non
     limit = _rate_limit(rate_limit)
     client_id, secret = create_client(_redis(_api_settings()), parsed, name, limit)
     if as_json:
-        click.echo(json.dumps({"client_id": client_id, "client_secret": secret, "rate_limit": limit}))
+        # Exactly the two fields POST /api/v1/auth/token takes, so the output can be sent as it is.
+        click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
         return
     click.echo(f"client_id:     {client_id}")
     click.echo(f"client_secret: {secret}")

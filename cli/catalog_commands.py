@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from cli import served
 from cli.group import cli, fail, loadable_spec
-from cli.served import store_busy
 from settings.core import Settings
 
 log = logging.getLogger("vitrine")
@@ -33,13 +33,19 @@ def index(settings: Settings, catalog: Path, limit: int | None, recreate: bool, 
     from encoder import EncoderError, load_encoder
     from indexer import CatalogError, IndexerError, index_entries, open_store, read_catalog
 
+    server = served.find(settings)
+    if server is not None:
+        # The server owns the store: writing goes through its queue, not around it.
+        raise click.ClickException(
+            f"the store at {server.data_dir} is served by process {server.pid} (vitrine serve); add "
+            f"products through it with `vitrine ingest --catalog {catalog}`, or stop it first")
     try:
         report = read_catalog(catalog)
         encoder = load_encoder(settings.model, settings.device, settings.torch_threads, settings.text_int8,
                                settings.image_int8)
         store = open_store(settings)
     except (CatalogError, EncoderError, IndexerError) as e:
-        raise store_busy(settings, e) or fail(e) from e
+        raise served.store_busy(settings, e) or fail(e) from e
     entries = report.entries[:limit] if limit else report.entries
     try:
         if recreate:

@@ -47,6 +47,8 @@ def test_search_stats_and_doctor_go_through_the_running_server(
     assert "is served by process" in out and "240 products" in out, out
     code, out = _run(env, "search", "watch", "--exact")
     assert code == 1 and "search without --exact, or stop the server first" in out
+    code, out = _run(env, "index", "--catalog", str(data_dir))
+    assert code == 1 and f"`vitrine ingest --catalog {data_dir}`" in out
 
 
 def test_a_store_held_without_an_announcement_is_explained_in_one_line(

@@ -121,7 +121,8 @@ def find(settings: Settings) -> Served | None:
     except (urllib.error.URLError, OSError) as e:
         raise click.ClickException(
             f"the store at {served.data_dir} is held by process {pid} (vitrine serve), which does not "
-            f"answer at {url} yet ({e}); wait until it is up, or stop it to use the store directly"
+            f"answer at {url} yet ({e}); wait until it is up, or stop it to use the store directly "
+            f"(if no server runs there, remove {serve_file(settings)})"
         ) from e
     log.info(served.notice())
     return served

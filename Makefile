@@ -11,11 +11,28 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo index test lint typecheck redis redis-bin compose browser bench clean
 
+# TORCH_INDEX_URL: where torch comes from. PyTorch's CPU wheel index (the default where it can be
+# reached) is a few hundred MB instead of the multi-GB CUDA build; set it empty to take torch from
+# PyPI like everything else.
+TORCH_INDEX_URL ?= https://download.pytorch.org/whl/cpu
+# The versions pinned in pyproject.toml (a test keeps them in step).
+TORCH_VERSION := 2.14.1
+TORCHVISION_VERSION := 0.29.1
+
 $(STAMP): pyproject.toml
+	@echo "vitrine: installing into $(VENV) (first time: a few minutes)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@if [ -n "$(TORCH_INDEX_URL)" ] && ! $(BIN)/python -c "import torch" 2>/dev/null; then \
+		echo "vitrine: installing the CPU build of torch from $(TORCH_INDEX_URL)"; \
+		$(BIN)/python -m pip install --quiet --timeout 10 --retries 1 torch==$(TORCH_VERSION) \
+			torchvision==$(TORCHVISION_VERSION) --index-url $(TORCH_INDEX_URL) \
+			|| echo "vitrine: $(TORCH_INDEX_URL) cannot be reached; torch comes from PyPI instead"; \
+	fi
+	@echo "vitrine: installing the project and its dependencies"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+	@echo "vitrine: installed; run commands with $(BIN)/vitrine, or '. $(BIN)/activate' first"
 
 # The browser tests drive Debian's Chromium through Playwright (never Playwright's own download).
 browser:
@@ -43,10 +60,13 @@ compose:
 		(apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null)
 
 index: install
+	@echo "vitrine: indexing $(CATALOG) into data/ (re-running changes nothing)"
 	$(BIN)/vitrine index --catalog $(CATALOG)
 
 demo: install redis index
+	@echo "vitrine: one example search"
 	$(BIN)/vitrine search "black leather watch" -k 5
+	@echo "vitrine: serving the API and web UI at http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/vitrine serve --host $(HOST) --port $(PORT)
 
 lint: install
@@ -59,7 +79,7 @@ typecheck: install
 test: install redis-bin compose browser lint typecheck
 	$(BIN)/python -m pytest -q
 
-# Every figure in the README, rewritten under docs/results/ (15-30 minutes on 2 cores).
+# Every figure in docs/performance.md and docs/reliability.md, rewritten under docs/results/ (15-30 minutes on 2 cores).
 RESULTS := docs/results
 bench: install redis
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
@@ -75,6 +95,8 @@ bench: install redis
 	$(BIN)/python -m benchmarks.durability --json $(RESULTS)/durability.json
 	$(BIN)/python -m benchmarks.hostile --json $(RESULTS)/hostile.json
 	$(BIN)/python -m benchmarks.fuzz --seconds 60 --json $(RESULTS)/fuzz.json
+	VITRINE_DATA_DIR=data/cli-bench $(BIN)/vitrine index --catalog $(CATALOG) --limit 1000
+	$(BIN)/python -m benchmarks.cli_latency --data-dir data/cli-bench --json $(RESULTS)/cli_latency.json
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache .hypothesis

@@ -3,7 +3,8 @@
 GET    /api/v1/admin/stats            searches per minute, top and zero-result queries,
                                       latency p50/p95 per stage, cache hit ratio, queue, index
 GET    /api/v1/admin/clients          storefront clients (never their secrets)
-POST   /api/v1/admin/clients          {"scopes": [...], "name": ...}: the secret is shown once
+POST   /api/v1/admin/clients          {"scopes": [...], "name": ..., "rate_limit": "6000/minute"}:
+                                      the secret is shown once; rate_limit is optional
 DELETE /api/v1/admin/clients/{id}     remove a client
 
 Failed ingestion jobs and their retry are the ingestion blueprint's GET /jobs and
@@ -20,7 +21,7 @@ from flask import Blueprint, jsonify
 from api.analytics import STAGES, Analytics
 from api.auth import require_scope
 from api.bodies import json_body
-from api.clients import SCOPES, create_client, delete_client, list_clients
+from api.clients import SCOPES, create_client, delete_client, list_clients, parse_rate_limit
 from api.context import state
 from api.errors import BadRequest, ServiceUnavailable
 from api.ingest import ingestion
@@ -98,8 +99,8 @@ def clients() -> Any:
 def create() -> Any:
     """Register a storefront client; the answer is the only time its secret is shown."""
     body = json_body()
-    if not isinstance(body, dict) or set(body) - {"scopes", "name"}:
-        raise BadRequest('send {"scopes": ["search", ...], "name": "..."}')
+    if not isinstance(body, dict) or set(body) - {"scopes", "name", "rate_limit"}:
+        raise BadRequest('send {"scopes": ["search", ...], "name": "...", "rate_limit": "6000/minute"}')
     scopes = body.get("scopes")
     name = body.get("name", "")
     if (not isinstance(scopes, list) or not scopes or not all(isinstance(s, str) for s in scopes)
@@ -107,8 +108,14 @@ def create() -> Any:
         raise BadRequest(f"scopes must be a non-empty list drawn from {', '.join(SCOPES)}")
     if not isinstance(name, str) or len(name) > MAX_NAME or not name.isprintable():
         raise BadRequest(f"name must be printable text of at most {MAX_NAME} characters")
-    client_id, secret = _redis(lambda r: create_client(r, tuple(dict.fromkeys(scopes)), name))
-    response = jsonify({"client_id": client_id, "client_secret": secret, "scopes": scopes, "name": name})
+    raw_limit = body.get("rate_limit", "")
+    try:
+        rate_limit = parse_rate_limit(raw_limit if isinstance(raw_limit, str) else "?")
+    except ValueError as e:
+        raise BadRequest(str(e)) from e
+    client_id, secret = _redis(lambda r: create_client(r, tuple(dict.fromkeys(scopes)), name, rate_limit))
+    response = jsonify({"client_id": client_id, "client_secret": secret, "scopes": scopes, "name": name,
+                        "rate_limit": rate_limit})
     response.headers["Cache-Control"] = "no-store"
     return response, 201
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from api.client_limits import client_limits
 from api.context import state
 from api.errors import Forbidden, Unauthorized
 from api.tokens import TokenError, is_revoked
@@ -93,13 +94,16 @@ def rate_limit_key() -> str:
 
 
 def current_limit() -> str:
-    """The limit string for this request: anonymous callers get the lower one."""
+    """The limit string for this request: anonymous callers get the lower one, a client with
+    its own limit (``vitrine clients update --rate-limit``) that one."""
     st = state()
     try:
-        anonymous = principal().anonymous
+        who = principal()
     except Unauthorized:
-        anonymous = True
-    return st.api.anonymous_rate_limit if anonymous else st.api.rate_limit
+        who = ANONYMOUS
+    if who.subject is None:
+        return st.api.anonymous_rate_limit
+    return client_limits().limit(st.redis, who.subject, st.api.rate_limit)
 
 
 def require_scope(scope: str, *, anonymous_ok: bool = False) -> Callable[[F], F]:

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 import redis
+from limits import parse_many
 
 SCOPES = ("search", "ingest", "admin")
 KEY = "vitrine:client:{}"
@@ -37,12 +38,35 @@ def parse_scopes(text: str) -> tuple[str, ...]:
     return scopes
 
 
+def parse_rate_limit(text: str) -> str:
+    """A client's own limit, ``"6000/minute"`` (or any one limit flask-limiter reads, such as
+    ``"100 per second"``), normalised; ``""`` means the server's default (VITRINE_RATE_LIMIT).
+
+    Raises:
+        ValueError: text that is not exactly one rate limit.
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    try:
+        items = parse_many(text)
+    except ValueError as e:
+        raise ValueError(f"a rate limit looks like 6000/minute or 100/second; got {text!r}") from e
+    if len(items) != 1 or items[0].amount < 1:
+        raise ValueError(f"give one rate limit such as 6000/minute; got {text!r}")
+    unit = items[0].GRANULARITY.name
+    return f"{items[0].amount}/{items[0].multiples} {unit}" if items[0].multiples > 1 else (
+        f"{items[0].amount}/{unit}")
+
+
 def _hash(secret: str, salt: str) -> str:
     return hashlib.sha256(f"{salt}:{secret}".encode()).hexdigest()
 
 
-def create_client(r: redis.Redis, scopes: tuple[str, ...], name: str = "") -> tuple[str, str]:
-    """Register a client; returns ``(client_id, client_secret)``. The secret is not stored."""
+def create_client(r: redis.Redis, scopes: tuple[str, ...], name: str = "",
+                  rate_limit: str = "") -> tuple[str, str]:
+    """Register a client; returns ``(client_id, client_secret)``. The secret is not stored.
+    ``rate_limit``: this client's own limit (checked by ``parse_rate_limit``), "" for the default."""
     client_id = "vc_" + secrets.token_urlsafe(12)
     secret = secrets.token_urlsafe(32)
     salt = secrets.token_hex(16)
@@ -52,8 +76,24 @@ def create_client(r: redis.Redis, scopes: tuple[str, ...], name: str = "") -> tu
         "scopes": ",".join(scopes),
         "name": name,
         "created": str(int(time.time())),
+        "rate_limit": rate_limit,
     })
     return client_id, secret
+
+
+def set_rate_limit(r: redis.Redis, client_id: str, rate_limit: str) -> bool:
+    """Give a client its own limit ("" = the server's default); False if there is no such client."""
+    key = KEY.format(client_id)
+    if not client_id or len(client_id) > 100 or not r.exists(key):
+        return False
+    r.hset(key, "rate_limit", rate_limit)
+    return True
+
+
+def client_rate_limit(r: redis.Redis, client_id: str) -> str:
+    """The client's own limit, "" when it has none (or does not exist)."""
+    value = r.hget(KEY.format(client_id), "rate_limit")
+    return value.decode() if value else ""
 
 
 def get_client(r: redis.Redis, client_id: str) -> Client | None:
@@ -86,11 +126,13 @@ def delete_client(r: redis.Redis, client_id: str) -> bool:
 
 
 def list_clients(r: redis.Redis) -> list[dict[str, str]]:
-    """Every client's id, scopes, name and creation time (never a secret or its hash)."""
+    """Every client's id, scopes, name, creation time and own rate limit ("" = the default);
+    never a secret or its hash."""
     out = []
     for key in r.scan_iter(KEY.format("*")):
-        data = r.hmget(key, ["scopes", "name", "created"])
+        data = r.hmget(key, ["scopes", "name", "created", "rate_limit"])
         client_id = key.decode().removeprefix(KEY.format(""))
         out.append({"client_id": client_id, "scopes": (data[0] or b"").decode(),
-                    "name": (data[1] or b"").decode(), "created": (data[2] or b"").decode()})
+                    "name": (data[1] or b"").decode(), "created": (data[2] or b"").decode(),
+                    "rate_limit": (data[3] or b"").decode()})
     return sorted(out, key=lambda c: (c["created"], c["client_id"]))

@@ -108,7 +108,22 @@ def _product(raw: Any, where: str, upload: bytes | None, media_dir: Path) -> Pro
         raise BadRequest(f"{where}: {e}") from None
 
 
+def _items(body: Any) -> list[Any]:
+    """The products of a body: ``{"products": [...]}`` (the documented shape), or a bare list or a
+    single product object (the first versions of the API, still accepted)."""
+    if isinstance(body, dict) and "products" in body and "id" not in body:
+        extra = sorted(set(body) - {"products"})
+        if extra:
+            raise BadRequest(f"unknown field(s) {', '.join(extra)}; send {{\"products\": [...]}}")
+        if not isinstance(body["products"], list):
+            raise BadRequest('"products" must be a list of products')
+        return list(body["products"])
+    return body if isinstance(body, list) else [body]
+
+
 @bp.post("/products")
+# A product with its photo as a multipart upload, as its own documented operation (see /search/photo).
+@bp.post("/products/upload")
 @require_scope("ingest")
 def submit_products() -> Any:
     """Queue one product or a list for ingestion; every product is validated first, and one
@@ -126,7 +141,7 @@ def submit_products() -> Any:
         body = parse_json(request.get_data(), "the body")
     else:
         raise UnsupportedMediaType("send application/json, or multipart/form-data with an image file")
-    items = body if isinstance(body, list) else [body]
+    items = _items(body)
     if not items or len(items) > MAX_PRODUCTS:
         raise BadRequest(f"send between 1 and {MAX_PRODUCTS} products")
     if upload is not None and len(items) != 1:

@@ -233,6 +233,7 @@ def _history_entry(query: SearchRequest, found: SearchPage) -> dict[str, Any]:
 
 
 @bp.post("/shopper/search")
+@bp.post("/shopper/search/photo")  # the multipart operation of the OpenAPI document (see /search/photo)
 @require_scope("search", anonymous_ok=True)
 def search() -> Any:
     """POST /search plus the shopper's taste term (unless off) and a line in their history.

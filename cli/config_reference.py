@@ -1,5 +1,5 @@
 """The configuration reference (every environment variable, its default, who reads it), generated
-from the settings classes themselves so that the README cannot drift from the code.
+from the settings classes themselves so that docs/configuration.md cannot drift from the code.
 
     python -m cli.config_reference
 """

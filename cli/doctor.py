@@ -8,19 +8,19 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import redis
 
-from api.proxy_hint import proxy_seen
+from cli import served
 from cli.group import cli
-from encoder import Encoder, load_encoder
-from indexer import IndexerError, Settings, open_store
-from indexer.categories import TABLE, unmapped_types
-from indexer.store.protocol import CollectionInfo
 from settings import ApiSettings, QueueSettings, VitrineSettings
+from settings.core import Settings
 from settings.redact import masked_url
-from workers import Ingestion
+
+if TYPE_CHECKING:
+    from encoder import Encoder
+    from indexer.store.protocol import CollectionInfo
 
 MIN_FREE_BYTES = 1 << 30
 
@@ -116,6 +116,9 @@ def _store(doctor: Doctor, core: Settings, encoder: Encoder | None) -> str:
             "QDRANT_URL is set without QDRANT_API_KEY; a production server "
             "should require a key (qdrant_config.yaml / QDRANT__SERVICE__API_KEY)",
         )
+    from indexer import IndexerError, open_store
+    from indexer.categories import TABLE, unmapped_types
+
     try:
         st = open_store(core)
     except IndexerError as e:
@@ -150,6 +153,11 @@ def _store(doctor: Doctor, core: Settings, encoder: Encoder | None) -> str:
 
 
 def _redis(doctor: Doctor, api: ApiSettings, queue: QueueSettings) -> str:
+    import redis
+
+    from api.proxy_hint import proxy_seen
+    from workers import Ingestion
+
     client = redis.Redis.from_url(api.redis_url, socket_connect_timeout=2, socket_timeout=2)
     try:
         client.ping()
@@ -184,13 +192,29 @@ def _redis(doctor: Doctor, api: ApiSettings, queue: QueueSettings) -> str:
     return f"{shown} answers; queue {counts['queued']} queued, {counts['started']} running"
 
 
-def diagnose() -> Doctor:
-    doctor = Doctor()
-    settings = _settings(doctor)
-    if settings is None:
-        return doctor
-    core, api, queue = settings.core, settings.api, settings.queue
-    _secrets(doctor, api)
+def _server(core: Settings, found: list[served.Served]) -> str | None:
+    try:
+        server = served.find(core)
+    except click.ClickException as e:
+        raise RuntimeError(e.message) from e
+    if server is None:
+        return None
+    found.append(server)
+    return server.notice()
+
+
+def _served_store(doctor: Doctor, server: served.Served) -> str:
+    checks = served.call(server, "GET", "/ready")["checks"]
+    store, model = checks["store"], checks["model"]
+    if not store.get("ok"):
+        raise RuntimeError(store.get("message") or "the server cannot read its store")
+    return (f"{store['backend']} served by process {server.pid}: {store['points']} products, "
+            f"model {model['id']}")
+
+
+def _model_and_store(doctor: Doctor, core: Settings) -> None:
+    from encoder import load_encoder
+
     encoders: list[Encoder] = []
 
     def model() -> str:
@@ -199,6 +223,22 @@ def diagnose() -> Doctor:
 
     doctor.run("model", model)
     doctor.run("store", lambda: _store(doctor, core, encoders[0] if encoders else None))
+
+
+def diagnose() -> Doctor:
+    doctor = Doctor()
+    settings = _settings(doctor)
+    if settings is None:
+        return doctor
+    core, api, queue = settings.core, settings.api, settings.queue
+    _secrets(doctor, api)
+    server: list[served.Served] = []
+    doctor.run("server", lambda: _server(core, server))
+    if server:
+        # The server has the model and the store open: ask it rather than load them again.
+        doctor.run("store", lambda: _served_store(doctor, server[0]))
+    else:
+        _model_and_store(doctor, core)
     if not core.qdrant_url:
         doctor.run("data", lambda: _writable(core.data_dir))
     doctor.run("redis", lambda: _redis(doctor, api, queue))

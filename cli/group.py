@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from indexer import Settings
+from settings.core import Settings
 
 
 def loadable_spec(spec: str) -> str:

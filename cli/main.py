@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 # Each module registers its commands on the group when imported.
-from cli import catalog_commands, doctor, queue_commands, server_commands, train_command  # noqa: F401
+from cli import (  # noqa: F401
+    catalog_commands,
+    client_commands,
+    doctor,
+    queue_commands,
+    search_commands,
+    server_commands,
+    train_command,
+)
 from cli.group import cli
 
 

@@ -7,18 +7,22 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import redis
 
 from cli.group import cli, fail
-from encoder import EncoderError
-from indexer import CatalogError, IndexerError, Product, Settings, read_catalog
-from indexer.media_files import LocalImageRefused, import_catalog_image, is_url
+from encoder.errors import EncoderError
+from indexer.errors import IndexerError
+from settings.core import Settings
+from settings.queue import QueueSettings
 from settings.redact import masked_url
-from workers import Ingestion, QueueSettings, build_context, run_worker
-from workers.serializer import SERIALIZER
+
+if TYPE_CHECKING:
+    import redis
+
+    from indexer.schema import Product
+    from workers import Ingestion
 
 CHUNK = 500  # products enqueued per Redis round trip batch, so progress shows early
 
@@ -31,6 +35,8 @@ def _queue_settings() -> QueueSettings:
 
 
 def _connect(settings: QueueSettings) -> redis.Redis:
+    import redis  # here: `vitrine --help` does not need it
+
     connection = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
     try:
         connection.ping()
@@ -40,6 +46,13 @@ def _connect(settings: QueueSettings) -> redis.Redis:
             "start it or set VITRINE_REDIS_URL"
         ) from e
     return connection
+
+
+def _ingestion(queue_settings: QueueSettings, connection: redis.Redis | None = None) -> Ingestion:
+    # Imported here: rq and the worker code are not needed for `--help`.
+    from workers import Ingestion
+
+    return Ingestion(connection or _connect(queue_settings), queue_settings)
 
 
 @cli.command()
@@ -52,6 +65,8 @@ def worker(settings: Settings, burst: bool, threads: int) -> None:
 
     With the embedded store, run one worker process (with --threads for more workers):
     the store belongs to one process at a time. With QDRANT_URL, run as many as you like."""
+    from workers import build_context, run_worker
+
     queue_settings = _queue_settings()
     connection = _connect(queue_settings)
     try:
@@ -73,6 +88,8 @@ def _into_media(products: list[Product], root: Path, media_dir: Path) -> tuple[l
     """The workers read local photos only from the media dir: copy each product's photo there
     (by content hash) from inside the catalog folder; products whose photo is elsewhere are
     skipped with the reason."""
+    from indexer.media_files import LocalImageRefused, import_catalog_image, is_url
+
     ready, problems = [], []
     for product in products:
         if is_url(product.image):
@@ -94,6 +111,8 @@ def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> Non
     """Enqueue a catalog for the workers and show the queue draining."""
     from tqdm import tqdm
 
+    from indexer.catalog import CatalogError, read_catalog
+
     queue_settings = _queue_settings()
     connection = _connect(queue_settings)
     try:
@@ -101,7 +120,7 @@ def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> Non
     except CatalogError as e:
         raise fail(e) from e
     products = report.products[:limit] if limit else report.products
-    ingestion = Ingestion(connection, queue_settings)
+    ingestion = _ingestion(queue_settings, connection)
     job_ids: list[str] = []
     skipped = [str(err) for err in report.errors]
     root = catalog if catalog.is_dir() else catalog.parent
@@ -147,7 +166,7 @@ def ingest(catalog: Path, limit: int | None, no_wait: bool, timeout: int) -> Non
 def jobs(show_failed: bool, retry_ids: tuple[str, ...], retry_all: bool, as_json: bool) -> None:
     """Show the ingestion queue: queued, running and failed jobs."""
     queue_settings = _queue_settings()
-    ingestion = Ingestion(_connect(queue_settings), queue_settings)
+    ingestion = _ingestion(queue_settings)
     failed = ingestion.failed(limit=10_000) if (show_failed or retry_all) else []
     targets = [f["id"] for f in failed] if retry_all else list(retry_ids)
     retried = [job_id for job_id in targets if ingestion.retry(job_id)]
@@ -241,6 +260,8 @@ def reindex(settings: Settings, spec: str, queued: bool) -> None:
     queue_settings = _queue_settings()
     if queued:
         from rq import Queue
+
+        from workers.serializer import SERIALIZER
 
         queue = Queue(queue_settings.queue, connection=_connect(queue_settings), serializer=SERIALIZER)
         job = queue.enqueue(

@@ -1,9 +1,8 @@
-"""``vitrine serve`` (gunicorn; the Flask development server only with --debug) and
-``vitrine clients`` (storefront credentials), registered on the ``vitrine`` group."""
+"""``vitrine serve`` (gunicorn; the Flask development server only with --debug),
+registered on the ``vitrine`` group (``vitrine clients``: cli/client_commands.py)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -11,14 +10,12 @@ from dataclasses import replace
 from typing import Any
 
 import click
-import redis
 
-from api.clients import create_client, delete_client, list_clients, parse_scopes
+from cli import served
 from cli.group import cli
-from indexer import Settings, StoreError
-from indexer.store.host_process import HostProcess
+from indexer.errors import StoreError
 from settings.api import ApiSettings
-from settings.redact import masked_url
+from settings.core import Settings
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +51,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int, 
     # Searches are CPU-bound and a process runs Python on one core at a time: one per core.
     # Measured side by side: docs/design-figures.md (worker processes).
     workers = 1 if debug else workers or os.cpu_count() or 1
+    from indexer.store.host_process import HostProcess
+
     store_host: HostProcess | None = None
     if workers > 1 and not settings.qdrant_url and not settings.store_socket:
         # The embedded shard belongs to one process: a store host owns it, the workers reach it.
@@ -62,10 +61,13 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int, 
         except StoreError as e:
             raise click.ClickException(f"cannot start the store host: {e}") from e
         settings = replace(settings, store_socket=str(store_host.socket_path))
+    # Other commands (search, stats, doctor) find this server through the data directory.
+    announced = served.announce(settings, host, port)
     try:
         _run_server(settings, api, host=host, port=port, workers=workers, threads=threads,
                     timeout=timeout, debug=debug)
     finally:
+        served.withdraw(announced)
         if store_host is not None:
             store_host.stop()
 
@@ -106,59 +108,3 @@ def _run_server(settings: Settings, api: ApiSettings, *, host: str, port: int, w
             return factory()
 
     Server().run()
-
-
-@cli.group()
-def clients() -> None:
-    """Storefront API clients (credentials for POST /api/v1/auth/token)."""
-
-
-def _redis(api: ApiSettings) -> redis.Redis:
-    client = redis.Redis.from_url(api.redis_url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as e:
-        raise click.ClickException(f"cannot reach Redis at {masked_url(api.redis_url)}: {e}") from e
-    return client
-
-
-@clients.command("create")
-@click.option("--scopes", default="search", show_default=True,
-              help="Comma-separated: search, ingest, admin.")
-@click.option("--name", default="", help="A note saying whose client this is.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"client_id", "client_secret"} as JSON.')
-def create(scopes: str, name: str, as_json: bool) -> None:
-    """Create a client and print its id and secret (the secret is shown only this once)."""
-    try:
-        parsed = parse_scopes(scopes)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--scopes") from e
-    client_id, secret = create_client(_redis(_api_settings()), parsed, name)
-    if as_json:
-        click.echo(json.dumps({"client_id": client_id, "client_secret": secret}))
-        return
-    click.echo(f"client_id:     {client_id}")
-    click.echo(f"client_secret: {secret}")
-    click.echo(f"scopes:        {', '.join(parsed)}")
-    click.echo("Store the secret now: it is kept only as a hash and cannot be shown again.")
-
-
-@clients.command("delete")
-@click.argument("client_id")
-def delete(client_id: str) -> None:
-    """Delete a client: it can get no new tokens (issued access tokens run out on their own)."""
-    if not delete_client(_redis(_api_settings()), client_id):
-        raise click.ClickException(f"no client {client_id!r}")
-    click.echo(f"deleted {client_id}")
-
-
-@clients.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_(as_json: bool) -> None:
-    """List clients (ids, scopes, names; secrets are never shown)."""
-    found = list_clients(_redis(_api_settings()))
-    if as_json:
-        click.echo(json.dumps(found, indent=2))
-        return
-    for c in found:
-        click.echo(f"{c['client_id']}  {c['scopes']:<22} {c['name']}")

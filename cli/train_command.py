@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from cli.group import cli, fail
-from encoder import EncoderError
-from indexer import CatalogError, read_catalog
+from encoder.errors import EncoderError
 
 SPLIT_SEED = 0  # the validation split is fixed, whatever --seed the training uses
 
@@ -62,6 +61,7 @@ def train(
     VITRINE_MODEL=OUT."""
     from encoder.train import VARIANTS, sample_from_product, split_ids, with_overrides
     from encoder.train import train as run_training
+    from indexer.catalog import CatalogError, read_catalog
 
     try:
         report = read_catalog(catalog)

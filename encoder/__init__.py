@@ -1,11 +1,37 @@
-"""Encoder: open_clip models from local files, image/text embedding and query fusion."""
+"""Encoder: open_clip models from local files, image/text embedding and query fusion.
 
-from encoder.embedder import Encoder, load_encoder, pick_device
-from encoder.errors import EncoderError, ImageDecodeError, ModelNotFoundError, ModelSpecError
-from encoder.fusion import fuse, normalize
-from encoder.images import MAX_PIXELS, load_image
-from encoder.loading import ModelIdentity, resolve_spec
-from encoder.model_dir import save_model_dir
+Names are imported on first use (PEP 562) so that importing a light part of the package
+(``vitrine --help``, settings, filters) does not load torch or the Qdrant client."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from encoder.embedder import Encoder, load_encoder, pick_device
+    from encoder.errors import EncoderError, ImageDecodeError, ModelNotFoundError, ModelSpecError
+    from encoder.fusion import fuse, normalize
+    from encoder.images import MAX_PIXELS, load_image
+    from encoder.loading import ModelIdentity, resolve_spec
+    from encoder.model_dir import save_model_dir
+
+_EXPORTS = {
+    "Encoder": "encoder.embedder",
+    "load_encoder": "encoder.embedder",
+    "pick_device": "encoder.embedder",
+    "EncoderError": "encoder.errors",
+    "ImageDecodeError": "encoder.errors",
+    "ModelNotFoundError": "encoder.errors",
+    "ModelSpecError": "encoder.errors",
+    "fuse": "encoder.fusion",
+    "normalize": "encoder.fusion",
+    "MAX_PIXELS": "encoder.images",
+    "load_image": "encoder.images",
+    "ModelIdentity": "encoder.loading",
+    "resolve_spec": "encoder.loading",
+    "save_model_dir": "encoder.model_dir",
+}
 
 __all__ = [
     "MAX_PIXELS",
@@ -23,3 +49,13 @@ __all__ = [
     "resolve_spec",
     "save_model_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name from its module on first use, then keep it here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

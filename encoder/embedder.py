@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +20,7 @@ from encoder.loading import RANDOM_SEED, ModelIdentity, resolve_spec
 from encoder.quantize import int8_text_wanted
 from encoder.scripted import image_tower, text_tower
 from encoder.text_trim import trimmed_text_matches
+from encoder.threads import cpu_threads
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +30,6 @@ def pick_device(requested: str | None = None) -> torch.device:
     if requested:
         return torch.device(requested)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def cpu_threads(requested: int = 0) -> int:
-    """Torch's intra-op threads for CPU inference: ``requested``, or half the cores (at least 1).
-
-    Torch's default (every core) fights the request threads and Qdrant for the same cores: a
-    second thread shortens a query a little but raises the CPU it costs (docs/design-figures.md),
-    and CPU is what a loaded server runs out of.
-    """
-    return requested if requested > 0 else max(1, (os.cpu_count() or 2) // 2)
 
 
 class Encoder:
@@ -60,6 +50,7 @@ class Encoder:
         device: torch.device,
         int8_text: bool | None = None,
         int8_image: dict | None = None,
+        lazy_image: bool = False,
     ) -> None:
         self.model = model.eval().to(device)
         self.preprocess = preprocess
@@ -75,16 +66,24 @@ class Encoder:
         self._text_tower, self.text_tower_kind = text_tower(
             self.model, self.tokenizer, device, self.trims_text, int8_text_wanted(int8_text)
         )
-        probe = self.preprocess(_probe_image())[None].to(device)
-        calibration = int8_image if device.type == "cpu" else None
-        self._image_tower, self.image_tower_kind = image_tower(self.model, probe, calibration)
+        self._image_calibration = int8_image if device.type == "cpu" else None
+        self._image_tower: Any = None
+        self.image_tower_kind: str | None = None
+        if not lazy_image:
+            self._build_image_tower()
         self._text_batcher: MicroBatcher[str] = MicroBatcher(self._text_rows)
         self._image_batcher: MicroBatcher[torch.Tensor] = MicroBatcher(self._image_rows)
+
+    def _build_image_tower(self) -> None:
+        # Compiling and checking the image tower is a good part of loading a model: a one-shot
+        # text search from the command line (lazy_image) leaves it until a photo comes.
+        probe = self.preprocess(_probe_image())[None].to(self.device)
+        self._image_tower, self.image_tower_kind = image_tower(self.model, probe, self._image_calibration)
 
     @classmethod
     def load(
         cls, spec: str | None = None, device: str | None = None, threads: int = 0,
-        int8_text: bool | None = None, int8_image: bool | None = None,
+        int8_text: bool | None = None, int8_image: bool | None = None, lazy_image: bool = False,
     ) -> Encoder:
         """Load the model named by ``spec`` (see ``encoder.loading``) from local files.
 
@@ -92,7 +91,8 @@ class Encoder:
         ``int8_text``: int8 linear layers in the text tower on CPU (None: VITRINE_TEXT_INT8,
         on by default; see ``encoder.quantize``). ``int8_image``: the image tower in int8 on
         CPU where the model directory holds a calibration (None: VITRINE_IMAGE_INT8, on by
-        default; see ``encoder.image_int8``).
+        default; see ``encoder.image_int8``). ``lazy_image``: build the image tower at the first
+        image instead of now (for a process that may embed none).
 
         Raises:
             ModelNotFoundError: the weights are not on disk (the message says how to provide them).
@@ -125,7 +125,8 @@ class Encoder:
         wanted = torch_device.type == "cpu" and image_int8.int8_image_wanted(int8_image)
         calibration = (image_int8.load_calibration(resolved.directory, resolved.identity.checksum)
                        if wanted else None)
-        return cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8_text, calibration)
+        return cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8_text, calibration,
+                   lazy_image)
 
     @property
     def model_id(self) -> str:
@@ -170,8 +171,11 @@ class Encoder:
 
     def _image_rows(self, pixels: Sequence[torch.Tensor]) -> np.ndarray:
         batch = torch.stack(list(pixels)).to(self.device)
-        with self._lock, torch.inference_mode():
-            return self._image_tower(batch).float().cpu().numpy()
+        with self._lock:
+            if self._image_tower is None:
+                self._build_image_tower()
+            with torch.inference_mode():
+                return self._image_tower(batch).float().cpu().numpy()
 
     def _text_rows(self, texts: Sequence[str]) -> np.ndarray:
         tokens = self.tokenizer(list(texts)).to(self.device)
@@ -189,7 +193,7 @@ def _probe_image() -> Image.Image:
 
 def load_encoder(
     spec: str | None = None, device: str | None = None, threads: int = 0, int8_text: bool | None = None,
-    int8_image: bool | None = None,
+    int8_image: bool | None = None, lazy_image: bool = False,
 ) -> Encoder:
     """Shorthand for ``Encoder.load``."""
-    return Encoder.load(spec, device, threads, int8_text, int8_image)
+    return Encoder.load(spec, device, threads, int8_text, int8_image, lazy_image)

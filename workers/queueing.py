@@ -13,9 +13,13 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from indexer.schema import Product
 from settings.queue import QueueSettings
-from workers.jobs import delete_product, ingest_products
 from workers.serializer import SERIALIZER
 from workers.submissions import Submissions
+
+# The job functions by name: rq imports them in the worker, so the processes that only queue
+# (the API, `vitrine ingest`, `vitrine jobs`, `vitrine doctor`) never load the model code.
+INGEST_JOB = "workers.jobs.ingest_products"
+DELETE_JOB = "workers.jobs.delete_product"
 
 FAILURE_TTL_S = 30 * 24 * 3600  # failed jobs stay visible (and retryable) for a month
 RESULT_TTL_S = 24 * 3600
@@ -52,7 +56,7 @@ class Ingestion:
             first_id, first_seq = items[0]
             jobs.append(
                 self.queue.enqueue(
-                    ingest_products,
+                    INGEST_JOB,
                     items,
                     job_id=f"ingest-{first_seq}-{first_id}-{len(items)}-{_nonce()}",
                     retry=self._retry(),
@@ -73,7 +77,7 @@ class Ingestion:
         """Queue the removal of a product (ordered after any earlier submission of it)."""
         seq = self.submissions.next_seq()
         return self.queue.enqueue(
-            delete_product,
+            DELETE_JOB,
             product_id,
             seq,
             job_id=f"delete-{product_id}-{seq}-{_nonce()}",
@@ -138,7 +142,7 @@ class Ingestion:
 
 
 def _product_ids(job: Job) -> list[str]:
-    if job.func_name == "workers.jobs.ingest_products" and job.args:
+    if job.func_name == INGEST_JOB and job.args:
         return [pid for pid, _ in job.args[0]]
     return [str(job.args[0])] if job.args else []
 

@@ -18,6 +18,9 @@ bp = Blueprint("search", __name__)
 
 
 @bp.post("/search")
+# The same search for a photo upload, as its own operation in the OpenAPI document: client
+# generators handle one body type per operation (/search takes both, as browsers send forms).
+@bp.post("/search/photo")
 @require_scope("search", anonymous_ok=True)
 def search() -> Any:
     """Search the catalog; see the OpenAPI document for the request and response."""

@@ -16,12 +16,14 @@ from api.openapi.ingest import ingest_paths, ingest_schemas, product_write_opera
 from api.openapi.merch import extend_search, merch_paths, merch_schemas
 from api.openapi.parts import VERSION
 from api.openapi.search import search_paths, search_schemas
+from api.openapi.shopper import shopper_paths, shopper_schemas
 
 
 def openapi_document() -> dict[str, Any]:
     """The whole document (rebuilt per call; it is small)."""
-    paths = search_paths() | ingest_paths() | discovery_paths() | merch_paths()
-    schemas = search_schemas() | ingest_schemas() | discovery_schemas() | merch_schemas()
+    paths = search_paths() | ingest_paths() | shopper_paths() | discovery_paths() | merch_paths()
+    search = search_schemas()
+    schemas = search | shopper_schemas(search) | ingest_schemas() | discovery_schemas() | merch_schemas()
     extend_search(schemas)
     paths["/api/v1/products/{product_id}"] |= product_write_operations()
     return {

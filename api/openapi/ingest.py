@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi.parts import COMMON, INT, STR, as_json, error, obj, product_param, ref
+from api.openapi.parts import COMMON, INT, STR, UNAVAILABLE, as_json, error, obj, product_param, ref
 
 TOKEN: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 AUTH = {"401": error("No valid access token"), "403": error("The token lacks the needed scope")}
@@ -66,8 +66,15 @@ def ingest_schemas() -> dict[str, Any]:
         },
         required=("id", "status"),
     )
+    batch = obj(
+        {"products": {"type": "array", "items": ref("ProductSubmission"), "minItems": 1, "maxItems": 1000}},
+        required=("products",),
+        extra=False,
+    ) | {"description": 'Up to 1000 products: {"products": [...]} (a single product object or a bare '
+                        "list is also accepted, for clients of the first version)"}
     return {
         "ProductSubmission": submission,
+        "ProductBatch": batch,
         "ProductUpload": obj(
             {
                 "product": {"type": "string", "description": "ProductSubmission as JSON text"},
@@ -105,7 +112,7 @@ def ingest_paths() -> dict[str, Any]:
     bad_upload = {
         "413": error("Image or body over the size cap"),
         "415": error("Not JSON or multipart, or the image is not JPEG/PNG/WEBP"),
-        "503": error("The ingestion queue (Redis) is unavailable"),
+        "503": UNAVAILABLE,
     }
     return {
         "/api/v1/products": {
@@ -115,22 +122,20 @@ def ingest_paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/json": {
-                            "schema": {
-                                "oneOf": [
-                                    ref("ProductSubmission"),
-                                    {
-                                        "type": "array",
-                                        "items": ref("ProductSubmission"),
-                                        "minItems": 1,
-                                        "maxItems": 1000,
-                                    },
-                                ]
-                            }
-                        },
-                        "multipart/form-data": {"schema": ref("ProductUpload")},
+                        # One shape for generated clients; a bare product or a bare list (the
+                        # first versions of this API) is still accepted.
+                        "application/json": {"schema": ref("ProductBatch")},
                     },
                 },
+                "responses": {"202": as_json(ref("Accepted"), "Queued"), **COMMON, **AUTH, **bad_upload},
+            }
+        },
+        "/api/v1/products/upload": {
+            "post": {
+                "summary": "Queue one product with its photo as a multipart upload (scope ingest)",
+                "security": TOKEN,
+                "requestBody": {"required": True,
+                                "content": {"multipart/form-data": {"schema": ref("ProductUpload")}}},
                 "responses": {"202": as_json(ref("Accepted"), "Queued"), **COMMON, **AUTH, **bad_upload},
             }
         },

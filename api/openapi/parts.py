@@ -53,7 +53,11 @@ STR = {"type": "string"}
 NULLABLE_INT = {"type": "integer", "nullable": True}
 RATE_LIMITED = error("Rate limit exceeded") | {"headers": {
     "Retry-After": header("Seconds to wait before retrying"), **RATE_HEADERS}}
-COMMON = {"400": error("Malformed request; the message says what is valid"), "429": RATE_LIMITED}
+# Admission control (api/admission.py) and an unavailable dependency both answer 503 with a hint.
+UNAVAILABLE = error("Overloaded (every slot busy) or a dependency is unavailable; retry after the "
+                    "given seconds") | {"headers": {"Retry-After": header("Seconds to wait before retrying")}}
+COMMON = {"400": error("Malformed request; the message says what is valid"), "429": RATE_LIMITED,
+          "503": UNAVAILABLE}
 AUTH_ERRORS = {"401": error("Missing (when anonymous search is off), invalid, expired or revoked token"),
                "403": error("The token lacks the search scope")}
 JSON_BODY_ERRORS = {"413": error("JSON body over 64 KiB"), "415": error("Body is not JSON")}

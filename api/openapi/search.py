@@ -32,6 +32,9 @@ from indexer.search.fusion import FUSIONS
 from indexer.search.model import SORTS
 from indexer.search.reading import KINDS, UNDERSTAND_MODES
 
+# Every stage a search or a similar-items request may time (indexer/search/service.py, hybrid.py).
+TIMED_STAGES = ("fetch", "understand", "encode", "candidates", "keywords", "rerank", "taste", "facets",
+                "total")
 UNDERSTAND_DOC = ("What understood attributes of the text do: boost (the server's default, "
                   "VITRINE_UNDERSTAND) ranks products that have them higher, filter returns only those "
                   "(relaxed, with a notice, when none has them all), off reads nothing")
@@ -93,22 +96,21 @@ def search_schemas() -> dict[str, Any]:
         "field": {"type": "string", "description": "The payload field; title for a material"},
         "values": {"type": "array", "items": STR}, "words": {"type": "array", "items": STR},
         "products": {"type": "integer", "description": "Products that have it (0: none in this catalog)"},
-        "broader": {"type": "object"}, "applied": {"type": "boolean"}, "ignored": {"type": "boolean"},
+        "broader": {"type": "object", "additionalProperties": True,
+                    "description": "The wider values this attribute also matched"},
+        "applied": {"type": "boolean"}, "ignored": {"type": "boolean"},
     }, required=("kind", "field", "values", "words", "applied"))
     understood = obj({
-        "attributes": {"type": "array", "items": attribute},
-        "price": {"type": "object", "nullable": True,
-                  "description": "min, max, currency, words, applied, ignored"},
-        "corrections": {"type": "array", "items": obj({"word": STR, "corrected": STR})},
+        "attributes": {"type": "array", "items": ref("UnderstoodAttribute")},
+        "price": ref("UnderstoodPrice"),
+        "corrections": {"type": "array", "items": ref("Correction")},
         "corrected_text": {"type": "string", "nullable": True}, "free_words": {"type": "array", "items": STR},
         "mode": {"type": "string", "enum": list(UNDERSTAND_MODES)},
     }) | {"nullable": True, "description": "How the text was read (null: no text, an image too, or "
                                             "understand off)"}
     hit = obj({"id": STR, "score": NUM, "breakdown": ref("Breakdown"), "product": ref("Product")},
                required=("id", "score", "breakdown", "product"))
-    timings = {"type": "object", "additionalProperties": NUM,
-               "description": "Milliseconds per stage: fetch (image_url), encode, candidates, rerank, "
-                              "facets, total"}
+    timings = ref("Timings")
     tokens = obj({"access_token": STR, "refresh_token": STR, "token_type": {"type": "string",
                    "enum": ["Bearer"]}, "expires_in": INT, "scope": STR},
                   required=("access_token", "refresh_token", "expires_in"))
@@ -117,6 +119,20 @@ def search_schemas() -> dict[str, Any]:
         "Product": product,
         "Breakdown": breakdown,
         "Understood": understood,
+        "UnderstoodAttribute": attribute,
+        "Correction": obj({"word": STR, "corrected": STR}),
+        "UnderstoodPrice": obj({
+            "min": {"type": "number", "nullable": True}, "max": {"type": "number", "nullable": True},
+            "currency": {"type": "string", "nullable": True}, "words": {"type": "array", "items": STR},
+            "applied": {"type": "boolean"}, "ignored": {"type": "boolean"},
+        }) | {"nullable": True, "description": "A price condition read from the text (null: none)"},
+        "Timings": obj({f"{stage}_ms": NUM for stage in TIMED_STAGES}) | {
+            "additionalProperties": NUM,
+            "description": "Milliseconds per stage; a stage the search did not run is absent"},
+        "Facets": obj({name: ref("FacetCounts") for name in KEYWORD_FIELDS}) | {
+            "description": "Per keyword field, the products matching the query and filters per value"},
+        "FacetCounts": {"type": "object", "additionalProperties": INT,
+                        "description": "Value -> number of matching products"},
         "Hit": hit,
         "Filters": _filter_schema(),
         "SearchRequest": obj({
@@ -143,8 +159,9 @@ def search_schemas() -> dict[str, Any]:
                        "maxItems": 2 * len(KINDS),
                        "description": "Understood kinds to leave out (and their words from the text); "
                                       "in a form, the kinds separated by commas"},
-        }, extra=False) | {"description": "At least one of text, image_url (or an uploaded image).",
-                           "anyOf": [{"required": ["text"]}, {"required": ["image_url"]}]},
+        }, extra=False) | {"description": "Give text, image_url or both (or, in a multipart body, an "
+                                          "uploaded image); a request with none of them is a 400. The "
+                                          "server checks this, so the schema does not repeat it."},
         "SearchUpload": obj({
             "image": {"type": "string", "format": "binary", "description": "JPEG, PNG or WEBP"},
             **{k: STR for k in SEARCH_KEYS if k != "image_url"},
@@ -155,8 +172,7 @@ def search_schemas() -> dict[str, Any]:
             "results": {"type": "array", "items": ref("Hit")},
             "candidates": INT,
             "filters": {"type": "object", "description": "The filters as applied (canonical spelling)"},
-            "facets": obj({name: {"type": "object", "additionalProperties": INT}
-                            for name in KEYWORD_FIELDS}),
+            "facets": ref("Facets"),
             "page": ref("Page"), "sort": STR, "model": STR, "timings": timings,
             "understood": ref("Understood"),
             "notices": {"type": "array", "items": STR,
@@ -194,6 +210,11 @@ def search_schemas() -> dict[str, Any]:
     }
 
 
+def body(media_type: str, schema: str) -> dict[str, Any]:
+    """A required body of one media type: generated clients handle one per operation."""
+    return {"required": True, "content": {media_type: {"schema": ref(schema)}}}
+
+
 def search_paths() -> dict[str, Any]:
     search_errors = {**COMMON, **AUTH_ERRORS,
                      "413": error("Upload or fetched image over the size cap"),
@@ -202,12 +223,17 @@ def search_paths() -> dict[str, Any]:
     product_errors = {**COMMON, **AUTH_ERRORS, "404": error("No such product")}
     return {
         "/api/v1/search": {"post": {
-            "summary": "Search by text, image or both, with filters, facets and pages",
+            "summary": "Search by text, an image URL or both, with filters, facets and pages",
+            "description": "The JSON body; the same path also takes the multipart body of "
+                           "/api/v1/search/photo (what a browser form sends).",
             "security": ANONYMOUS_OR_TOKEN,
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": ref("SearchRequest")},
-                "multipart/form-data": {"schema": ref("SearchUpload")},
-            }},
+            "requestBody": body("application/json", "SearchRequest"),
+            "responses": {"200": limited(ref("SearchResponse")), **search_errors},
+        }},
+        "/api/v1/search/photo": {"post": {
+            "summary": "Search by an uploaded photo (and text), with filters, facets and pages",
+            "security": ANONYMOUS_OR_TOKEN,
+            "requestBody": body("multipart/form-data", "SearchUpload"),
             "responses": {"200": limited(ref("SearchResponse")), **search_errors},
         }},
         "/api/v1/products/{product_id}": {"get": {
@@ -219,7 +245,8 @@ def search_paths() -> dict[str, Any]:
             "summary": "The product photo", "security": ANONYMOUS_OR_TOKEN,
             "parameters": [product_param()],
             "responses": {"200": {"description": "The image", "content": {
-                "image/jpeg": {}, "image/png": {}, "image/webp": {}}}, **product_errors},
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("image/jpeg", "image/png", "image/webp")}}, **product_errors},
         }},
         "/api/v1/products/{product_id}/similar": {"get": {
             "summary": "Products like this one by image, text or both, honouring filters",

@@ -97,7 +97,7 @@ async function renderClients() {
       renderClients();
     });
     return [h("td", {}, h("code", {}, c.client_id)), h("td", {}, c.name), h("td", {}, c.scopes),
-      h("td", {}, c.created ? ago(Number(c.created)) : ""), h("td", {}, del)];
+      h("td", {}, c.rate_limit || "default"), h("td", {}, c.created ? ago(Number(c.created)) : ""), h("td", {}, del)];
   });
 }
 

@@ -1,25 +1,54 @@
 """Search: the request model, the core (``Searcher``: encode, candidates, re-rank, explain) and
 the ``SearchService`` every view goes through (request checks, images, taste, sort, paging,
-facets, outfits). See docs/architecture.md for the path a search takes."""
+facets, outfits). See docs/architecture.md for the path a search takes.
 
-from indexer.search.encoding import DirectEncoder, QueryEncoder
-from indexer.search.engine import Searcher
-from indexer.search.model import (
-    MAX_K,
-    MAX_OFFSET,
-    MAX_TEXT,
-    POOL,
-    SORTS,
-    Hit,
-    Page,
-    Query,
-    SearchPage,
-    SearchRequest,
-    SearchResult,
-    SimilarBy,
-    SimilarRequest,
-)
-from indexer.search.service import SearchService
+Names are imported on first use (PEP 562) so that importing a light part of the package
+(``vitrine --help``, settings, filters) does not load torch or the Qdrant client."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from indexer.search.encoding import DirectEncoder, QueryEncoder
+    from indexer.search.engine import Searcher
+    from indexer.search.model import (
+        MAX_K,
+        MAX_OFFSET,
+        MAX_TEXT,
+        POOL,
+        SORTS,
+        Hit,
+        Page,
+        Query,
+        SearchPage,
+        SearchRequest,
+        SearchResult,
+        SimilarBy,
+        SimilarRequest,
+    )
+    from indexer.search.service import SearchService
+
+_EXPORTS = {
+    "DirectEncoder": "indexer.search.encoding",
+    "QueryEncoder": "indexer.search.encoding",
+    "Searcher": "indexer.search.engine",
+    "MAX_K": "indexer.search.model",
+    "MAX_OFFSET": "indexer.search.model",
+    "MAX_TEXT": "indexer.search.model",
+    "POOL": "indexer.search.model",
+    "SORTS": "indexer.search.model",
+    "Hit": "indexer.search.model",
+    "Page": "indexer.search.model",
+    "Query": "indexer.search.model",
+    "SearchPage": "indexer.search.model",
+    "SearchRequest": "indexer.search.model",
+    "SearchResult": "indexer.search.model",
+    "SimilarBy": "indexer.search.model",
+    "SimilarRequest": "indexer.search.model",
+    "SearchService": "indexer.search.service",
+}
 
 __all__ = [
     "MAX_K",
@@ -40,3 +69,13 @@ __all__ = [
     "SimilarBy",
     "SimilarRequest",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name from its module on first use, then keep it here."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

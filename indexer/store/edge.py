@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import qdrant_edge as qe
 
-from encoder.embedder import cpu_threads
+from encoder.threads import cpu_threads
 from indexer.errors import ModelMismatchError, StoreError
 from indexer.filters import AnyOf, FilterSpec, NoneOf, stored_condition
 from indexer.schema import INDEXED_FIELDS, PREDICTED_SUFFIX, point_id

@@ -83,3 +83,22 @@ def test_train_writes_a_loadable_model(run, catalog_dir: Path, tmp_path: Path) -
     assert "validating on" in output and f"VITRINE_MODEL={out}" in output
     encoder = Encoder.load(str(out), device="cpu")
     assert encoder.embed_text("black watch").shape == (encoder.dim,)
+
+
+def test_help_and_argument_errors_load_no_model_or_store_code() -> None:
+    """`vitrine --help` answers at once: torch, open_clip and the Qdrant client load only when a
+    command needs them (timed in docs/performance.md)."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "open_clip", "qdrant_client", "qdrant_edge", "rq", "flask")
+    probe = ("import sys; from cli.main import cli\n"
+             "for args in (['--help'], ['search', '--help'], ['search'],\n"
+             "             ['clients', 'create', '--rate-limit', 'x']):\n"
+             "    try: cli(args, prog_name='vitrine')\n"
+             "    except SystemExit: pass\n"
+             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+    assert "give a search TEXT" in done.stderr

@@ -41,12 +41,20 @@ def test_feed_image_paths_are_refused_without_revealing_the_disk(
     sync_feed(context.redis, str(_feed(tmp_path, images)), context.queue_settings)
     make_worker(context).work(burst=True, with_scheduler=False, logging_level="WARNING")
     assert context.store.count() == 0  # none of them was indexed (so none can be served)
-    failed = {f["product_ids"][0]: f["reason"] for f in ingestion.failed()}
-    assert set(failed) == set(images)
-    for product_id, reason in failed.items():
-        # One reason for all: no server path (not even the feed's), nothing about existence.
-        assert reason == f"1 of 1 products failed: {product_id}: the image must be an http(s) URL " \
-                         "or the name of an uploaded image"
+    # Each product's failure is recorded with one reason for all: no server path (not even the
+    # feed's), nothing about whether the file exists.
+    failing = {f["product_id"]: f["reason"] for f in ingestion.failing()}
+    assert set(failing) == set(images)
+    refused = "the image must be an http(s) URL or the name of an uploaded image"
+    assert set(failing.values()) == {refused}
+    # The feed's products went as one job; its failure text says the same, and no path either.
+    jobs = ingestion.failed()
+    assert len(jobs) == 1
+    reason = jobs[0]["reason"]
+    assert reason.startswith(f"{len(images)} of {len(images)} products failed: ")
+    assert all(f"{product_id}: {refused}" in reason for product_id in images)
+    for path in (*images.values(), str(context.media_dir)):
+        assert path not in reason
 
 
 def test_catalog_photos_enter_the_media_dir_only_from_inside_the_catalog(

@@ -15,7 +15,7 @@ from indexer.search.model import SORTS, SearchRequest
 from indexer.search.reading import KINDS, UNDERSTAND_MODES
 
 SEARCH_KEYS = ("text", "image_url", "alpha", "filters", "k", "offset", "sort", "facets", "exact",
-               "understand", "ignore", "diversity", "include_out_of_stock")
+               "understand", "ignore", "diversity", "include_out_of_stock", "group")
 DEFAULT_K = 10
 
 
@@ -142,7 +142,8 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
         json_types: tuple[tuple[str, tuple[type, ...], str], ...] = (
             ("k", (int,), "int"), ("offset", (int,), "int"), ("alpha", (int, float), "number"),
             ("facets", (bool,), "bool"), ("exact", (bool,), "bool"),
-            ("diversity", (int, float), "number"), ("include_out_of_stock", (bool,), "bool"))
+            ("diversity", (int, float), "number"), ("include_out_of_stock", (bool,), "bool"),
+            ("group", (bool,), "bool"))
         for name, kinds, kind_name in json_types:
             if name in raw and raw[name] is not None and not isinstance(raw[name], kinds):
                 raise BadRequest(f"{name} must be a JSON {kind_name}, got {raw[name]!r}")
@@ -172,4 +173,5 @@ def parse_search(raw: Mapping[str, Any], *, form: bool = False) -> SearchRequest
         understand=as_understand(raw.get("understand")),
         ignore=as_ignore(raw.get("ignore"), form),
         diversity=None if raw.get("diversity") in (None, "") else as_number("diversity", raw["diversity"]),
+        group=as_bool("group", raw.get("group", True)),
     )

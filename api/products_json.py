@@ -29,8 +29,19 @@ def publish_results(body: dict[str, Any]) -> dict[str, Any]:
     """Rewrite the products inside a ``SearchResult.to_json()`` body in place."""
     colours = body.get("filters", {}).get("colour") or []
     for result in body.get("results", []):
-        result["product"] = show_variant(public_product(result["product"]), colours)
+        product = public_product(result["product"])
+        entry = result.get("variant")
+        result["product"] = as_variant(product, entry) if entry else show_variant(product, colours)
     return body
+
+
+def as_variant(product: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """An ungrouped hit's product: the variant's own id, colour, size, price, stock and photo over
+    its product's fields (the product's id stays ``id``: it is what the product routes take)."""
+    shown = {k: v for k, v in entry.items() if k != "id"}
+    if "in_stock" in shown:
+        shown["availability"] = "in_stock" if shown["in_stock"] else "out_of_stock"
+    return {**product, **shown, "variant": entry.get("id")}
 
 
 def show_variant(product: dict[str, Any], colours: list[str]) -> dict[str, Any]:

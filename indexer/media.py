@@ -213,22 +213,24 @@ def _shut(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-def fetch_image_bytes(url: str, policy: FetchPolicy, cancelled: Callable[[], bool] | None = None) -> bytes:
+def fetch_image_bytes(url: str, policy: FetchPolicy, cancelled: Callable[[], bool] | None = None,
+                      headers: dict[str, str] | None = None) -> bytes:
     """GET ``url`` under ``policy``, following and re-checking redirects, all within one
     wall-clock deadline of ``2 * policy.timeout_s``; ``cancelled`` (polled a few times a
-    second) ends the fetch early when whoever asked for it has gone.
+    second) ends the fetch early when whoever asked for it has gone; ``headers``, when given,
+    receives the final answer's headers (lower-case names; a feed's pages are linked by ``Link``).
 
     Raises:
         UnsafeUrl, FetchFailed, ImageTooLarge.
     """
     watchdog = _Watchdog(time.monotonic() + 2 * policy.timeout_s, cancelled)
     try:
-        return _fetch(url, policy, watchdog)
+        return _fetch(url, policy, watchdog, headers)
     finally:
         watchdog.stop()
 
 
-def _fetch(url: str, policy: FetchPolicy, watchdog: _Watchdog) -> bytes:
+def _fetch(url: str, policy: FetchPolicy, watchdog: _Watchdog, headers: dict[str, str] | None) -> bytes:
     for _ in range(policy.max_redirects + 1):
         host, port, address, path = check_url(url, policy)
         scheme = urlsplit(url).scheme
@@ -249,6 +251,8 @@ def _fetch(url: str, policy: FetchPolicy, watchdog: _Watchdog) -> bytes:
                 continue
             if response.status != 200:
                 raise FetchFailed(f"image_url answered HTTP {response.status}")
+            if headers is not None:  # repeated headers (several Link lines) joined as HTTP allows
+                headers.update({k.lower(): response.getheader(k) or "" for k in response.headers})
             return _read_capped(response, sock, policy.max_bytes, watchdog)
         except (OSError, http.client.HTTPException) as e:
             watchdog.left()  # the watchdog closed the socket: say so, not "connection reset"

@@ -72,11 +72,12 @@ def search_schemas() -> dict[str, Any]:
                    "description": "A list when the product's variants come in several colours"},
         "in_stock": {"type": "boolean"}, "stock": INT, "list_price": NUM, "sale_price": NUM,
         "product_type": STR,
-        "variants": {"type": "array", "items": obj({
-            "id": STR, "size": STR, "colour": STR, "price": NUM, "sale_price": NUM,
-            "in_stock": {"type": "boolean"}, "image": STR})},
+        "variants": {"type": "array", "items": ref("Variant")},
+        "size": {"type": "string", "description": "Ungrouped results: the variant's size"},
         "variant": {"type": "string", "nullable": True,
-                    "description": "Under a colour filter: the variant whose photo is shown"},
+                    "description": "Under a colour filter: the variant whose photo is shown; ungrouped "
+                                   "(\"group\": false): the variant this hit is, its colour, size, "
+                                   "price, stock and photo shown over the product's"},
     }, required=("id", "title"))
     breakdown = obj({
         "s_image": NUM, "s_text": NUM, "alpha": NUM,
@@ -87,6 +88,10 @@ def search_schemas() -> dict[str, Any]:
         "weights": obj({"image": NUM, "text": NUM, "keyword": NUM, "attributes": NUM}),
         "formula": STR, "fusion": {"type": "string", "enum": list(FUSIONS)}, "candidate_rank": INT,
         "matched_filters": {"type": "object"},
+        "variant": obj({"id": STR, "of": STR, "position": INT, "matching": INT, "variants": INT,
+                        "matched_filters": {"type": "object"}}) | {
+            "description": 'Ungrouped results: which variant of product "of" this is, of how many '
+                           "matching and in all, and the variant-level filters it met"},
         "understood": {"type": "array", "items": STR,
                        "description": "The understood attributes this product has: \"colour=White from "
                                       "'white'\" (\"(title)\" / \"(predicted)\": where its value came from)"},
@@ -108,7 +113,9 @@ def search_schemas() -> dict[str, Any]:
         "mode": {"type": "string", "enum": list(UNDERSTAND_MODES)},
     }) | {"nullable": True, "description": "How the text was read (null: no text, an image too, or "
                                             "understand off)"}
-    hit = obj({"id": STR, "score": NUM, "breakdown": ref("Breakdown"), "product": ref("Product")},
+    hit = obj({"id": STR, "score": NUM, "breakdown": ref("Breakdown"), "product": ref("Product"),
+               "variant": ref("Variant") | {"description": 'Ungrouped results ("group": false): the '
+                                                          "variant this hit stands for"}},
                required=("id", "score", "breakdown", "product"))
     timings = ref("Timings")
     tokens = obj({"access_token": STR, "refresh_token": STR, "token_type": {"type": "string",
@@ -134,6 +141,8 @@ def search_schemas() -> dict[str, Any]:
         "FacetCounts": {"type": "object", "additionalProperties": INT,
                         "description": "Value -> number of matching products"},
         "Hit": hit,
+        "Variant": obj({"id": STR, "size": STR, "colour": STR, "price": NUM, "sale_price": NUM,
+                        "in_stock": {"type": "boolean"}, "image": STR}),
         "Filters": _filter_schema(),
         "SearchRequest": obj({
             "text": {"type": "string", "maxLength": MAX_TEXT, "pattern": TEXT_PATTERN},
@@ -149,6 +158,9 @@ def search_schemas() -> dict[str, Any]:
             "facets": {"type": "boolean", "default": True},
             "include_out_of_stock": {"type": "boolean", "default": False,
                                      "description": "Also show products whose in_stock is false"},
+            "group": {"type": "boolean", "default": True,
+                      "description": "false: a product with variants is one hit per variant that "
+                                     "matches the filters (offset still counts products)"},
             "exact": {"type": "boolean", "default": False,
                       "description": "Brute-force candidate search (needs the admin scope)"},
             "understand": {"type": "string", "enum": list(UNDERSTAND_MODES), "description": UNDERSTAND_DOC},

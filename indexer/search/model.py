@@ -76,6 +76,7 @@ class SearchRequest:
     ignore: tuple[str, ...] = ()  # understood kinds to leave out ("colour", "type", "price", ...)
     diversity: float | None = None  # MMR over the first POOL, 0..1 (None: the configured default)
     merch: PoolStage | None = None  # business terms and rules (indexer/merch/stage.py)
+    group: bool = True  # False: a product with variants is one hit per matching variant
 
     @property
     def pooled(self) -> bool:
@@ -106,14 +107,18 @@ class Hit:
     score: float
     breakdown: dict[str, Any]
     product: Product
+    variant: dict[str, Any] | None = None  # ungrouped results: the variant this hit stands for
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "score": round(self.score, 6),
             "breakdown": self.breakdown,
             "product": self.product.to_payload(),
         }
+        if self.variant is not None:
+            out["variant"] = self.variant
+        return out
 
 
 @dataclass(frozen=True)

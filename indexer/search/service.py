@@ -43,6 +43,7 @@ from indexer.search.model import (
 from indexer.search.outfits import Suggestion, complete_the_look
 from indexer.search.reading import Reading, check_understanding, read_query
 from indexer.search.taste import Taste, apply_taste, build_taste
+from indexer.search.variants import expand_variants
 from indexer.store.protocol import VectorStore
 
 Fetcher = Callable[[str], bytes]
@@ -111,9 +112,14 @@ class SearchService:
         if pooled:
             hits = hits[request.offset : request.offset + request.k]
         facets, total = self._facets(request.facets, result, timings)
+        on_page = shown = len(hits)  # offsets count products; ungrouped, some may wait
+        if not request.group:
+            hits, shown = expand_variants(hits, result.filters, request.k)
         next_offset = request.offset + request.k
         last = POOL - 1 if pooled else MAX_OFFSET
-        more = len(hits) == request.k and next_offset <= last and (total is None or next_offset < total)
+        more = on_page == request.k and next_offset <= last and (total is None or next_offset < total)
+        if shown < on_page:  # the page filled with variants: the next starts at the first left out
+            next_offset, more = request.offset + shown, True
         page = Page(k=request.k, offset=request.offset, returned=len(hits),
                     next_offset=next_offset if more else None, total_matching=total)
         told = (*reading.notices, *result.notices) if reading is not None else result.notices

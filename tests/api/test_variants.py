@@ -21,6 +21,8 @@ from settings.api import ApiSettings
 from workers.feeds import parse_feed
 
 FEED = Path("/work/shared/feeds/merchant-center-variants.csv")
+DRESS = "clad6pg5z00eu012gfz7hfm92"
+SOLD_OUT = "M00679529736280"  # the Tan XS variant
 pytestmark = pytest.mark.skipif(not FEED.is_file(), reason="the shared feeds are not on this machine")
 
 
@@ -30,7 +32,9 @@ def app(tmp_path: Path, encoder: Encoder, redis_client: redis.Redis, api_setting
     feed = parse_feed(FEED.read_text(encoding="utf-8-sig"), FEED.name)
     [dress] = feed.products
     # the feed's photo is on the internet: embed a local catalog photo in its place
-    local = dataclasses.replace(dress, image=catalog_entries[0].product.image)
+    # one variant sold out (Tan XS), as happens in a live feed: ungrouped results leave it out
+    variants = [{**v, "in_stock": v["id"] != SOLD_OUT} for v in dress.variants or []]
+    local = dataclasses.replace(dress, image=catalog_entries[0].product.image, variants=variants)
     store = EdgeStore(tmp_path / "data")
     others = [e for e in catalog_entries[1:6] if e.product.colour not in ("Black", "Tan")]
     index_entries(encoder, store, [CatalogEntry(2, local), *others])
@@ -73,3 +77,37 @@ def test_a_feed_products_image_route_points_at_its_photo(client: FlaskClient) ->
     store.set_payload(feed.products[0].id, {"image": feed.products[0].image})  # as a feed stores it
     response = client.get(f"/api/v1/products/{feed.products[0].id}/image")
     assert response.status_code == 302 and response.headers["Location"] == feed.products[0].image
+
+
+def test_ungrouped_a_colour_filter_answers_each_matching_variant_in_stock(client: FlaskClient) -> None:
+    feed = parse_feed(FEED.read_text(encoding="utf-8-sig"), FEED.name)
+    tan = {v["id"]: v for v in feed.products[0].variants or [] if v.get("colour") == "Tan"}
+    body = {"text": "sweater dress", "k": 20, "filters": {"colour": "tan"}, "group": False}
+    hits = client.post("/api/v1/search", json=body).json["results"]
+    assert {h["product"]["variant"] for h in hits} == set(tan) - {SOLD_OUT} and len(hits) == 3
+    for hit in hits:
+        entry = tan[hit["product"]["variant"]]
+        assert hit["id"] == DRESS and hit["variant"]["id"] == entry["id"]
+        assert (hit["product"]["colour"], hit["product"]["size"]) == ("Tan", entry["size"])
+        assert hit["product"]["image"] == entry["image"] and hit["product"]["in_stock"] is True
+        assert hit["product"]["title"] == "Joelle Sweater Dress"  # the product's own fields
+        why = hit["breakdown"]["variant"]
+        assert (why["of"], why["matching"], why["variants"]) == (DRESS, 3, 8)
+        assert why["matched_filters"]["colour"] == "Tan"
+    with_sold_out = client.post("/api/v1/search", json={**body, "include_out_of_stock": True}).json
+    sold = [h for h in with_sold_out["results"] if h["product"]["variant"] == SOLD_OUT]
+    assert len(with_sold_out["results"]) == 4 and sold[0]["product"]["in_stock"] is False
+
+
+def test_ungrouped_results_fill_the_page_with_variants_and_grouped_ones_do_not(client: FlaskClient) -> None:
+    body = {"text": "sweater dress", "k": 20}
+    grouped = client.post("/api/v1/search", json=body).json
+    ungrouped = client.post("/api/v1/search", json={**body, "group": False}).json
+    ids = [h["id"] for h in ungrouped["results"]]
+    assert ids.count(DRESS) == 7  # the 8 variants but the sold-out one
+    others = [h["id"] for h in grouped["results"] if h["id"] != DRESS]
+    assert [i for i in ids if i != DRESS] == others  # products without variants: once, same order
+    assert "variant" not in grouped["results"][0]
+    small = client.post("/api/v1/search", json={**body, "k": 3, "group": False}).json
+    assert len(small["results"]) == 3
+    assert client.post("/api/v1/search", json={**body, "group": "no"}).status_code == 400

@@ -241,8 +241,13 @@ def _typo_index(
     # Singulars too, so that a misspelt singular finds its word ("jaket" -> "jacket", not
     # two edits away "jackets").
     for word in list(weight):
-        if word.endswith("s") and not word.endswith("ss") and stem(word[:-1]) == stem(word):
-            weight[word[:-1]] += weight[word]
+        if not word.endswith("s") or word.endswith("ss"):
+            continue
+        # "watches" -> "watch", "dresses" -> "dress", "shoes" -> "shoe": the singular the
+        # plural folds to ("wach" is one edit from "watch", two from "watches")
+        singular = next((word[:-n] for n in (1, 2) if stem(word[:-n]) == stem(word)), None)
+        if singular:
+            weight[singular] += weight[word]
     words = {w for w in weight if not any(c.isdigit() for c in w)}
     # Only words whose stem is indexed: a brand dropped from the index is no correction target.
     indexed = {word for key in phrases for word in key}

@@ -134,6 +134,14 @@ TABLE: list[tuple[str, dict[str, tuple[str, ...]], dict[str, Any]]] = [
     ("sunglases", {"article_type": ("Sunglasses",)}, {"corrected": "sunglasses"}),
     ("deodrant", {"article_type": ("Deodorant",)}, {"corrected": "deodorant"}),
     ("sandal", {"sub_category": ("Sandal",)}, {"corrected": None}),
+    # a short word one edit from the singular of a plural value ("Watches")
+    ("wach for men", {"sub_category": ("Watches",), "gender": MEN}, {"corrected": "watch for men"}),
+    # vowels misspelt by sound: two edits under 8 letters when the consonants agree
+    ("sandles", {"sub_category": ("Sandal",)}, {"corrected": "sandals"}),
+    ("jumpar", {"article_type": ("Sweaters",)}, {"corrected": "jumper"}),
+    # ... but not a real word of another length or under 6 letters ("holes" is not "heels")
+    ("holes", {}, {"corrected": None, "free": ("holes",)}),
+    ("built", {}, {"corrected": None, "free": ("built",)}),
     # price phrases
     ("white sneakers under 50", {"colour": ("White",), "article_type": SNEAKERS},
      {"price": (None, 50, None)}),

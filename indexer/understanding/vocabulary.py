@@ -128,13 +128,19 @@ class Vocabulary:
 
     def broader(self, field: str, values: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The levels above a type's values, most frequent first: for article_type "Casual
-        Shoes", ``(("sub_category", ("Shoes",)), ("category", ("Footwear",)))``."""
+        Shoes", ``(("sub_category", ("Shoes",)), ("category", ("Footwear",)))``. The catalog's
+        own products say where a value belongs; for values it has none of, the lexicon's
+        ``parents`` do ("Earrings" -> "Jewellery" -> "Accessories"), so that a search for a
+        type the catalog lacks can still show the closest items."""
         out = []
         level, current = field, tuple(values)
         while level in ("article_type", "sub_category"):
             counts: Counter[str] = Counter()
             for value in current:
                 counts.update(self.parents.get((level, value), {}))
+            if not counts:
+                declared = self.lexicon.parents.get(level, {})
+                counts.update(declared[v] for v in current if v in declared)
             if not counts:
                 break
             level = "sub_category" if level == "article_type" else "category"

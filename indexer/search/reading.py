@@ -20,7 +20,7 @@ from indexer.errors import QueryError
 from indexer.filters import AnyOf, Condition, FilterSpec, Range
 from indexer.schema import KEYWORD_FIELDS, TAGGED_FIELDS
 from indexer.search.catalog_facts import CatalogFacts
-from indexer.understanding import Attribute, PriceCondition, Understanding, understand
+from indexer.understanding import Attribute, PriceCondition, Understanding, Vocabulary, understand
 
 UNDERSTAND_MODES = ("boost", "filter", "off")
 KINDS = ("type", "colour", "gender", "occasion", "season", "material", "brand", "price")
@@ -124,6 +124,7 @@ def read_query(text: str, facts: CatalogFacts | None, mode: str = "boost",
     if corrected:
         notices.append(f"showing results for '{corrected}'")
     applied: list[Attribute] = []
+    closest: list[Attribute] = []
     for attr in understood.attributes:
         if attr.kind in ignore:
             continue
@@ -131,6 +132,7 @@ def read_query(text: str, facts: CatalogFacts | None, mode: str = "boost",
             what = " ".join(attr.words)
             notices.append(f"no {what} in this catalog, showing the closest items" if attr.kind == "type"
                            else f"nothing here is {attr.field} '{what}', showing the closest items")
+            closest += [near] if (near := _closest_level(attr, vocabulary)) is not None else []
             continue
         applied.append(attr)
     price = understood.price if "price" not in ignore else None
@@ -138,7 +140,7 @@ def read_query(text: str, facts: CatalogFacts | None, mode: str = "boost",
         notices.append("no prices in this catalog, the price condition was ignored")
         price = None
     marked = understood.with_applied([a.field for a in applied], price=price is not None)
-    applied = [a for a in marked.attributes if a.applied]
+    applied = [a for a in marked.attributes if a.applied] + closest
     words = [w for a in understood.attributes if a.kind in ignore for w in a.words]
     if "price" in ignore and understood.price is not None:
         words += list(understood.price.words)
@@ -151,6 +153,18 @@ def read_query(text: str, facts: CatalogFacts | None, mode: str = "boost",
         understood=marked, attributes=tuple(applied), price=replace(price, applied=True) if price else None,
         ignored=ignore, notices=tuple(notices), did_you_mean=corrected,
     )
+
+
+def _closest_level(attr: Attribute, vocabulary: Vocabulary) -> Attribute | None:
+    """For a type this catalog has none of, the nearest level above it that it has ("earrings":
+    category Accessories, by way of Jewellery), applied in its place so that the closest items
+    come first rather than whatever the words happen to match; None if no level has products."""
+    for depth, (field, values) in enumerate(attr.broader):
+        present = tuple(v for v in values if vocabulary.count(field, (v,)))
+        if attr.kind == "type" and present:
+            return replace(attr, field=field, values=present, products=vocabulary.count(field, present),
+                           broader=attr.broader[depth + 1 :], applied=True)
+    return None
 
 
 def _without(text: str, words: Sequence[str], understood: Understanding) -> str:

@@ -27,6 +27,9 @@ maps shopper phrases to catalog values. Its sections:
   "Casio Enticer"), ``title_gender_words`` and ``descriptors`` (for learning brands from
   titles: see ``brands``), ``min_count`` (titles a brand needs to count as one).
 - ``stopwords``: words that carry no meaning in a query; never corrected nor left over.
+- ``parents`` (optional): ``{"article_type": {value: sub_category}, "sub_category": {value:
+  category}}``, where a type belongs when the catalog has none of it to say so ("Earrings":
+  "Jewellery", "Jewellery": "Accessories"); the catalog's own products win when it has it.
 
 A phrase's words are matched case-insensitively, plurals folded ("heels" = "heel"). The
 catalog's own values need no entry: every value of the vocabulary is a phrase of itself. A

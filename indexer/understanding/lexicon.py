@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as _field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,9 @@ class Lexicon:
     brand_descriptors: frozenset[str]
     brand_min_count: int
     stopwords: frozenset[str]
+    # field -> value -> the value one level up (article_type -> sub_category -> category): where
+    # a type belongs when the catalog has none of it to say so ("Earrings" -> "Jewellery")
+    parents: Mapping[str, Mapping[str, str]] = _field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Lexicon:
@@ -80,6 +84,7 @@ class Lexicon:
             brand_descriptors=frozenset(_string_list(brands, "descriptors", "brands.")),
             brand_min_count=min_count,
             stopwords=frozenset(_string_list(data, "stopwords", "")),
+            parents=_parents(data),
         )
 
 
@@ -110,6 +115,18 @@ def _types(data: Mapping[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
         if not (isinstance(values, list) and values and all(isinstance(v, str) and v for v in values)):
             raise LexiconError(f"types[{phrase!r}].{field} must be a non-empty list of values")
         out[phrase] = (field, tuple(values))
+    return out
+
+
+def _parents(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The optional ``parents`` section: {"article_type": {value: sub_category}, "sub_category":
+    {value: category}}."""
+    parents = _mapping(data, "parents")
+    out = {}
+    for level in parents:
+        if level not in TYPE_FIELDS[:2]:
+            raise LexiconError(f"parents: level must be one of {', '.join(TYPE_FIELDS[:2])}, got {level!r}")
+        out[level] = _strings_by_phrase(parents, level, f"parents.{level}")
     return out
 
 

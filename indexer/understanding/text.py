@@ -98,6 +98,30 @@ def allowed_edits(word: str) -> int:
     return 1 if len(word) >= 4 else 0
 
 
+# Misspelling a word by its sound mostly gets its vowels wrong ("sandles", "jumpar"): from 6
+# letters such a word may be two edits away even under 8 letters, as long as it is as long as
+# the correction and its consonants, in order, are the correction's. Shorter words and words
+# of another length are too often other real words ("holes" / "heels", "point" / "pant").
+_SOUND_EDITS = 2
+_SOUND_MIN_LENGTH = 6
+_VOWELS = frozenset("aeiou")
+
+
+def consonants(word: str) -> str:
+    """A word's consonants in order, doubled letters once: "sandles" and "sandals" -> "sndls"."""
+    out: list[str] = []
+    for c in word:
+        if c not in _VOWELS and (not out or out[-1] != c):
+            out.append(c)
+    return "".join(out)
+
+
+def _reach(word: str) -> int:
+    """The most edits a look-up considers: the budget, or more for a vowel misspelling."""
+    limit = allowed_edits(word)
+    return max(limit, _SOUND_EDITS) if len(word) >= _SOUND_MIN_LENGTH else limit
+
+
 def _deletes(word: str, depth: int) -> set[str]:
     found = {word}
     frontier = {word}
@@ -123,23 +147,28 @@ class TypoIndex:
                 self._by_delete.setdefault(variant, []).append(word)
 
     def correct(self, word: str) -> str | None:
-        """The closest indexed word within the allowed edits, or None. Ties go to a word the
-        typo is a dropped-letter form of ("gren" is "green" rather than "grey"), then to the
-        heavier word, then the alphabetically first, so the answer is stable."""
-        limit = allowed_edits(word)
+        """The closest indexed word within the allowed edits, or None. A word past the budget
+        but within two edits counts when only its vowels are off (see ``consonants``); any
+        word within the budget beats it. Ties go to a word the typo is a dropped-letter form
+        of ("gren" is "green" rather than "grey"), then to the heavier word, then the
+        alphabetically first, so the answer is stable."""
+        limit, reach = allowed_edits(word), _reach(word)
         # A word longer than any indexed word by more than the edits allowed has no match;
         # stopping here also keeps a pasted 10,000-letter "word" from costing its deletes.
-        if limit == 0 or len(word) > self._longest + limit:
+        if reach == 0 or len(word) > self._longest + reach:
             return None
         candidates: set[str] = set()
-        for variant in _deletes(word, limit):
+        for variant in _deletes(word, reach):
             candidates.update(self._by_delete.get(variant, ()))
+        sound = consonants(word)
         best: tuple[int, bool, int, str] | None = None
         for candidate in candidates:
             if candidate == word or allowed_edits(candidate) == 0:
                 continue
-            distance = edit_distance(word, candidate, limit)
-            if distance <= limit:
+            distance = edit_distance(word, candidate, reach)
+            if distance <= limit or (
+                distance <= reach and len(candidate) == len(word) and consonants(candidate) == sound
+            ):
                 dropped = _dropped_from(word, candidate)
                 rank = (distance, not dropped, -self._weight.get(candidate, 0), candidate)
                 if best is None or rank < best:

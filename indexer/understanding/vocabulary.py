@@ -128,13 +128,19 @@ class Vocabulary:
 
     def broader(self, field: str, values: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The levels above a type's values, most frequent first: for article_type "Casual
-        Shoes", ``(("sub_category", ("Shoes",)), ("category", ("Footwear",)))``."""
+        Shoes", ``(("sub_category", ("Shoes",)), ("category", ("Footwear",)))``. The catalog's
+        own products say where a value belongs; for values it has none of, the lexicon's
+        ``parents`` do ("Earrings" -> "Jewellery" -> "Accessories"), so that a search for a
+        type the catalog lacks can still show the closest items."""
         out = []
         level, current = field, tuple(values)
         while level in ("article_type", "sub_category"):
             counts: Counter[str] = Counter()
             for value in current:
                 counts.update(self.parents.get((level, value), {}))
+            if not counts:
+                declared = self.lexicon.parents.get(level, {})
+                counts.update(declared[v] for v in current if v in declared)
             if not counts:
                 break
             level = "sub_category" if level == "article_type" else "category"
@@ -241,8 +247,13 @@ def _typo_index(
     # Singulars too, so that a misspelt singular finds its word ("jaket" -> "jacket", not
     # two edits away "jackets").
     for word in list(weight):
-        if word.endswith("s") and not word.endswith("ss") and stem(word[:-1]) == stem(word):
-            weight[word[:-1]] += weight[word]
+        if not word.endswith("s") or word.endswith("ss"):
+            continue
+        # "watches" -> "watch", "dresses" -> "dress", "shoes" -> "shoe": the singular the
+        # plural folds to ("wach" is one edit from "watch", two from "watches")
+        singular = next((word[:-n] for n in (1, 2) if stem(word[:-n]) == stem(word)), None)
+        if singular:
+            weight[singular] += weight[word]
     words = {w for w in weight if not any(c.isdigit() for c in w)}
     # Only words whose stem is indexed: a brand dropped from the index is no correction target.
     indexed = {word for key in phrases for word in key}

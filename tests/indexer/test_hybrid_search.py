@@ -140,6 +140,21 @@ def test_understood_and_notices_have_their_shape(service: SearchService) -> None
     assert not none.understood["attributes"][0]["applied"]  # type: ignore[index]
 
 
+@pytest.mark.parametrize(("text", "field", "value"), [("earrings", "category", "Accessories"),
+                                                    ("boots for men", "sub_category", "Shoes")])
+def test_a_type_the_catalog_lacks_shows_the_level_above_it(service: SearchService, text: str, field: str,
+                                                           value: str) -> None:
+    """No earrings or boots here: the closest items are accessories and shoes, not whatever
+    the words happen to match, and each hit says why it is there."""
+    found = service.search(SearchRequest(text=text, k=5, facets=False))
+    assert found.notices and found.notices[0].endswith("in this catalog, showing the closest items")
+    assert [getattr(h.product, field) for h in found.result.hits] == [value] * 5
+    words = text.split()[0]
+    assert all(f"{field}={value} from '{words}'" in h.breakdown["understood"] for h in found.result.hits)
+    if "men" in text:
+        assert all(h.product.gender in ("Men", "Unisex") for h in found.result.hits)
+
+
 def test_every_hit_explains_each_term_of_its_score(service: SearchService) -> None:
     hit = service.search(SearchRequest(text="white shoes", k=1, facets=False)).result.hits[0]
     b = hit.breakdown

@@ -134,6 +134,14 @@ TABLE: list[tuple[str, dict[str, tuple[str, ...]], dict[str, Any]]] = [
     ("sunglases", {"article_type": ("Sunglasses",)}, {"corrected": "sunglasses"}),
     ("deodrant", {"article_type": ("Deodorant",)}, {"corrected": "deodorant"}),
     ("sandal", {"sub_category": ("Sandal",)}, {"corrected": None}),
+    # a short word one edit from the singular of a plural value ("Watches")
+    ("wach for men", {"sub_category": ("Watches",), "gender": MEN}, {"corrected": "watch for men"}),
+    # vowels misspelt by sound: two edits under 8 letters when the consonants agree
+    ("sandles", {"sub_category": ("Sandal",)}, {"corrected": "sandals"}),
+    ("jumpar", {"article_type": ("Sweaters",)}, {"corrected": "jumper"}),
+    # ... but not a real word of another length or under 6 letters ("holes" is not "heels")
+    ("holes", {}, {"corrected": None, "free": ("holes",)}),
+    ("built", {}, {"corrected": None, "free": ("built",)}),
     # price phrases
     ("white sneakers under 50", {"colour": ("White",), "article_type": SNEAKERS},
      {"price": (None, 50, None)}),
@@ -238,6 +246,33 @@ def test_a_type_knows_its_broader_levels(vocabulary: Vocabulary) -> None:
     assert dict(shoes.broader)["sub_category"][0] == "Shoes"
     assert dict(shoes.broader)["category"] == ("Footwear",)
     assert understand("earrings", vocabulary).attribute("type").products == 0
+
+
+def test_a_type_the_catalog_lacks_takes_its_levels_from_the_lexicon(vocabulary: Vocabulary) -> None:
+    earrings = understand("earrings", vocabulary).attribute("type")
+    assert earrings is not None and earrings.products == 0
+    assert earrings.broader == (("sub_category", ("Jewellery",)), ("category", ("Accessories",)))
+    boots = understand("boots", vocabulary).attribute("type")
+    assert boots is not None
+    assert dict(boots.broader) == {"sub_category": ("Shoes",), "category": ("Footwear",)}
+
+
+def test_the_catalogs_own_levels_win_over_the_lexicons() -> None:
+    rows = [{"title": "Acme Men Rubber Boots", "article_type": "Boots", "sub_category": "Rainwear",
+             "category": "Outdoor"}]
+    boots = understand("boots", Vocabulary.from_products(rows)).attribute("type")
+    assert boots is not None and boots.products == 1
+    assert boots.broader == (("sub_category", ("Rainwear",)), ("category", ("Outdoor",)))
+
+
+def test_the_lexicons_parents_agree_with_the_catalog(vocabulary: Vocabulary) -> None:
+    """Each declared parent is a value of the level above; where the catalog has the child,
+    the parent is the one most of its products are filed under."""
+    for level, above in (("article_type", "sub_category"), ("sub_category", "category")):
+        for child, parent in vocabulary.lexicon.parents[level].items():
+            assert parent in vocabulary.values[above] or parent in ABSENT_ON_PURPOSE, (child, parent)
+            if child in vocabulary.values[level]:
+                assert vocabulary.broader(level, [child])[0][1][0] == parent, (child, parent)
 
 
 def test_brands_learned_from_the_real_titles(products: list[dict[str, Any]], vocabulary: Vocabulary) -> None:
@@ -349,6 +384,11 @@ def test_bad_input_gives_clear_errors(tmp_path: Path, vocabulary: Vocabulary) ->
     data["types"]["boots"] = {"shoe_type": ["Boots"]}
     bad.write_text(json.dumps(data))
     with pytest.raises(LexiconError, match=r"types\['boots'\]: field must be one of"):
+        Lexicon.load(bad)
+    data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    data["parents"]["category"] = {"Footwear": "Everything"}
+    bad.write_text(json.dumps(data))
+    with pytest.raises(LexiconError, match="parents: level must be one of article_type, sub_category"):
         Lexicon.load(bad)
     with pytest.raises(LexiconError, match="cannot read"):
         Lexicon.load(tmp_path / "missing.json")

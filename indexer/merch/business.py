@@ -167,5 +167,5 @@ def apply_business(hits: list[Hit], config: BusinessConfig, payloads: Mapping[st
         bd["business"] = {"bonus": round(bonus, 6), "cap": cap, "spread": round(spread, 6),
                           "terms": {n: {"weight": round(w * scale, 6), "value": round(values[n][i], 6)}
                                     for n, w in weights.items()}}
-        out.append(Hit(h.id, h.score + bonus, bd, h.product))
+        out.append(Hit(h.id, h.score + bonus, bd, h.product, h.deferred))
     return sorted(out, key=lambda x: -x.score)

@@ -127,28 +127,29 @@ def _note(hit: Hit, text: str, score: float | None = None) -> Hit:
     bd = dict(hit.breakdown)
     bd["rules"] = [*bd.get("rules", []), text]
     # Hit(...) rather than dataclasses.replace: this runs for many hits per search.
-    return Hit(hit.id, hit.score if score is None else score, bd, hit.product)
+    return Hit(hit.id, hit.score if score is None else score, bd, hit.product, hit.deferred)
 
 
 def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule]) -> list[Hit]:
     """Filters and hides, then boosts and buries, then pins, in rule order."""
     hidden = frozenset().union(*(r.hide for r in fired))
-    for rule in fired:
-        if rule.add_filter is not None:
-            spec = rule.add_filter
-            hits = [h for h in hits if spec.matches(h.product.to_payload())]
+    filters = [r.add_filter for r in fired if r.add_filter is not None]
+    shifts = [(r.name, shift) for r in fired for shift in r.shifts]
     hits = [h for h in hits if h.id not in hidden]
-    scores = [h.score for h in hits]
+    if not filters and not shifts:
+        return _pin(store, hits, fired, hidden)
+    # One payload per hit, read once for every filter and shift (this runs over the whole pool).
+    pairs = [(h, h.product.to_payload()) for h in hits]
+    pairs = [(h, p) for h, p in pairs if all(f.matches(p) for f in filters)]
+    scores = [h.score for h, _ in pairs]
     spread = (max(scores) - min(scores)) if scores else 0.0
     shifted = []
-    for h in hits:
-        payload = h.product.to_payload()
-        for rule in fired:
-            for shift in rule.shifts:
-                if shift.filters.matches(payload):
-                    delta = shift.weight * spread
-                    verb = "boosted" if delta >= 0 else "buried"
-                    h = _note(h, f"{verb} by rule '{rule.name}' ({delta:+.4f})", h.score + delta)
+    for h, payload in pairs:
+        for name, shift in shifts:
+            if shift.filters.matches(payload):
+                delta = shift.weight * spread
+                verb = "boosted" if delta >= 0 else "buried"
+                h = _note(h, f"{verb} by rule '{name}' ({delta:+.4f})", h.score + delta)
         shifted.append(h)
     shifted.sort(key=lambda x: -x.score)
     return _pin(store, shifted, fired, hidden)

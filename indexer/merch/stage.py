@@ -143,13 +143,19 @@ def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule]) -> l
     pairs = [(h, p) for h, p in pairs if all(f.matches(p) for f in filters)]
     scores = [h.score for h, _ in pairs]
     spread = (max(scores) - min(scores)) if scores else 0.0
+    # Each distinct filter is tested once per hit, however many rules share it.
+    masks = {shift.filters: [shift.filters.matches(p) for _, p in pairs] for _, shift in shifts}
     shifted = []
-    for h, payload in pairs:
+    for i, (h, _) in enumerate(pairs):
+        notes, score = [], h.score
         for name, shift in shifts:
-            if shift.filters.matches(payload):
+            if masks[shift.filters][i]:
                 delta = shift.weight * spread
-                verb = "boosted" if delta >= 0 else "buried"
-                h = _note(h, f"{verb} by rule '{name}' ({delta:+.4f})", h.score + delta)
+                notes.append(f"{'boosted' if delta >= 0 else 'buried'} by rule '{name}' ({delta:+.4f})")
+                score += delta
+        if notes:
+            h = Hit(h.id, score, {**h.breakdown, "rules": [*h.breakdown.get("rules", []), *notes]},
+                    h.product, h.deferred)
         shifted.append(h)
     shifted.sort(key=lambda x: -x.score)
     return _pin(store, shifted, fired, hidden)

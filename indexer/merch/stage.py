@@ -53,14 +53,16 @@ class Merchandiser:
         ``banners``). A page beyond the pool (``pooled`` False) keeps the core's order and only
         loses what the rules hide or filter out."""
         now = self.now if self.now is not None else time.time()
+        payloads: Mapping[str, Mapping[str, Any]] | None = None
         if pooled and self.business is not None and self.business.active():
-            hits = apply_business(hits, self.business, self._payloads(store, hits, now), self.popularity, now)
+            payloads = self._payloads(store, hits, now)
+            hits = apply_business(hits, self.business, payloads, self.popularity, now)
         ctx = Context(query=normalise(request.text), filters=request.filters.to_json(),
                       understood=understood_of(understood), now=now, segment=self.segment)
         fired = [r for r in ordered(self.rules) if matches(r, ctx)]
         extra: dict[str, Any] = {"applied_rules": [_applied(r) for r in fired]}
         if fired:
-            hits = apply_rules(store, hits, fired) if pooled else _remove(hits, fired)
+            hits = apply_rules(store, hits, fired, payloads) if pooled else _remove(hits, fired)
             redirect = next((r.redirect for r in fired if r.redirect), None)
             if redirect:
                 extra["redirect"] = redirect
@@ -130,8 +132,10 @@ def _note(hit: Hit, text: str, score: float | None = None) -> Hit:
     return Hit(hit.id, hit.score if score is None else score, bd, hit.product, hit.deferred)
 
 
-def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule]) -> list[Hit]:
-    """Filters and hides, then boosts and buries, then pins, in rule order."""
+def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule],
+                payloads: Mapping[str, Mapping[str, Any]] | None = None) -> list[Hit]:
+    """Filters and hides, then boosts and buries, then pins, in rule order. ``payloads``: the
+    pool's payloads when the business terms already read them (else each product's own)."""
     hidden = frozenset().union(*(r.hide for r in fired))
     filters = [r.add_filter for r in fired if r.add_filter is not None]
     shifts = [(r.name, shift) for r in fired for shift in r.shifts]
@@ -139,7 +143,8 @@ def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule]) -> l
     if not filters and not shifts:
         return _pin(store, hits, fired, hidden)
     # One payload per hit, read once for every filter and shift (this runs over the whole pool).
-    pairs = [(h, h.product.to_payload()) for h in hits]
+    known = payloads or {}
+    pairs = [(h, known.get(h.id) or h.product.to_payload()) for h in hits]
     pairs = [(h, p) for h, p in pairs if all(f.matches(p) for f in filters)]
     scores = [h.score for h, _ in pairs]
     spread = (max(scores) - min(scores)) if scores else 0.0

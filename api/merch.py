@@ -104,6 +104,8 @@ def prepare(request_: SearchRequest, extras: dict[str, Any], now: float | None =
             request_ = replace(request_, alpha=variant.settings["alpha"])
         if use_rules is None:
             use_rules = variant.settings.get("rules")
+        if "fusion" in variant.settings:
+            request_ = replace(request_, fusion=variant.settings["fusion"])
     if extras.get("business") is not None:
         weights = parse_weights(extras["business"])
     g.vitrine_shopper = shopper

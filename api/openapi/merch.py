@@ -145,6 +145,17 @@ def merch_schemas() -> dict[str, Any]:
                                     "alpha": NUM,
                                     "business": ref("BusinessWeights"),
                                     "rules": {"type": "boolean"},
+                                    "fusion": obj(
+                                        {
+                                            "method": {"type": "string", "enum": ["weighted", "rrf"]},
+                                            "weights": obj(
+                                                {t: NUM for t in ("image", "text", "keyword", "attributes")},
+                                                extra=False,
+                                            ),
+                                            "rrf_k": {"type": "integer", "minimum": 1, "maximum": 10000},
+                                        },
+                                        extra=False,
+                                    ),
                                 },
                                 extra=False,
                             ),

@@ -12,10 +12,10 @@ Every term's value, its weight and the bonus are written into the hit's breakdow
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from indexer.merch.errors import MerchError
@@ -158,14 +158,21 @@ def apply_business(hits: list[Hit], config: BusinessConfig, payloads: Mapping[st
     scores = [h.score for h in hits]
     spread = max(scores) - min(scores)
     values = {n: term_values(n, hits, payloads, config, pop, now) for n in weights}
+    scaled = {n: w * scale for n, w in weights.items()}
     out = []
     for i, h in enumerate(hits):
-        blend = sum(w * scale * values[n][i] for n, w in weights.items())
-        bonus = cap * spread * blend
-        bd = dict(h.breakdown)
-        bd["relevance"] = round(h.score, 6)
-        bd["business"] = {"bonus": round(bonus, 6), "cap": cap, "spread": round(spread, 6),
-                          "terms": {n: {"weight": round(w * scale, 6), "value": round(values[n][i], 6)}
-                                    for n, w in weights.items()}}
-        out.append(Hit(h.id, h.score + bonus, bd, h.product))
+        bonus = cap * spread * sum(w * values[n][i] for n, w in scaled.items())
+        # The explanation waits for the page (Hit.explained): most of the pool is never shown.
+        explain = partial(_explain, h.deferred, h.score, bonus, cap, spread, scaled, values, i)
+        out.append(Hit(h.id, h.score + bonus, h.breakdown, h.product, explain))
     return sorted(out, key=lambda x: -x.score)
+
+
+def _explain(core: Callable[[], dict[str, Any]] | None, relevance: float, bonus: float, cap: float,
+             spread: float, weights: Mapping[str, float], values: Mapping[str, list[float]], i: int
+             ) -> dict[str, Any]:
+    """A hit's breakdown: the core's, then its relevance and every business term."""
+    return {**(core() if core is not None else {}), "relevance": round(relevance, 6),
+            "business": {"bonus": round(bonus, 6), "cap": cap, "spread": round(spread, 6),
+                         "terms": {n: {"weight": round(w, 6), "value": round(values[n][i], 6)}
+                                   for n, w in weights.items()}}}

@@ -15,20 +15,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexer.errors import QueryError
 from indexer.merch.analytics import outcomes
 from indexer.merch.business import parse_weights
 from indexer.merch.errors import MerchError
 from indexer.merch.events import Event, SearchLog
+from indexer.search.fusion import parse_override
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-SETTINGS = ("alpha", "business", "rules")
+SETTINGS = ("alpha", "business", "rules", "fusion")
 Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
 class Variant:
     """One arm: its share of traffic and the settings it changes (``alpha``, ``business``
-    weights, ``rules`` on or off); unset settings keep the collection's."""
+    weights, ``rules`` on or off, ``fusion`` of text queries: method, weights, rrf_k); unset
+    settings keep the collection's."""
 
     name: str
     share: float
@@ -63,6 +66,11 @@ def _settings(where: str, raw: Any) -> dict[str, Any]:
         if not isinstance(raw["rules"], bool):
             raise MerchError(f"{where}.settings.rules must be true or false")
         out["rules"] = raw["rules"]
+    if "fusion" in raw:
+        try:
+            out["fusion"] = parse_override(raw["fusion"])
+        except QueryError as e:
+            raise MerchError(f"{where}.settings.{e}") from e
     return out
 
 

@@ -53,14 +53,16 @@ class Merchandiser:
         ``banners``). A page beyond the pool (``pooled`` False) keeps the core's order and only
         loses what the rules hide or filter out."""
         now = self.now if self.now is not None else time.time()
+        payloads: Mapping[str, Mapping[str, Any]] | None = None
         if pooled and self.business is not None and self.business.active():
-            hits = apply_business(hits, self.business, self._payloads(store, hits, now), self.popularity, now)
+            payloads = self._payloads(store, hits, now)
+            hits = apply_business(hits, self.business, payloads, self.popularity, now)
         ctx = Context(query=normalise(request.text), filters=request.filters.to_json(),
                       understood=understood_of(understood), now=now, segment=self.segment)
         fired = [r for r in ordered(self.rules) if matches(r, ctx)]
         extra: dict[str, Any] = {"applied_rules": [_applied(r) for r in fired]}
         if fired:
-            hits = apply_rules(store, hits, fired) if pooled else _remove(hits, fired)
+            hits = apply_rules(store, hits, fired, payloads) if pooled else _remove(hits, fired)
             redirect = next((r.redirect for r in fired if r.redirect), None)
             if redirect:
                 extra["redirect"] = redirect
@@ -127,28 +129,38 @@ def _note(hit: Hit, text: str, score: float | None = None) -> Hit:
     bd = dict(hit.breakdown)
     bd["rules"] = [*bd.get("rules", []), text]
     # Hit(...) rather than dataclasses.replace: this runs for many hits per search.
-    return Hit(hit.id, hit.score if score is None else score, bd, hit.product)
+    return Hit(hit.id, hit.score if score is None else score, bd, hit.product, hit.deferred)
 
 
-def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule]) -> list[Hit]:
-    """Filters and hides, then boosts and buries, then pins, in rule order."""
+def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule],
+                payloads: Mapping[str, Mapping[str, Any]] | None = None) -> list[Hit]:
+    """Filters and hides, then boosts and buries, then pins, in rule order. ``payloads``: the
+    pool's payloads when the business terms already read them (else each product's own)."""
     hidden = frozenset().union(*(r.hide for r in fired))
-    for rule in fired:
-        if rule.add_filter is not None:
-            spec = rule.add_filter
-            hits = [h for h in hits if spec.matches(h.product.to_payload())]
+    filters = [r.add_filter for r in fired if r.add_filter is not None]
+    shifts = [(r.name, shift) for r in fired for shift in r.shifts]
     hits = [h for h in hits if h.id not in hidden]
-    scores = [h.score for h in hits]
+    if not filters and not shifts:
+        return _pin(store, hits, fired, hidden)
+    # One payload per hit, read once for every filter and shift (this runs over the whole pool).
+    known = payloads or {}
+    pairs = [(h, known.get(h.id) or h.product.to_payload()) for h in hits]
+    pairs = [(h, p) for h, p in pairs if all(f.matches(p) for f in filters)]
+    scores = [h.score for h, _ in pairs]
     spread = (max(scores) - min(scores)) if scores else 0.0
+    # Each distinct filter is tested once per hit, however many rules share it.
+    masks = {shift.filters: [shift.filters.matches(p) for _, p in pairs] for _, shift in shifts}
     shifted = []
-    for h in hits:
-        payload = h.product.to_payload()
-        for rule in fired:
-            for shift in rule.shifts:
-                if shift.filters.matches(payload):
-                    delta = shift.weight * spread
-                    verb = "boosted" if delta >= 0 else "buried"
-                    h = _note(h, f"{verb} by rule '{rule.name}' ({delta:+.4f})", h.score + delta)
+    for i, (h, _) in enumerate(pairs):
+        notes, score = [], h.score
+        for name, shift in shifts:
+            if masks[shift.filters][i]:
+                delta = shift.weight * spread
+                notes.append(f"{'boosted' if delta >= 0 else 'buried'} by rule '{name}' ({delta:+.4f})")
+                score += delta
+        if notes:
+            h = Hit(h.id, score, {**h.breakdown, "rules": [*h.breakdown.get("rules", []), *notes]},
+                    h.product, h.deferred)
         shifted.append(h)
     shifted.sort(key=lambda x: -x.score)
     return _pin(store, shifted, fired, hidden)

@@ -96,20 +96,28 @@ class Searcher:
         """
         return self.run(query, check_query(query, self.settings.default_alpha))
 
-    def run(self, query: Query, alpha: float, reading: Reading | None = None) -> SearchResult:
+    def run(self, query: Query, alpha: float, reading: Reading | None = None,
+            fusion: Fusion | None = None) -> SearchResult:
         """Run a query already checked (``check_query`` gave ``alpha``). With a ``reading`` of
         its text (``indexer.search.reading``) a text-only query is ranked by the hybrid: dense,
-        keyword and understood candidates, their terms fused (``self.fusion``)."""
+        keyword and understood candidates, their terms fused (``fusion``, default ``self.fusion``)."""
         t0 = time.perf_counter()
         filters = self.canonical_filters(query.filters)
         vector, alpha = encode_query(self.query_encoder, query, alpha)
         t1 = time.perf_counter()
         if reading is not None and query.image is None:
-            limit = max(self.settings.candidates, self.settings.oversample * (query.k + query.offset))
+            limit = self._limit(query.k, query.offset, query.depth)
             keywords = self.settings.keyword_candidates if self.keywords_on() else 0
-            return self.hybrid.rank(vector, filters, reading, self.fusion, keywords, limit, query, alpha,
-                                    (t0, t1))
-        return self._rank(vector, filters, query.k, query.offset, query.exact, alpha, t0, t1)
+            return self.hybrid.rank(vector, filters, reading, fusion or self.fusion, keywords, limit, query,
+                                    alpha, (t0, t1))
+        return self._rank(vector, filters, query.k, query.offset, query.exact, alpha, t0, t1, query.defer,
+                          query.depth)
+
+    def _limit(self, k: int, offset: int, depth: int | None) -> int:
+        """Candidates per vector: ``depth`` when given (never below the settings' minimum), else
+        enough for the page with oversampling."""
+        s = self.settings
+        return max(s.candidates, depth if depth is not None else s.oversample * (k + offset))
 
     def keywords_on(self) -> bool:
         """Whether text queries take keyword candidates (the setting, and the collection has
@@ -145,14 +153,14 @@ class Searcher:
 
     def _rank(
         self, vector: np.ndarray, filters: FilterSpec, k: int, offset: int, exact: bool, alpha: float,
-        t0: float, t1: float,
+        t0: float, t1: float, defer: bool = False, depth: int | None = None,
     ) -> SearchResult:
         s = self.settings
-        limit = max(s.candidates, s.oversample * (k + offset))
+        limit = self._limit(k, offset, depth)
         candidates = gather(self.sources, vector, filters, limit, exact)
         t2 = t1 + candidates.seconds
         scored = score(vector, candidates, s, self.terms)
-        hits = self._explainer.page(candidates, scored, filters, alpha, offset, k)
+        hits = self._explainer.page(candidates, scored, filters, alpha, offset, k, defer)
         t3 = time.perf_counter()
         timings = {
             "encode_ms": (t1 - t0) * 1000,

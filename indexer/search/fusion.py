@@ -17,7 +17,9 @@ gets nothing from that term.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +54,12 @@ class Fusion:
     @property
     def formula(self) -> str:
         return FORMULAS[self.method]
+
+    def override(self, changes: Mapping[str, Any]) -> Fusion:
+        """This fusion with some of its settings changed (an A/B variant's, ``parse_override``):
+        ``method``, ``rrf_k`` and any of the four ``weights``; the rest stay as they are."""
+        return Fusion(changes.get("method", self.method), {**self.weights, **changes.get("weights", {})},
+                      changes.get("rrf_k", self.rrf_k))
 
     def fuse(self, terms: dict[str, np.ndarray]) -> np.ndarray:
         """The fused score of each candidate; ``terms`` holds the four terms' values."""
@@ -89,3 +97,32 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     ordered = np.sort(values)[::-1]
     # rank = 1 + how many values are strictly greater
     return 1 + np.searchsorted(-ordered, -values, side="left")
+
+
+def parse_override(raw: Any) -> dict[str, Any]:
+    """A change to the fusion from JSON: ``{"method": "rrf", "weights": {"keyword": 0.5}, "rrf_k": 30}``,
+    every key optional.
+
+    Raises:
+        QueryError: an unknown key, method or term, a negative weight, an rrf_k below 1.
+    """
+    if not isinstance(raw, dict) or set(raw) - {"method", "weights", "rrf_k"}:
+        raise QueryError("fusion may set method, weights and rrf_k")
+    out: dict[str, Any] = {}
+    if "method" in raw:
+        if raw["method"] not in FUSIONS:
+            raise QueryError(f"fusion method must be one of {', '.join(FUSIONS)}, got {raw['method']!r}")
+        out["method"] = raw["method"]
+    if "weights" in raw:
+        weights = raw["weights"]
+        if not isinstance(weights, dict) or set(weights) - set(TERMS) or not all(
+            isinstance(w, int | float) and not isinstance(w, bool) and 0 <= w <= 100 for w in weights.values()
+        ):
+            raise QueryError(f"fusion weights are numbers from 0 to 100 for any of {', '.join(TERMS)}")
+        out["weights"] = {k: float(w) for k, w in weights.items()}
+    if "rrf_k" in raw:
+        k = raw["rrf_k"]
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 10_000:
+            raise QueryError(f"fusion rrf_k must be an integer from 1 to 10000, got {k!r}")
+        out["rrf_k"] = k
+    return out

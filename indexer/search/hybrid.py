@@ -63,7 +63,7 @@ class HybridRanker:
             score, fusion=fusion.method, formula=fusion.formula, weights=weights,
             reasons=lambda i: matcher.explain(facts[i]),
         )
-        hits = self.explainer.page(candidates, scored, filters, alpha, query.offset, query.k)
+        hits = self.explainer.page(candidates, scored, filters, alpha, query.offset, query.k, query.defer)
         t3 = time.perf_counter()
         timings.update({"encode_ms": (t1 - t0) * 1000, "candidates_ms": (t2 - t1) * 1000,
                         "rerank_ms": (t3 - t2) * 1000, "total_ms": (t3 - t0) * 1000})

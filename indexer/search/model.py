@@ -3,6 +3,7 @@ taste), the hits with their explanations, and the checks every request passes on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -39,6 +40,8 @@ class Query:
     k: int = 10
     offset: int = 0
     exact: bool = False
+    defer: bool = False  # explain hits when asked (``Hit.explained``): a pool re-ordered, then cut
+    depth: int | None = None  # candidates per vector (None: max(candidates, oversample * (k + offset)))
 
 
 class PoolStage(Protocol):
@@ -77,6 +80,18 @@ class SearchRequest:
     diversity: float | None = None  # MMR over the first POOL, 0..1 (None: the configured default)
     merch: PoolStage | None = None  # business terms and rules (indexer/merch/stage.py)
     group: bool = True  # False: a product with variants is one hit per matching variant
+    fusion: dict[str, Any] | None = None  # changes to a text query's fusion (A/B variants: parse_override)
+
+    @property
+    def depth(self) -> int | None:
+        """Candidates per vector for the pool when only merchandising re-orders it: as many as
+        the pool holds (the settings' minimum when larger), the same for every page so a pin or a
+        hide holds on each, and what a first page of the core takes, so ranking the pool costs
+        about what the page does. Sorting, taste and diversity keep the deeper oversampled pool.
+        None: the core's depth for the page."""
+        if self.taste is not None or self.sort != "relevance" or bool(self.diversity):
+            return None
+        return POOL if self.pooled else None
 
     @property
     def pooled(self) -> bool:
@@ -101,19 +116,30 @@ class SimilarRequest:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked product with the explanation of its score."""
+    """One ranked product with the explanation of its score. ``deferred``: the core's part of
+    the explanation, built only for the hits of the page (``explained``), when the core ranked a
+    pool that later stages re-order and cut; ``breakdown`` then holds what those stages added."""
 
     id: str
     score: float
     breakdown: dict[str, Any]
     product: Product
+    deferred: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
     variant: dict[str, Any] | None = None  # ungrouped results: the variant this hit stands for
 
+    def explained(self) -> Hit:
+        """This hit with its whole breakdown: the core's, then what later stages added."""
+        if self.deferred is None:
+            return self
+        return Hit(self.id, self.score, {**self.deferred(), **self.breakdown}, self.product,
+                   variant=self.variant)
+
     def to_json(self) -> dict[str, Any]:
+        hit = self.explained()
         out = {
-            "id": self.id,
-            "score": round(self.score, 6),
-            "breakdown": self.breakdown,
+            "id": hit.id,
+            "score": round(hit.score, 6),
+            "breakdown": hit.breakdown,
             "product": self.product.to_payload(),
         }
         if self.variant is not None:

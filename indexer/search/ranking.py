@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -77,10 +78,12 @@ class Explainer:
         self.settings = settings
 
     def page(
-        self, candidates: Candidates, scored: Scored, filters: FilterSpec, alpha: float, offset: int, k: int
+        self, candidates: Candidates, scored: Scored, filters: FilterSpec, alpha: float, offset: int, k: int,
+        defer: bool = False,
     ) -> list[Hit]:
         """Re-rank every candidate, then explain only the page asked for (building each hit
-        costs more than scoring it)."""
+        costs more than scoring it). ``defer``: the hits are a pool that later stages re-order
+        before the page is cut, so each explanation waits for ``Hit.explained``."""
         ids = candidates.product_ids
         if not ids:
             return []
@@ -97,8 +100,13 @@ class Explainer:
                 payload = payloads.get(ids[idx])
                 if payload is None:
                     continue
-                breakdown = self._breakdown(scored, idx, alpha, filters, payload)
-                hits.append(Hit(ids[idx], float(scored.score[idx]), breakdown, Product.from_payload(payload)))
+                product = Product.from_payload(payload)
+                if defer:
+                    explain = partial(self._breakdown, scored, idx, alpha, filters, payload)
+                    hits.append(Hit(ids[idx], float(scored.score[idx]), {}, product, explain))
+                else:
+                    breakdown = self._breakdown(scored, idx, alpha, filters, payload)
+                    hits.append(Hit(ids[idx], float(scored.score[idx]), breakdown, product))
         return hits
 
     def _payloads(self, page: list[str], candidates: Candidates) -> dict[str, dict[str, Any]]:

@@ -93,8 +93,10 @@ class SearchService:
         text = reading.search_text if reading is not None else request.text
         query = Query(text=text, image=image, alpha=request.alpha, filters=request.filters,
                       exact=request.exact, k=POOL if pooled else request.k,
-                      offset=0 if pooled else request.offset)
-        result = self.searcher.run(query, check_query(query, self.searcher.settings.default_alpha), reading)
+                      offset=0 if pooled else request.offset, defer=pooled, depth=request.depth)
+        fusion = self.searcher.fusion.override(request.fusion) if request.fusion else None
+        result = self.searcher.run(query, check_query(query, self.searcher.settings.default_alpha), reading,
+                                   fusion)
         timings.update(result.timings)
         hits = self._personal(result.hits, request.taste, timings)
         if request.diversity:
@@ -111,6 +113,7 @@ class SearchService:
             hits = sorted(hits, key=sort_key(request.sort))
         if pooled:
             hits = hits[request.offset : request.offset + request.k]
+        hits = [h.explained() for h in hits]  # the page's explanations only (a pool defers them)
         facets, total = self._facets(request.facets, result, timings)
         on_page = shown = len(hits)  # offsets count products; ungrouped, some may wait
         if not request.group:

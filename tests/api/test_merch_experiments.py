@@ -89,3 +89,52 @@ def test_business_weights_per_request_show_every_term(client: FlaskClient) -> No
     assert bd["business"]["cap"] == 0.15 and "relevance" in bd
     bad = client.post("/api/v1/search", json={"text": "x", "business": {"price": 1}})
     assert bad.status_code == 400 and "unknown business term" in bad.json["message"]
+
+
+FUSION_EXPERIMENT = {
+    "id": "fusion-test",
+    "variants": [
+        {"name": "control", "share": 0.5},
+        {"name": "keywords", "share": 0.5,
+         "settings": {"fusion": {"method": "weighted",
+                                 "weights": {"image": 0, "text": 0, "keyword": 1, "attributes": 0}}}},
+    ],
+}
+
+
+def test_a_variants_fusion_weights_change_the_ranking_for_its_shoppers_only(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    plain = search(client, k=10)
+    r = client.post("/api/v1/experiments", json=FUSION_EXPERIMENT, headers=admin)
+    assert r.status_code == 201, r.json
+    exp = parse_experiment(FUSION_EXPERIMENT)
+    seen = set()
+    for i in range(10):
+        shopper = f"fusion-shopper-{i}"
+        body = search(client, k=10, shopper_id=shopper)
+        assert body["variant"] == assign(exp, shopper).name
+        seen.add(body["variant"])
+        ids = [h["id"] for h in body["results"]]
+        weights = body["results"][0]["breakdown"]["weights"]
+        if body["variant"] == "control":
+            assert ids == [h["id"] for h in plain["results"]]
+            assert weights == plain["results"][0]["breakdown"]["weights"]
+        else:
+            assert ids != [h["id"] for h in plain["results"]]
+            assert weights["image"] == 0 and weights["keyword"] == 1
+            keyword = [h["breakdown"]["s_keyword"] for h in body["results"]]
+            assert keyword == sorted(keyword, reverse=True)  # ranked by the keyword term alone
+    assert seen == {"control", "keywords"}
+    anonymous = search(client, k=10)  # no shopper id: no experiment, the collection's fusion
+    assert [h["id"] for h in anonymous["results"]] == [h["id"] for h in plain["results"]]
+
+
+def test_a_variants_fusion_settings_are_checked(client: FlaskClient, admin: dict[str, str]) -> None:
+    cases = (({"method": "borda"}, "fusion method"), ({"weights": {"colour": 1}}, "fusion weights"),
+             ({"rrf_k": 0}, "rrf_k"), ({"speed": 1}, "fusion may set"))
+    for fusion, words in cases:
+        bad = {"id": "bad-fusion", "variants": [{"name": "a", "share": 0.5},
+                                                 {"name": "b", "share": 0.5, "settings": {"fusion": fusion}}]}
+        r = client.post("/api/v1/experiments", json=bad, headers=admin)
+        assert r.status_code == 400 and words in r.json["message"], r.json

@@ -12,6 +12,7 @@ RUN pip install --index-url "$TORCH_INDEX_URL" torch==2.14.1 torchvision==0.29.1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY errors.py errors.py
+COPY lazy.py lazy.py
 COPY settings settings
 COPY encoder encoder
 COPY indexer indexer

@@ -17,6 +17,7 @@ from settings.api import ApiSettings
 from settings.core import Settings
 from settings.merch import MerchSettings
 from settings.queue import QueueSettings
+from settings.shared import SharedSettings
 
 READERS: list[tuple[type, str]] = [
     (Settings, "search core: CLI, API, workers"),
@@ -47,10 +48,15 @@ def _default(value: Any) -> str:
     return str(value)
 
 
+def _shared_readers(name: str) -> str:
+    """The sections that take the shared field ``name`` (their SHARED maps), as "read by" text."""
+    return "; ".join(reader for cls, reader in READERS if name in getattr(cls, "SHARED", {}).values())
+
+
 def rows() -> list[tuple[str, str, str, str]]:
     """(variable, default, read by, meaning) for every setting, sorted by variable."""
     seen: dict[str, tuple[str, str, str, str]] = {}
-    for cls, reader in READERS:
+    for cls, reader in [*READERS, (SharedSettings, "")]:
         docs = _docstrings(cls)
         for f in fields(cls):
             doc = docs.get(f.name, "")
@@ -61,11 +67,8 @@ def rows() -> list[tuple[str, str, str, str]]:
             factory = f.default_factory
             default = f.default if f.default is not MISSING else factory() if callable(factory) else None
             meaning = _VAR.sub("", doc).strip()
-            if var in seen:  # read by several components: one row naming them all
-                v, d, r, m = seen[var]
-                seen[var] = (v, d, f"{r}; {reader}", m)
-            else:
-                seen[var] = (var, _default(default), reader, meaning)
+            # A variable has one home (tests/settings checks it); a shared one names every reader.
+            seen[var] = (var, _default(default), reader or _shared_readers(f.name), meaning)
     return [seen[k] for k in sorted(seen)]
 
 

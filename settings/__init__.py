@@ -8,6 +8,8 @@ whose fields document their variable (the README's table is generated from them 
     api     settings.api.ApiSettings     Redis, tokens, limits, CORS, uploads, fetching (API)
     queue   settings.queue.QueueSettings the ingestion queue and its workers
     merch   settings.merch.MerchSettings events retention, business terms (merchandising)
+    shared  settings.shared.SharedSettings the variables several sections use (collection, Redis,
+            image fetch limits): read there once, copied into the sections that use them
 
 Only ``settings.env.environ`` reads the process environment; every section's ``from_env``
 takes a mapping (default: that environment), so tests pass their own.
@@ -23,8 +25,12 @@ from settings.core import Settings
 from settings.env import environ
 from settings.merch import MerchSettings
 from settings.queue import QueueSettings
+from settings.shared import SharedSettings
 
-__all__ = ["ApiSettings", "MerchSettings", "QueueSettings", "Settings", "VitrineSettings", "environ"]
+__all__ = [
+    "ApiSettings", "MerchSettings", "QueueSettings", "Settings", "SharedSettings", "VitrineSettings",
+    "environ",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class VitrineSettings:
     api: ApiSettings
     queue: QueueSettings
     merch: MerchSettings = field(default_factory=MerchSettings)
+    shared: SharedSettings = field(default_factory=SharedSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> VitrineSettings:
@@ -45,4 +52,4 @@ class VitrineSettings:
         """
         env = environ() if env is None else env
         return cls(Settings.from_env(env), ApiSettings.from_env(env), QueueSettings.from_env(env),
-                   MerchSettings.from_env(env))
+                   MerchSettings.from_env(env), SharedSettings.from_env(env))

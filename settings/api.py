@@ -9,10 +9,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from errors import SettingsError
 from settings.env import environ, read_env
+from settings.shared import shared_values
 
 MIN_SECRET_BYTES = 32
 
@@ -24,7 +25,8 @@ class ApiSettings:
     environment: str = "development"
     """``production`` refuses to start without the secrets a public deployment needs [VITRINE_ENV]."""
     redis_url: str = "redis://127.0.0.1:6379/0"
-    """Redis for rate limits, the embedding cache, clients and the token blocklist [VITRINE_REDIS_URL]."""
+    """Redis for rate limits, the embedding cache, clients and the token blocklist
+    (VITRINE_REDIS_URL, read by settings.shared)."""
     jwt_secret: str | None = None
     """HMAC key signing access and refresh tokens, at least 32 bytes; unset: a random key per
     process, so tokens do not survive a restart [VITRINE_JWT_SECRET]."""
@@ -44,9 +46,9 @@ class ApiSettings:
     max_upload_bytes: int = 8 * 1024 * 1024
     """Largest accepted image upload (and request body, plus form overhead) [VITRINE_MAX_UPLOAD]."""
     fetch_timeout_s: float = 5.0
-    """Connect and read timeout for ``image_url`` fetches [VITRINE_FETCH_TIMEOUT]."""
+    """Connect and read timeout for ``image_url`` fetches (VITRINE_FETCH_TIMEOUT, read by settings.shared)."""
     fetch_max_bytes: int = 8 * 1024 * 1024
-    """Largest image fetched from ``image_url`` [VITRINE_FETCH_MAX_BYTES]."""
+    """Largest image fetched from ``image_url`` (VITRINE_FETCH_MAX_BYTES, read by settings.shared)."""
     fetch_max_redirects: int = 3
     """Redirects followed for ``image_url``, each re-checked [VITRINE_FETCH_MAX_REDIRECTS]."""
     cache_ttl_s: int = 24 * 3600
@@ -101,7 +103,7 @@ class ApiSettings:
     rate limits, so two instances (collections) on one Redis never read each other's; empty:
     derived from VITRINE_COLLECTION like the queue's (``vitrine:`` for ``products``, else
     ``vitrine:{collection}:``). API clients and revoked tokens are shared by every instance on
-    purpose: one client may search several collections [VITRINE_REDIS_PREFIX]."""
+    purpose: one client may search several collections (VITRINE_REDIS_PREFIX, read by settings.shared)."""
     cache_redis_url: str | None = None
     """A Redis of its own for the query-embedding cache, which may evict (maxmemory with
     allkeys-lru) without touching the queue, clients or profiles; unset: VITRINE_REDIS_URL
@@ -111,6 +113,39 @@ class ApiSettings:
     benchmark's local one), comma-separated CIDRs; empty: public addresses only
     [VITRINE_FETCH_ALLOW_NETWORKS]."""
 
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "environment": "VITRINE_ENV",
+        "jwt_secret": "VITRINE_JWT_SECRET",
+        "access_token_ttl_s": "VITRINE_ACCESS_TOKEN_TTL",
+        "refresh_token_ttl_s": "VITRINE_REFRESH_TOKEN_TTL",
+        "rate_limit": "VITRINE_RATE_LIMIT",
+        "anonymous_rate_limit": "VITRINE_ANON_RATE_LIMIT",
+        "anonymous_search": "VITRINE_ANON_SEARCH",
+        "cors_origins": "VITRINE_CORS_ORIGINS",
+        "max_upload_bytes": "VITRINE_MAX_UPLOAD",
+        "fetch_max_redirects": "VITRINE_FETCH_MAX_REDIRECTS",
+        "cache_ttl_s": "VITRINE_CACHE_TTL",
+        "facet_cache_ttl_s": "VITRINE_FACET_CACHE_TTL",
+        "trusted_proxies": "VITRINE_TRUSTED_PROXIES",
+        "max_in_flight": "VITRINE_MAX_IN_FLIGHT",
+        "admission_wait_s": "VITRINE_ADMISSION_WAIT",
+        "gil_switch_ms": "VITRINE_GIL_SWITCH_MS",
+        "body_timeout_s": "VITRINE_BODY_TIMEOUT",
+        "body_min_rate": "VITRINE_BODY_MIN_RATE",
+        "anonymous_in_flight": "VITRINE_ANON_IN_FLIGHT",
+        "profile_ttl_s": "VITRINE_PROFILE_TTL",
+        "cache_redis_url": "VITRINE_CACHE_REDIS_URL",
+        "fetch_allow_networks": "VITRINE_FETCH_ALLOW_NETWORKS",
+        "suggest_min_shoppers": "VITRINE_SUGGEST_MIN_SHOPPERS",
+        "suggest_refresh_s": "VITRINE_SUGGEST_REFRESH",
+        "suggest_rate_limit": "VITRINE_SUGGEST_RATE_LIMIT",
+    }
+    SHARED: ClassVar[dict[str, str]] = {
+        "redis_url": "redis_url", "fetch_timeout_s": "fetch_timeout_s", "fetch_max_bytes": "fetch_max_bytes",
+        "redis_prefix": "redis_prefix",
+    }
+    """Fields taken from the shared section (settings.shared), which reads their variables."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ApiSettings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``.
@@ -119,38 +154,8 @@ class ApiSettings:
             ValueError: a variable that does not parse, or a JWT secret that is too short.
         """
         env = environ() if env is None else env
-        names = {
-            "environment": "VITRINE_ENV",
-            "redis_url": "VITRINE_REDIS_URL",
-            "jwt_secret": "VITRINE_JWT_SECRET",
-            "access_token_ttl_s": "VITRINE_ACCESS_TOKEN_TTL",
-            "refresh_token_ttl_s": "VITRINE_REFRESH_TOKEN_TTL",
-            "rate_limit": "VITRINE_RATE_LIMIT",
-            "anonymous_rate_limit": "VITRINE_ANON_RATE_LIMIT",
-            "anonymous_search": "VITRINE_ANON_SEARCH",
-            "cors_origins": "VITRINE_CORS_ORIGINS",
-            "max_upload_bytes": "VITRINE_MAX_UPLOAD",
-            "fetch_timeout_s": "VITRINE_FETCH_TIMEOUT",
-            "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
-            "fetch_max_redirects": "VITRINE_FETCH_MAX_REDIRECTS",
-            "cache_ttl_s": "VITRINE_CACHE_TTL",
-            "facet_cache_ttl_s": "VITRINE_FACET_CACHE_TTL",
-            "trusted_proxies": "VITRINE_TRUSTED_PROXIES",
-            "max_in_flight": "VITRINE_MAX_IN_FLIGHT",
-            "admission_wait_s": "VITRINE_ADMISSION_WAIT",
-            "gil_switch_ms": "VITRINE_GIL_SWITCH_MS",
-            "body_timeout_s": "VITRINE_BODY_TIMEOUT",
-            "body_min_rate": "VITRINE_BODY_MIN_RATE",
-            "anonymous_in_flight": "VITRINE_ANON_IN_FLIGHT",
-            "profile_ttl_s": "VITRINE_PROFILE_TTL",
-            "redis_prefix": "VITRINE_REDIS_PREFIX",
-            "cache_redis_url": "VITRINE_CACHE_REDIS_URL",
-            "fetch_allow_networks": "VITRINE_FETCH_ALLOW_NETWORKS",
-            "suggest_min_shoppers": "VITRINE_SUGGEST_MIN_SHOPPERS",
-            "suggest_refresh_s": "VITRINE_SUGGEST_REFRESH",
-            "suggest_rate_limit": "VITRINE_SUGGEST_RATE_LIMIT",
-        }
-        settings = replace(cls(**read_env(cls, names, env)), **overrides)
+        values = {**shared_values(cls.SHARED, env), **read_env(cls, cls.ENV_NAMES, env)}
+        settings = replace(cls(**values), **overrides)
         settings.validate()
         return settings
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from settings.env import environ, read_env
+from settings.shared import shared_values
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +29,7 @@ class Settings:
     replication_factor: int = 1
     """Copies of each shard on a server cluster; 2 survives losing a node [VITRINE_REPLICATION_FACTOR]."""
     collection: str = "products"
-    """Collection (server) or shard folder (embedded) name [VITRINE_COLLECTION]."""
+    """Collection (server) or shard folder (embedded) name (VITRINE_COLLECTION, read by settings.shared)."""
     model: str = "default"
     """Model spec, see ``encoder.loading`` [VITRINE_MODEL]."""
     device: str | None = None
@@ -106,44 +107,47 @@ class Settings:
     in the background, so that the first searches do not each read their candidates' vectors
     [VITRINE_VECTOR_CACHE_WARM]."""
 
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "data_dir": "VITRINE_DATA_DIR",
+        "qdrant_url": "QDRANT_URL",
+        "qdrant_api_key": "QDRANT_API_KEY",
+        "store_socket": "VITRINE_STORE_SOCKET",
+        "shards": "VITRINE_SHARDS",
+        "replication_factor": "VITRINE_REPLICATION_FACTOR",
+        "model": "VITRINE_MODEL",
+        "device": "VITRINE_DEVICE",
+        "torch_threads": "VITRINE_TORCH_THREADS",
+        "text_int8": "VITRINE_TEXT_INT8",
+        "image_int8": "VITRINE_IMAGE_INT8",
+        "batch_size": "VITRINE_BATCH_SIZE",
+        "candidates": "VITRINE_CANDIDATES",
+        "oversample": "VITRINE_OVERSAMPLE",
+        "w_image": "VITRINE_W_IMAGE",
+        "w_text": "VITRINE_W_TEXT",
+        "default_alpha": "VITRINE_ALPHA",
+        "understand": "VITRINE_UNDERSTAND",
+        "diversity": "VITRINE_DIVERSITY",
+        "keywords": "VITRINE_KEYWORDS",
+        "keyword_candidates": "VITRINE_KEYWORD_CANDIDATES",
+        "fusion": "VITRINE_FUSION",
+        "fusion_w_image": "VITRINE_FUSION_W_IMAGE",
+        "fusion_w_text": "VITRINE_FUSION_W_TEXT",
+        "fusion_w_keyword": "VITRINE_FUSION_W_KEYWORD",
+        "fusion_w_attributes": "VITRINE_FUSION_W_ATTRIBUTES",
+        "rrf_k": "VITRINE_RRF_K",
+        "hnsw_ef": "VITRINE_HNSW_EF",
+        "hnsw_m": "VITRINE_HNSW_M",
+        "acorn": "VITRINE_ACORN",
+        "search_threads": "VITRINE_SEARCH_THREADS",
+        "vector_cache_mb": "VITRINE_VECTOR_CACHE_MB",
+        "vector_cache_warm": "VITRINE_VECTOR_CACHE_WARM",
+    }
+    SHARED: ClassVar[dict[str, str]] = {"collection": "collection"}
+    """Fields taken from the shared section (settings.shared), which reads their variables."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``."""
         env = environ() if env is None else env
-        names = {
-            "data_dir": "VITRINE_DATA_DIR",
-            "qdrant_url": "QDRANT_URL",
-            "qdrant_api_key": "QDRANT_API_KEY",
-            "store_socket": "VITRINE_STORE_SOCKET",
-            "collection": "VITRINE_COLLECTION",
-            "shards": "VITRINE_SHARDS",
-            "replication_factor": "VITRINE_REPLICATION_FACTOR",
-            "model": "VITRINE_MODEL",
-            "device": "VITRINE_DEVICE",
-            "torch_threads": "VITRINE_TORCH_THREADS",
-            "text_int8": "VITRINE_TEXT_INT8",
-            "image_int8": "VITRINE_IMAGE_INT8",
-            "batch_size": "VITRINE_BATCH_SIZE",
-            "candidates": "VITRINE_CANDIDATES",
-            "oversample": "VITRINE_OVERSAMPLE",
-            "w_image": "VITRINE_W_IMAGE",
-            "w_text": "VITRINE_W_TEXT",
-            "default_alpha": "VITRINE_ALPHA",
-            "understand": "VITRINE_UNDERSTAND",
-            "diversity": "VITRINE_DIVERSITY",
-            "keywords": "VITRINE_KEYWORDS",
-            "keyword_candidates": "VITRINE_KEYWORD_CANDIDATES",
-            "fusion": "VITRINE_FUSION",
-            "fusion_w_image": "VITRINE_FUSION_W_IMAGE",
-            "fusion_w_text": "VITRINE_FUSION_W_TEXT",
-            "fusion_w_keyword": "VITRINE_FUSION_W_KEYWORD",
-            "fusion_w_attributes": "VITRINE_FUSION_W_ATTRIBUTES",
-            "rrf_k": "VITRINE_RRF_K",
-            "hnsw_ef": "VITRINE_HNSW_EF",
-            "hnsw_m": "VITRINE_HNSW_M",
-            "acorn": "VITRINE_ACORN",
-            "search_threads": "VITRINE_SEARCH_THREADS",
-            "vector_cache_mb": "VITRINE_VECTOR_CACHE_MB",
-            "vector_cache_warm": "VITRINE_VECTOR_CACHE_WARM",
-        }
-        return replace(cls(**read_env(cls, names, env)), **overrides)
+        values = {**shared_values(cls.SHARED, env), **read_env(cls, cls.ENV_NAMES, env)}
+        return replace(cls(**values), **overrides)

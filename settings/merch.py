@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from errors import SettingsError
 from settings.env import environ, read_env
@@ -35,6 +35,16 @@ class MerchSettings:
     """How long a process reuses the rules and experiments it read from Redis (its own changes
     apply at once) [VITRINE_RULES_REFRESH]."""
 
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "events_retention_days": "VITRINE_EVENTS_RETENTION_DAYS",
+        "business_weights": "VITRINE_BUSINESS_WEIGHTS",
+        "business_cap": "VITRINE_BUSINESS_CAP",
+        "popularity_half_life_days": "VITRINE_POPULARITY_HALF_LIFE",
+        "recency_half_life_days": "VITRINE_RECENCY_HALF_LIFE",
+        "popularity_refresh_s": "VITRINE_POPULARITY_REFRESH",
+        "rules_refresh_s": "VITRINE_RULES_REFRESH",
+    }
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> MerchSettings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``.
@@ -43,16 +53,7 @@ class MerchSettings:
             SettingsError: a variable that does not parse or is out of range.
         """
         env = environ() if env is None else env
-        names = {
-            "events_retention_days": "VITRINE_EVENTS_RETENTION_DAYS",
-            "business_weights": "VITRINE_BUSINESS_WEIGHTS",
-            "business_cap": "VITRINE_BUSINESS_CAP",
-            "popularity_half_life_days": "VITRINE_POPULARITY_HALF_LIFE",
-            "recency_half_life_days": "VITRINE_RECENCY_HALF_LIFE",
-            "popularity_refresh_s": "VITRINE_POPULARITY_REFRESH",
-            "rules_refresh_s": "VITRINE_RULES_REFRESH",
-        }
-        settings = replace(cls(**read_env(cls, names, env)), **overrides)
+        settings = replace(cls(**read_env(cls, cls.ENV_NAMES, env)), **overrides)
         settings.weights()  # parse now: a bad value stops the start, not the first search
         if not 0 <= settings.business_cap <= 0.5:
             raise SettingsError("VITRINE_BUSINESS_CAP must be between 0 and 0.5")

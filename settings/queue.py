@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from settings.env import environ, read_env
+from settings.shared import shared_values
 
 
 def redis_prefix(collection: str) -> str:
@@ -23,7 +24,7 @@ class QueueSettings:
     """Every tunable of the ingestion pipeline. Environment variable in brackets."""
 
     redis_url: str = "redis://127.0.0.1:6379/0"
-    """Redis holding the RQ queue and submissions [VITRINE_REDIS_URL]."""
+    """Redis holding the RQ queue and submissions (VITRINE_REDIS_URL, read by settings.shared)."""
     queue: str = ""
     """RQ queue name; empty: derived from the collection, see ``key_prefix`` [VITRINE_QUEUE]."""
     media_dir: Path = Path("data/media")
@@ -39,9 +40,9 @@ class QueueSettings:
     tag_min_confidence: float = 0.0
     """Predicted attributes below this confidence are not stored [VITRINE_TAG_MIN_CONFIDENCE]."""
     fetch_timeout_s: float = 5.0
-    """Timeout for fetching a product's image_url [VITRINE_FETCH_TIMEOUT]."""
+    """Timeout for fetching a product's image_url (VITRINE_FETCH_TIMEOUT, read by settings.shared)."""
     fetch_max_bytes: int = 8 * 1024 * 1024
-    """Largest product image fetched from a URL [VITRINE_FETCH_MAX_BYTES]."""
+    """Largest product image fetched from a URL (VITRINE_FETCH_MAX_BYTES, read by settings.shared)."""
     fetch_allow_hosts: tuple[str, ...] = ()
     """Image hosts on a private network that fetches may reach (an internal CDN): exact host
     names or CIDRs, comma-separated; every other private address stays refused
@@ -65,11 +66,13 @@ class QueueSettings:
     # Namespacing: several instances (collections) on one Redis never take each other's jobs
     # or read each other's keys.
     collection: str = "products"
-    """The collection this instance serves; names its queue and keys [VITRINE_COLLECTION]."""
+    """The collection this instance serves; names its queue and keys
+    (VITRINE_COLLECTION, read by settings.shared)."""
     key_prefix: str = ""
     """Prefix of the pipeline's Redis keys; empty: ``vitrine:`` for the collection ``products``
     (the names existing deployments already have) and ``vitrine:{collection}:`` for any other;
-    the queue is then ``vitrine-ingest`` or ``vitrine-ingest-{collection}`` [VITRINE_REDIS_PREFIX]."""
+    the queue is then ``vitrine-ingest`` or ``vitrine-ingest-{collection}``
+    (VITRINE_REDIS_PREFIX, read by settings.shared)."""
 
     def __post_init__(self) -> None:
         own = "" if self.collection == "products" else self.collection
@@ -78,29 +81,30 @@ class QueueSettings:
         if not self.queue:
             object.__setattr__(self, "queue", f"vitrine-ingest-{own}" if own else "vitrine-ingest")
 
+    ENV_NAMES: ClassVar[dict[str, str]] = {
+        "queue": "VITRINE_QUEUE",
+        "media_dir": "VITRINE_MEDIA_DIR",
+        "job_timeout_s": "VITRINE_JOB_TIMEOUT",
+        "retries": "VITRINE_JOB_RETRIES",
+        "retry_backoff_s": "VITRINE_RETRY_BACKOFF",
+        "batch_size": "VITRINE_WORKER_BATCH",
+        "tag_min_confidence": "VITRINE_TAG_MIN_CONFIDENCE",
+        "fetch_allow_hosts": "VITRINE_FETCH_ALLOW_HOSTS",
+        "feed_max_bytes": "VITRINE_FEED_MAX_BYTES",
+        "host_failures": "VITRINE_HOST_FAILURES",
+        "host_cooldown_s": "VITRINE_HOST_COOLDOWN",
+        "host_concurrency": "VITRINE_HOST_CONCURRENCY",
+        "embedded_workers": "VITRINE_EMBEDDED_WORKERS",
+    }
+    SHARED: ClassVar[dict[str, str]] = {
+        "collection": "collection", "redis_url": "redis_url", "fetch_timeout_s": "fetch_timeout_s",
+        "fetch_max_bytes": "fetch_max_bytes", "key_prefix": "redis_prefix",
+    }
+    """Fields taken from the shared section (settings.shared), which reads their variables."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> QueueSettings:
         """Build settings from ``env`` (default ``os.environ``), then apply ``overrides``."""
         env = environ() if env is None else env
-        names = {
-            "redis_url": "VITRINE_REDIS_URL",
-            "queue": "VITRINE_QUEUE",
-            "media_dir": "VITRINE_MEDIA_DIR",
-            "job_timeout_s": "VITRINE_JOB_TIMEOUT",
-            "retries": "VITRINE_JOB_RETRIES",
-            "retry_backoff_s": "VITRINE_RETRY_BACKOFF",
-            "batch_size": "VITRINE_WORKER_BATCH",
-            "tag_min_confidence": "VITRINE_TAG_MIN_CONFIDENCE",
-            "fetch_timeout_s": "VITRINE_FETCH_TIMEOUT",
-            "fetch_max_bytes": "VITRINE_FETCH_MAX_BYTES",
-            "fetch_allow_hosts": "VITRINE_FETCH_ALLOW_HOSTS",
-            "feed_max_bytes": "VITRINE_FEED_MAX_BYTES",
-            "host_failures": "VITRINE_HOST_FAILURES",
-            "host_cooldown_s": "VITRINE_HOST_COOLDOWN",
-            "host_concurrency": "VITRINE_HOST_CONCURRENCY",
-            "embedded_workers": "VITRINE_EMBEDDED_WORKERS",
-            "collection": "VITRINE_COLLECTION",
-            "key_prefix": "VITRINE_REDIS_PREFIX",
-        }
         # Overrides go in before __post_init__ derives the queue and prefix from the collection.
-        return cls(**{**read_env(cls, names, env), **overrides})
+        return cls(**{**shared_values(cls.SHARED, env), **read_env(cls, cls.ENV_NAMES, env), **overrides})

@@ -13,7 +13,8 @@ from typing import Any
 from api.clients import SCOPES
 from api.openapi.discovery import discovery_paths, discovery_schemas
 from api.openapi.ingest import ingest_paths, ingest_schemas, product_write_operations
-from api.openapi.merch import extend_search, merch_paths, merch_schemas
+from api.openapi.merch import extend_search, merch_schemas
+from api.openapi.merch_paths import merch_paths
 from api.openapi.parts import VERSION
 from api.openapi.search import search_paths, search_schemas
 from api.openapi.shopper import shopper_paths, shopper_schemas

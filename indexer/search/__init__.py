@@ -7,8 +7,9 @@ Names are imported on first use (PEP 562) so that importing a light part of the 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lazy import lazy_exports
 
 if TYPE_CHECKING:
     from indexer.search.encoding import DirectEncoder, QueryEncoder
@@ -71,11 +72,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import an exported name from its module on first use, then keep it here."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+# Import an exported name from its module on first use, then keep it here.
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -50,14 +50,17 @@ def _post(base: str, body: dict[str, Any], headers: dict[str, str] | None = None
             return e.code, json.loads(e.read() or b"null")
 
 
-class _Drip(http.server.BaseHTTPRequestHandler):
+class DripHandler(http.server.BaseHTTPRequestHandler):
+    """Promises a 100,000-byte PNG and sends one byte a second (until the client goes); the
+    tests' slow image host too."""
+
     def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
         self.send_header("Content-Length", "100000")
         self.end_headers()
         try:
-            for _ in range(60):
+            for _ in range(100):
                 self.wfile.write(b"\x89")
                 self.wfile.flush()
                 time.sleep(1.0)
@@ -206,7 +209,7 @@ def dos_cases(app: Any, connection: redis.Redis, redis_url: str, tmp: Path, toke
 
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    drip = http.server.ThreadingHTTPServer(("127.0.0.2", 0), _Drip)
+    drip = http.server.ThreadingHTTPServer(("127.0.0.2", 0), DripHandler)
     drip.daemon_threads = True
     threading.Thread(target=drip.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_port}"

@@ -16,7 +16,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from test_serve import _call, _serving
 from werkzeug.serving import make_server
 
 from api.app import create_app
+from benchmarks.hostile_dos import DripHandler
 from encoder import Encoder
 from indexer import EdgeStore, Settings
 from indexer.media import FetchPolicy
@@ -120,26 +120,6 @@ def test_slow_bodies_hold_no_slot_and_time_out(
         finally:
             for attacker in attackers:
                 attacker.close()
-
-
-class DripHandler(BaseHTTPRequestHandler):
-    """Promises a 100,000-byte PNG and sends one byte a second (until the client goes)."""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", "100000")
-        self.end_headers()
-        try:
-            for _ in range(100):
-                self.wfile.write(b"\x89")
-                self.wfile.flush()
-                time.sleep(1.0)
-        except OSError:
-            return
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture

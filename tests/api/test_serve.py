@@ -160,6 +160,10 @@ def test_a_lost_store_host_is_a_503_not_a_500(
         response = client.post("/api/v1/search", json={"text": "red shoes", "k": 2})
         assert response.status_code == 503
         assert response.get_json()["error"] == "store_unavailable"
+        # The body says what failed, never the exception's text or a server path.
+        message = response.get_json()["message"]
+        assert message.startswith("the vector store is unavailable")
+        assert "Error" not in message and str(socket_dir) not in message and "store.sock" not in message
         assert client.get("/api/v1/ready").status_code == 503
         settle(app)
     finally:

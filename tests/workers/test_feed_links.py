@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -14,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from settings.queue import QueueSettings
+from tests.conftest import local_http_server
 from workers.feed_source import next_link, read_feed
 from workers.feeds import parse_feed
 
@@ -57,12 +57,8 @@ def cursor_shop() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/products.json?limit={PER_PAGE}", asked
-    server.shutdown()
-    server.server_close()
+    with local_http_server(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}/products.json?limit={PER_PAGE}", asked
 
 
 def test_a_shopify_url_is_followed_by_its_link_headers(cursor_shop: tuple[str, list[str]]) -> None:

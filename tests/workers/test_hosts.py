@@ -21,6 +21,7 @@ from cli.main import cli
 from encoder import Encoder
 from indexer import EdgeStore, Product, Settings
 from indexer.media import FetchPolicy, fetch_image_bytes
+from tests.conftest import local_http_server
 from workers import Ingestion, QueueSettings, WorkerContext, build_context, set_context
 from workers.worker import make_worker
 
@@ -67,12 +68,8 @@ def counting_404() -> Iterator[tuple[str, collections.Counter[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    server.shutdown()
-    server.server_close()
+    with local_http_server(Handler) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits
 
 
 def test_each_job_fetches_only_its_own_images(
@@ -161,12 +158,8 @@ def photo_host(catalog_dir: Path) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield str(server.server_address[1])
-    server.shutdown()
-    server.server_close()
+    with local_http_server(Handler) as server:
+        yield str(server.server_address[1])
 
 
 @pytest.mark.parametrize(

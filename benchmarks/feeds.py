@@ -21,7 +21,6 @@ import http.server
 import io
 import json
 import logging
-import subprocess
 import tempfile
 import threading
 import time
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 import redis
 from rq.exceptions import StopRequested
 
+from benchmarks.local_redis import private_redis
 from encoder import Encoder
 from indexer import EdgeStore, Settings
 from indexer.media import FetchPolicy, fetch_image_bytes
@@ -40,29 +40,12 @@ from workers import Ingestion, build_context, set_context
 from workers.sync import sync_feed
 from workers.worker import ThreadWorker, make_worker
 
-FEEDS = Path("/work/shared/feeds")
-CATALOG = Path("/work/shared/catalog")
+# ../shared beside the repository, as the README lays it out (read in place).
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FEEDS = SHARED / "feeds"
+CATALOG = SHARED / "catalog"
 NAMES = ("merchant-center-dropship.tsv", "merchant-center-variants.csv", "merchant-center-apparel.xml",
          "shopify-fashion-products.json")
-
-
-def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-               "--save", "", "--appendonly", "no"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.RedisError:
-            time.sleep(0.05)
-    return proc, f"redis://127.0.0.1:{port}/0"
 
 
 def start_image_server(photos: list[Path]) -> str:
@@ -192,8 +175,7 @@ def main() -> None:
             from tests.conftest import make_tiny_model
 
             encoder = Encoder.load(str(make_tiny_model(root / "tiny-clip")), device="cpu")
-        proc, url = start_redis(root)
-        try:
+        with private_redis() as url:
             base = start_image_server(sorted((CATALOG / "images").glob("*.jpg"))[:500])
             results: dict[str, Any] = {}
             if args.only != "dead-hosts":
@@ -203,9 +185,6 @@ def main() -> None:
             if args.only != "feeds":
                 results["dead_hosts"] = dead_hosts(root, encoder, url, base)
                 print(json.dumps(results["dead_hosts"]))
-        finally:
-            proc.terminate()
-            proc.wait()
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
 

@@ -3,10 +3,7 @@ business term and 20 active rules, side by side; and events ingest through the A
 
 from __future__ import annotations
 
-import shutil
-import socket
 import statistics
-import subprocess
 import time
 import uuid
 from dataclasses import replace
@@ -16,6 +13,7 @@ from typing import Any
 import redis
 import torch
 
+from benchmarks.local_redis import RedisUnavailable, private_redis
 from encoder import Encoder, save_model_dir
 from indexer import EdgeStore, Searcher, Settings, index_entries
 from indexer.catalog import read_catalog
@@ -134,91 +132,62 @@ def measure_cost(catalog: str, products: int, rounds: int, tmp: Path) -> dict[st
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def measure_ingest(tmp: Path, batches: int = 50) -> dict[str, Any]:
     """POST /api/v1/events, 1,000 events a call, into a private redis-server (never 6379)."""
+    try:
+        with private_redis() as url:
+            return _ingest(url, tmp, batches)
+    except RedisUnavailable as e:
+        return {"error": str(e)}
+
+
+def _ingest(url: str, tmp: Path, batches: int) -> dict[str, Any]:
     from api.app import create_app
     from settings.api import ApiSettings
 
-    binary = shutil.which("redis-server")
-    if binary is None:
-        return {"error": "redis-server is not installed"}
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    client = redis.Redis.from_url(url)
+    encoder = tiny_encoder(tmp / "ingest")
+    store = EdgeStore(tmp / "ingest-data", "ingest")
+    app = create_app(
+        Settings(),
+        api_settings=ApiSettings(
+            redis_url=url, jwt_secret="x" * 40, anonymous_rate_limit="1000000/minute"
+        ),
+        encoder=encoder,
+        store=store,
+        redis=client,
     )
-    try:
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                time.sleep(0.05)
-        url = f"redis://127.0.0.1:{port}/0"
-        encoder = tiny_encoder(tmp / "ingest")
-        store = EdgeStore(tmp / "ingest-data", "ingest")
-        app = create_app(
-            Settings(),
-            api_settings=ApiSettings(
-                redis_url=url, jwt_secret="x" * 40, anonymous_rate_limit="1000000/minute"
-            ),
-            encoder=encoder,
-            store=store,
-            redis=client,
-        )
-        http = app.test_client()
-        now = time.time()
-        bodies = [
-            {
-                "events": [
-                    {
-                        "id": uuid.uuid4().hex,
-                        "type": "click",
-                        "product_id": str(10000 + i),
-                        "query_id": f"q{b}",
-                        "position": 1 + i % 10,
-                        "shopper_id": f"s{i % 97}",
-                        "timestamp": now,
-                    }
-                    for i in range(1000)
-                ]
-            }
-            for b in range(batches)
-        ]
-        http.post("/api/v1/events", json=bodies[0])  # warm-up
-        t = time.perf_counter()
-        for body in bodies[1:]:
-            r = http.post("/api/v1/events", json=body)
-            assert r.status_code == 202, r.json
-        seconds = time.perf_counter() - t
-        stored = client.xlen("vitrine:merch:products:events")
-        store.close()
-        return {
-            "events": 1000 * (batches - 1),
-            "seconds": round(seconds, 3),
-            "events_per_s": round(1000 * (batches - 1) / seconds),
-            "stored": stored,
+    http = app.test_client()
+    now = time.time()
+    bodies = [
+        {
+            "events": [
+                {
+                    "id": uuid.uuid4().hex,
+                    "type": "click",
+                    "product_id": str(10000 + i),
+                    "query_id": f"q{b}",
+                    "position": 1 + i % 10,
+                    "shopper_id": f"s{i % 97}",
+                    "timestamp": now,
+                }
+                for i in range(1000)
+            ]
         }
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        for b in range(batches)
+    ]
+    http.post("/api/v1/events", json=bodies[0])  # warm-up
+    t = time.perf_counter()
+    for body in bodies[1:]:
+        r = http.post("/api/v1/events", json=body)
+        assert r.status_code == 202, r.json
+    seconds = time.perf_counter() - t
+    stored = client.xlen("vitrine:merch:products:events")
+    store.close()
+    return {
+        "events": 1000 * (batches - 1),
+        "seconds": round(seconds, 3),
+        "events_per_s": round(1000 * (batches - 1) / seconds),
+        "stored": stored,
+    }
+

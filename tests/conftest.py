@@ -21,6 +21,8 @@ from indexer.catalog import CatalogEntry
 from indexer.image_dirs import register_image_dirs
 
 REPO = Path(__file__).resolve().parents[1]
+# The shared storefront feeds, beside the sample catalog (read in place, never copied).
+SHARED_FEEDS = REPO.parent / "shared" / "feeds"
 SUBSET = 240  # products indexed by the shared store fixture: enough for filters to bite
 
 # A tiny open_clip CLIP (random weights, seeded): real open_clip code paths, fast on 2 cores.

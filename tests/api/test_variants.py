@@ -18,9 +18,10 @@ from encoder import Encoder
 from indexer import EdgeStore, Settings, index_entries
 from indexer.catalog import CatalogEntry
 from settings.api import ApiSettings
+from tests.conftest import SHARED_FEEDS
 from workers.feeds import parse_feed
 
-FEED = Path("/work/shared/feeds/merchant-center-variants.csv")
+FEED = SHARED_FEEDS / "merchant-center-variants.csv"
 DRESS = "clad6pg5z00eu012gfz7hfm92"
 SOLD_OUT = "M00679529736280"  # the Tan XS variant
 pytestmark = pytest.mark.skipif(not FEED.is_file(), reason="the shared feeds are not on this machine")

@@ -10,9 +10,10 @@ import pytest
 from indexer import EdgeStore, Product
 from indexer.categories import categorise, load_table, unmapped_types
 from indexer.store.protocol import StoredPoint
+from tests.conftest import SHARED_FEEDS
 from workers.feeds import parse_feed
 
-SHOPIFY = Path("/work/shared/feeds/shopify-fashion-products.json")
+SHOPIFY = SHARED_FEEDS / "shopify-fashion-products.json"
 
 
 def test_free_values_and_taxonomy_paths_meet_in_the_catalogs_categories() -> None:

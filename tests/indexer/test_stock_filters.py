@@ -11,9 +11,10 @@ from qdrant_client import QdrantClient
 from indexer import ClientStore, EdgeStore, Product, VectorStore, parse_filters
 from indexer.filters import FilterSpec, hide_out_of_stock
 from indexer.store.protocol import StoredPoint
+from tests.conftest import SHARED_FEEDS
 from workers.feeds import parse_feed
 
-FEEDS = Path("/work/shared/feeds")
+FEEDS = SHARED_FEEDS
 
 
 @pytest.mark.parametrize("backend", ["edge", "qdrant-client"])

@@ -15,10 +15,11 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from settings.queue import QueueSettings
+from tests.conftest import SHARED_FEEDS
 from workers.feed_source import FeedSourceError, read_feed
 from workers.feeds import parse_feed
 
-FEEDS = Path("/work/shared/feeds")
+FEEDS = SHARED_FEEDS
 pytestmark = pytest.mark.skipif(not FEEDS.is_dir(), reason="the shared feeds are not on this machine")
 
 ATOM = """<?xml version="1.0"?>

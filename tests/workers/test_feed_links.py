@@ -7,17 +7,16 @@ import base64
 import http.server
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from settings.queue import QueueSettings
-from tests.conftest import local_http_server
+from tests.conftest import SHARED_FEEDS, local_http_server
 from workers.feed_source import next_link, read_feed
 from workers.feeds import parse_feed
 
-FEED = Path("/work/shared/feeds/shopify-fashion-products.json")
+FEED = SHARED_FEEDS / "shopify-fashion-products.json"
 pytestmark = pytest.mark.skipif(not FEED.is_file(), reason="the shared feeds are not on this machine")
 PER_PAGE = 7
 

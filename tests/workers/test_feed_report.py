@@ -12,8 +12,9 @@ import redis
 from click.testing import CliRunner
 
 from cli.main import cli
+from tests.conftest import SHARED_FEEDS
 
-FEED = Path("/work/shared/feeds/merchant-center-dropship.tsv")
+FEED = SHARED_FEEDS / "merchant-center-dropship.tsv"
 pytestmark = pytest.mark.skipif(not FEED.is_file(), reason="the shared feeds are not on this machine")
 
 

@@ -100,7 +100,10 @@ class ImageDirs:
             fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             return None
-        handle = os.fdopen(fd, "rb")
+        # Unbuffered: a server's sendfile starts at the descriptor's own offset, which a
+        # buffered reader leaves past whatever it read ahead (a caller that sniffs the first
+        # bytes and seeks back would send the photo without its head).
+        handle = os.fdopen(fd, "rb", buffering=0)
         try:
             # The file opened is the one checked: not swapped for another since.
             same = os.path.samestat(os.fstat(fd), os.stat(resolved))

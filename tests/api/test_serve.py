@@ -26,6 +26,7 @@ from api.app import create_app
 from benchmarks.api_load import descendant_pids
 from encoder import Encoder
 from indexer import EdgeStore, Settings
+from indexer.catalog import CatalogEntry
 from indexer.store.host import StoreHost
 from indexer.store.remote import RemoteStore
 from settings.api import ApiSettings
@@ -116,6 +117,15 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_gunicorn_serves_a_product_photo_whole(server: str, catalog_entries: list[CatalogEntry]) -> None:
+    """The photo endpoint under gunicorn, whose sendfile starts at the file's OS offset: the
+    bytes read to sniff the type must not be missing from the answer."""
+    product = catalog_entries[0].product
+    with urllib.request.urlopen(f"{server}/api/v1/products/{product.id}/image", timeout=10) as response:
+        assert response.status == 200 and response.headers["Content-Type"] == "image/jpeg"
+        assert response.read() == Path(product.image).read_bytes()
 
 
 def test_several_workers_search_one_embedded_store_through_its_host(

@@ -21,6 +21,7 @@ from indexer.store.aliases import edge_root, resolve_edge_alias, write_edge_alia
 from indexer.store.change_log import ChangeLog, Mark
 from indexer.store.edge_queries import EdgeQueries, edge_filter
 from indexer.store.keywords import KEYWORD_MODEL, KEYWORDS, touches_keywords
+from indexer.store.product_ids import ProductIds
 from indexer.store.protocol import (
     IMAGE,
     TEXT,
@@ -75,6 +76,7 @@ class EdgeStore(EdgeQueries):
         self._meta: dict[str, Any] = {}
         # This process writes the shard, so it can tell searchers what it rewrote (change_log.py).
         self.changes = ChangeLog()
+        self.product_ids = ProductIds()
         if self._meta_path.is_file():
             self._meta = json.loads(self._meta_path.read_text(encoding="utf-8"))
             self._open_existing()

@@ -14,6 +14,7 @@ from indexer.filters import AnyOf, FilterSpec, NoneOf, stored_condition
 from indexer.schema import PREDICTED_SUFFIX
 from indexer.store.change_log import CandidateIds, ChangeLog, Mark
 from indexer.store.keywords import KEYWORD_MODEL, KEYWORDS, ranked_hits
+from indexer.store.product_ids import ProductIds
 from indexer.store.protocol import IMAGE, VECTOR_NAMES, StoredPoint, stored_point
 
 RRF_K = 60
@@ -48,6 +49,8 @@ def _vec(v: np.ndarray) -> list[float]:
 
 class EdgeQueries:
     """The searches of ``EdgeStore`` (edge.py), over its ``shard``."""
+
+    product_ids: ProductIds
 
     if TYPE_CHECKING:  # provided by EdgeStore
         changes: ChangeLog
@@ -116,11 +119,18 @@ class EdgeQueries:
         nearest, flt = qe.Query.Nearest(query.to_edge(), using=KEYWORDS), edge_filter(filters)
 
         def search(n: int, threshold: float | None) -> list[tuple[str, float]]:
+            # Point ids only: the products are named from memory (product_ids.py).
             request = qe.QueryRequest(limit=n, query=nearest, filter=flt, score_threshold=threshold,
-                                      with_payload=["id"], with_vector=False)
-            return [(str((h.payload or {}).get("id")), float(h.score)) for h in self.shard.query(request)]
+                                      with_payload=False, with_vector=False)
+            hits = self.shard.query(request)
+            names = self.product_ids.name([str(h.id) for h in hits], self._read_product_ids)
+            return [(name, float(h.score)) for name, h in zip(names, hits, strict=True) if name is not None]
 
         return ranked_hits(search, limit)
+
+    def _read_product_ids(self, point_ids: list[str]) -> dict[str, str]:
+        records = self.shard.retrieve(point_ids, with_payload=["id"], with_vector=False)
+        return {str(r.id): str((r.payload or {}).get("id")) for r in records}
 
     def candidate_ids(
         self,

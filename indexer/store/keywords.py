@@ -130,11 +130,19 @@ KeywordSearch = Callable[[int, float | None], list[tuple[str, float]]]
 def ranked_hits(search: KeywordSearch, limit: int) -> list[tuple[str, float]]:
     """The ``limit`` best (product id, score) hits of ``search(limit, score_threshold)``, in an
     order both backends agree on: by score, ties by product id (see ``TIE_CAP``)."""
-    hits = search(limit + 1, None)
-    if len(hits) > limit and _tied(hits[limit][1], hits[limit - 1][1]):
-        # The hits just past the cut tie with the last one kept: which of them a backend
-        # returned is its own choice, so fetch the whole tie and choose by product id.
-        hits = search(limit + TIE_CAP, hits[limit - 1][1] - 10.0 ** -SCORE_DECIMALS)
+    # A search costs about its limit (Qdrant keeps that many in its heap), so the first read
+    # takes room for a typical tie at the cut, and only a longer tie is read again.
+    first = 2 * limit + 1
+    hits = search(first, None)
+    cut = limit - 1
+    if len(hits) == first and _tied(hits[-1][1], hits[cut][1]):
+        # The tie at the cut runs past what was read: which of its hits a backend returned is
+        # its own choice, so fetch the whole tie (up to TIE_CAP more) and choose by product id.
+        floor = hits[cut][1] - 10.0 ** -SCORE_DECIMALS
+        for more in (limit + TIE_CAP // 4, limit + TIE_CAP):
+            hits = search(more, floor)
+            if len(hits) < more:
+                break
     return sorted(hits, key=lambda h: (-round(h[1], SCORE_DECIMALS), h[0]))[:limit]
 
 

@@ -14,9 +14,9 @@ as ``POST /search`` runs them) under three configurations of one store:
 
 Reported per configuration: p50 and p95 of the search time without the query encoding (the
 same model call in every configuration, and cached by the API), and of the whole search; and
-for ``full`` the p50 of the understanding step and of the keyword search alone
-(``understand_ms``, ``keywords_ms``). Queries are interleaved across configurations round by
-round, so that load from other processes falls on all of them alike.
+for ``full`` the p50 of the understanding step and of the candidate searches, dense and keyword
+together (``understand_ms``, ``candidates_ms``: one store call). Queries are interleaved
+across configurations round by round, so that load from other processes falls on all of them alike.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{row['total_ms_p50']:.2f} |")
     full = result["configurations"]["full"]
     print(f"full: understand_ms p50 {full.get('understand_ms_p50', 0):.3f}, "
-          f"keywords_ms p50 {full.get('keywords_ms_p50', 0):.3f}")
+          f"candidates_ms p50 {full.get('candidates_ms_p50', 0):.3f}")
     write_json(args.json_out, result)
     return 0
 

@@ -85,6 +85,32 @@ class DenseCandidates:
         kept, images, texts = self.vectors.vectors(self.store, points)
         return Candidates([p.product_id for p in kept], images, texts, len(points), None, seconds)
 
+    def fetch_with_keywords(
+        self, vector: np.ndarray, filters: FilterSpec, limit: int, exact: bool, keyword_text: str,
+        keywords: int,
+    ) -> tuple[Candidates, dict[str, float]]:
+        """``fetch``'s candidates followed by the ``keywords`` best keyword matches not among them,
+        and the keyword scores; where the store tracks its changes, both searches are one store
+        call (one round trip through the store host, the main cost of a text search there)."""
+        if self.tracking is None:
+            found = self.fetch(vector, filters, limit, exact)
+            hits = self.store.keyword_candidates(keyword_text, filters or None, keywords)
+            seen = set(found.product_ids)
+            new = [pid for pid, _ in hits if pid not in seen]
+            return (union([found, self.for_ids(new)]) if new else found), dict(hits)
+        s = self.settings
+        started = time.perf_counter()
+        dense, hits = self.tracking.text_candidate_ids(
+            vector, filters, limit, keyword_text, keywords, exact=exact, hnsw_ef=s.hnsw_ef, acorn=s.acorn,
+            since=self.vectors.mark,
+        )
+        seconds = time.perf_counter() - started
+        seen = set(dense.point_ids)
+        new = [p for p in dict.fromkeys(point_id(pid) for pid, _ in hits) if p not in seen]
+        both = CandidateIds(dense.point_ids + new, dense.mark, dense.changed)
+        product_ids, images, texts = self.vectors.by_point(self.tracking, both)
+        return Candidates(product_ids, images, texts, len(both.point_ids), both.mark, seconds), dict(hits)
+
     def for_ids(self, product_ids: list[str]) -> Candidates:
         """The vectors of products found another way (the keyword vector), from the cache where
         it has them; products deleted meanwhile are left out."""

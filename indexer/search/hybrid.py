@@ -83,18 +83,16 @@ class HybridRanker:
         exact: bool,
     ) -> tuple[Candidates, dict[str, float], dict[str, float]]:
         """The union of the three candidate searches, the keyword scores, and their timings."""
-        found = [self.dense.fetch(vector, filters, limit, exact)]
+        # The dense and keyword searches are one store call where the store allows it, so their
+        # times are one: candidates_ms.
         timings: dict[str, float] = {}
         scores: dict[str, float] = {}
         if keywords:
-            t = time.perf_counter()
-            hits = self.store.keyword_candidates(reading.keyword_text, filters or None, keywords)
-            scores = dict(hits)
-            seen = set(found[0].product_ids)
-            new = [pid for pid, _ in hits if pid not in seen]
-            if new:
-                found.append(self.dense.for_ids(new))
-            timings["keywords_ms"] = (time.perf_counter() - t) * 1000
+            first, scores = self.dense.fetch_with_keywords(vector, filters, limit, exact,
+                                                           reading.keyword_text, keywords)
+        else:
+            first = self.dense.fetch(vector, filters, limit, exact)
+        found = [first]
         # Filter mode keeps only products with every understood attribute, so it searches among
         # those too (the dense and keyword candidates may hold few of them); boost mode gains
         # nothing measurable from it on the relevance benchmark and saves the search.

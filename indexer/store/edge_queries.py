@@ -148,3 +148,21 @@ class EdgeQueries:
         mark, changed = self.changes.since(since)
         request = self._candidate_request(query, filters, limit, exact, hnsw_ef, acorn, False, False)
         return CandidateIds([str(h.id) for h in self.shard.query(request)], mark, changed)
+
+    def text_candidate_ids(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        keyword_text: str,
+        keyword_limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        acorn: bool = False,
+        since: Mark | None = None,
+    ) -> tuple[CandidateIds, list[tuple[str, float]]]:
+        """``candidate_ids`` and ``keyword_candidates`` together (protocol.TracksChanges)."""
+        found = self.candidate_ids(query, filters, limit, exact=exact, hnsw_ef=hnsw_ef, acorn=acorn,
+                                   since=since)
+        return found, self.keyword_candidates(keyword_text, filters or None, keyword_limit)

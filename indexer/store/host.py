@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 METHODS = frozenset({
     "ensure_collection", "info", "upsert", "upsert_versioned", "delete", "get", "count",
     "candidates", "candidate_ids", "get_points", "changes_since", "facets", "set_payload",
-    "optimize", "drop", "has_keywords", "keyword_candidates", "recommend",
+    "optimize", "drop", "has_keywords", "keyword_candidates", "recommend", "text_candidate_ids",
 })
 POINTS_IN = frozenset({"upsert", "upsert_versioned"})
 POINTS_OUT = frozenset({"candidates", "get", "get_points", "recommend"})

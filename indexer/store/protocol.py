@@ -148,6 +148,22 @@ class TracksChanges(Protocol):
     ) -> CandidateIds:
         """``VectorStore.candidates`` as point ids only, and what was written since ``since``."""
 
+    def text_candidate_ids(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        keyword_text: str,
+        keyword_limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        acorn: bool = False,
+        since: Mark | None = None,
+    ) -> tuple[CandidateIds, list[tuple[str, float]]]:
+        """``candidate_ids`` and ``keyword_candidates`` in one call: one round trip through the
+        store host instead of two (the keyword hits are current as of the same mark)."""
+
     def get_points(self, point_ids: Sequence[str]) -> list[StoredPoint]:
         """The stored points among ``point_ids``, with vectors and ``id`` / ``content_hash``."""
 

@@ -182,6 +182,24 @@ class RemoteStore:
             hnsw_ef=hnsw_ef, acorn=acorn, since=since,
         )
 
+    def text_candidate_ids(
+        self,
+        query: np.ndarray,
+        filters: FilterSpec,
+        limit: int,
+        keyword_text: str,
+        keyword_limit: int,
+        *,
+        exact: bool = False,
+        hnsw_ef: int | None = None,
+        acorn: bool = False,
+        since: Mark | None = None,
+    ) -> tuple[CandidateIds, list[tuple[str, float]]]:
+        return self._call(  # type: ignore[no-any-return]
+            "text_candidate_ids", np.asarray(query, dtype=np.float32), filters, limit, keyword_text,
+            keyword_limit, exact=exact, hnsw_ef=hnsw_ef, acorn=acorn, since=since,
+        )
+
     def has_keywords(self) -> bool:
         return bool(self._call("has_keywords"))
 

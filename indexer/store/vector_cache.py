@@ -15,8 +15,9 @@ With the embedded store (directly or through the store host) the candidate searc
 even return ids and hashes: it returns point ids, and the store says which points it has
 rewritten since this cache last asked (``indexer/change_log.py``); those are dropped, and the
 rest are known to be current (``by_point``), which costs less CPU again. On that path the cache
-also keeps the payloads of the products a search has put on a page (``payloads``), so a
-repeated page needs no second call to the store; a payload update is in the change log too.
+also keeps the payloads of the products a search has put on a page, and of those the warm-up
+read (``payloads``), so a page of them needs no call to the store; a payload update is in the
+change log too.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class VectorCache:
             with self._lock:
                 if self.mark is None:
                     self.mark = start  # rows read from here on are at least this new
-        added = self._fill(store, batch_size)
+        added = self._fill(store, batch_size, payloads=tracked)
         if tracked:
             # Rows read just before a write during the scroll would outlive it: drop them.
             _, changed = store.changes_since(start)  # type: ignore[attr-defined]
@@ -190,8 +191,12 @@ class VectorCache:
                 self._forget_locked(changed)
         return added
 
-    def _fill(self, store: VectorStore, batch_size: int) -> int:
+    def _fill(self, store: VectorStore, batch_size: int, payloads: bool) -> int:
+        # ``payloads``: keep each product's payload too (the scroll reads it anyway), so that a
+        # page's hits need no call to the store; only where the store's change log says when
+        # one is rewritten (``payloads`` is read on that path alone).
         added = 0
+        extra = PAYLOAD_BYTES if payloads else 0
         for batch in store.scroll(batch_size, with_vectors=True):
             for p in batch:
                 digest = p.payload.get(CONTENT_HASH)
@@ -199,14 +204,16 @@ class VectorCache:
                 if row is None or not isinstance(digest, str) or not digest:
                     continue
                 with self._lock:
-                    if self._bytes + row.nbytes > self.max_bytes:
+                    if self._bytes + row.nbytes + extra > self.max_bytes:
                         return added
                     if p.product_id in self._rows:
                         continue  # a search put it there already, maybe with newer content
                     self._rows[p.product_id] = (digest, row)
                     self._rows.move_to_end(p.product_id, last=False)  # the coldest end
                     self._products[point_id(p.product_id)] = p.product_id
-                    self._bytes += row.nbytes
+                    self._bytes += row.nbytes + extra
+                    if payloads:
+                        self._payloads[p.product_id] = p.payload
                     added += 1
         return added
 

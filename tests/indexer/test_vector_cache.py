@@ -14,7 +14,7 @@ from indexer.catalog import CatalogEntry
 from indexer.filters import FilterSpec
 from indexer.schema import point_id
 from indexer.store.change_log import CandidateIds
-from indexer.store.vector_cache import CONTENT_HASH, VectorCache
+from indexer.store.vector_cache import CONTENT_HASH, PAYLOAD_BYTES, VectorCache
 
 
 def _scores_from_store(store: EdgeStore, query: np.ndarray, ids: list[str]) -> dict[str, float]:
@@ -103,12 +103,14 @@ def test_warming_reads_every_products_vectors_and_the_next_search_reads_none(
 def test_warming_stops_when_full_and_keeps_what_searches_put_there(
     encoder: Encoder, indexed_store: EdgeStore
 ) -> None:
+    # The embedded store tracks its changes, so warming keeps each product's payload too.
     row_bytes = 2 * encoder.dim * 4
-    cache = VectorCache(max_bytes=10 * row_bytes)
+    cache = VectorCache(max_bytes=10 * (row_bytes + PAYLOAD_BYTES))
     point = next(indexed_store.scroll(batch_size=1))[0]
-    cache.vectors(indexed_store, [point])  # a search's entry, there first
+    cache.vectors(indexed_store, [point])  # a search's entry (vectors only), there first
     assert cache.warm(indexed_store, batch_size=4) == 9  # room for nine more, then it stops
     assert len(cache) == 10 and cache._bytes <= cache.max_bytes
+    assert len(cache._payloads) == 9 and point.product_id not in cache._payloads
     cache.vectors(indexed_store, [point])
     assert cache.hits == 1  # still there: warming never evicts
 
@@ -209,6 +211,27 @@ def test_a_shown_page_is_kept_and_a_payload_update_replaces_it(
     third = searcher.search(Query(text="black shoes", k=5))
     assert next(h for h in third.hits if h.id == target).product.price == 12.5
     assert reads == [[target]]  # only the changed product was read again
+    store.close()
+
+
+def test_a_warmed_page_needs_no_store_read_and_a_payload_update_replaces_it(
+    encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = EdgeStore(tmp_path)
+    index_entries(encoder, store, catalog_entries[:30])
+    searcher = Searcher(encoder, store, Settings())
+    assert searcher.vectors.warm(store) == 30
+    reads: list[list[str]] = []
+    real_get = store.get
+    monkeypatch.setattr(store, "get", lambda ids, with_vectors=False: reads.append(list(ids))
+                        or real_get(ids, with_vectors))
+    first = searcher.search(Query(text="black shoes", k=5))
+    assert len(first.hits) == 5 and reads == []  # the warm-up kept the payloads
+    target = first.hits[0].id
+    store.set_payload(target, {"price": 7.25})
+    again = searcher.search(Query(text="black shoes", k=5))
+    assert next(h for h in again.hits if h.id == target).product.price == 7.25
+    assert reads == [[target]]
     store.close()
 
 

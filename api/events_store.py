@@ -63,10 +63,13 @@ class EventStore:
             pipe.execute()
         return Stored(len(new), duplicates)
 
-    def log_search(self, log: SearchLog) -> None:
+    def log_searches(self, client: redis.Redis, logs: Sequence[SearchLog]) -> None:
+        """Append searches to the log in one round trip (``client``: the connection to use,
+        as ``api.deferred`` passes it), trimming it once for all of them."""
         key = f"{self.prefix}searches"
-        pipe = self.client.pipeline(transaction=False)
-        pipe.xadd(key, log.to_fields())  # type: ignore[arg-type]
+        pipe = client.pipeline(transaction=False)
+        for log in logs:
+            pipe.xadd(key, log.to_fields())  # type: ignore[arg-type]
         pipe.xtrim(key, minid=self._min_id(time.time()), approximate=True)
         pipe.execute()
 

@@ -17,9 +17,11 @@ from flask import Blueprint, Response, current_app, g
 
 from api.analytics import normalise_query
 from api.context import state
+from api.deferred import DeferredWrites
 from api.errors import BadRequest, error_response
 from api.events_store import EventStore
 from api.merch_store import ExperimentStore, RuleStore, _Cached
+from api.redis_guard import RedisGuard
 from indexer.merch.business import BusinessConfig, Popularity, parse_weights, popularity
 from indexer.merch.events import MAX_ID, SearchLog
 from indexer.merch.experiments import assign
@@ -41,6 +43,14 @@ class MerchState:
     experiments: ExperimentStore
     popularity_cache: _Cached
     payloads: PayloadCache
+    # Every search's log entry, written after the response in batches: a search does not wait
+    # for it, and events that refer to a search arrive seconds later (readers flush first).
+    search_log: DeferredWrites[SearchLog]
+
+    def searches(self, since: float | None = None) -> list[SearchLog]:
+        """The search log since ``since``, with this process's waiting entries written first."""
+        self.search_log.flush()
+        return self.events.searches(since)
 
     def popularity(self) -> Popularity:
         """Popularity from the events of the last eight half-lives (reused for a while)."""
@@ -52,11 +62,13 @@ class MerchState:
         return self.popularity_cache.get(read)
 
 
-def build_state(client: redis.Redis, collection: str, settings: MerchSettings) -> MerchState:
-    return MerchState(settings, EventStore(client, collection, settings.events_retention_days * 86400),
-                      RuleStore(client, collection, settings.rules_refresh_s),
+def build_state(guard: RedisGuard, collection: str, settings: MerchSettings) -> MerchState:
+    client = guard.client
+    events = EventStore(client, collection, settings.events_retention_days * 86400)
+    return MerchState(settings, events, RuleStore(client, collection, settings.rules_refresh_s),
                       ExperimentStore(client, collection, settings.rules_refresh_s),
-                      _Cached(settings.popularity_refresh_s), PayloadCache(settings.popularity_refresh_s))
+                      _Cached(settings.popularity_refresh_s), PayloadCache(settings.popularity_refresh_s),
+                      DeferredWrites(guard, "merch-log", events.log_searches))
 
 
 def on_redis_down(bp: Blueprint) -> None:
@@ -138,4 +150,4 @@ def finish(st: Any, body: dict[str, Any], found: SearchPage, request_: SearchReq
     entry = SearchLog(qid, normalise_query(request_.text, found.had_image),
                       total if total is not None else found.page.returned, time.time(),
                       g.pop("vitrine_shopper", None), *(experiment or (None, None)))
-    st.guard.call("merch-log", lambda r: ms.events.log_search(entry), None)
+    ms.search_log.add(entry)

@@ -15,6 +15,6 @@ def register_merch(app: Flask, prefix: str, settings: MerchSettings | None = Non
     """The events, analytics, rules and experiments endpoints, and the state they share."""
     st = app.extensions[EXTENSION]
     chosen = settings or MerchSettings.from_env()
-    app.extensions[MERCH] = build_state(st.redis, st.settings.collection, chosen)
+    app.extensions[MERCH] = build_state(st.guard, st.settings.collection, chosen)
     for bp in (events.bp, rules.bp, experiments.bp):
         app.register_blueprint(bp, url_prefix=prefix)

@@ -60,4 +60,4 @@ def analytics_report() -> Any:
     ms = merch_state()
     # Stream ids are the time of ingest; a day's slack takes events reported late.
     since = t0 - DAY_S
-    return jsonify(report(ms.events.searches(since), ms.events.events(since), start, end, int(limit)))
+    return jsonify(report(ms.searches(since), ms.events.events(since), start, end, int(limit)))

@@ -66,5 +66,5 @@ def results(eid: str) -> Any:
     experiment = parse_experiment(record["experiment"])
     ms = merch_state()
     since = record["started_at"] - 60
-    variants = variant_metrics(experiment, ms.events.searches(since), ms.events.events(since))
+    variants = variant_metrics(experiment, ms.searches(since), ms.events.events(since))
     return jsonify({**record, "results": variants})

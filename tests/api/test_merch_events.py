@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api.merch import MERCH, build_state
+from api.redis_guard import RedisGuard
 from settings.merch import MerchSettings
 
 
@@ -78,7 +79,7 @@ def test_events_older_than_the_retention_are_trimmed(
 ) -> None:
     st = app.extensions[MERCH]
     one_second = MerchSettings(events_retention_days=1.0 / 86400)
-    app.extensions[MERCH] = build_state(redis_client, "products", one_second)
+    app.extensions[MERCH] = build_state(RedisGuard(redis_client), "products", one_second)
     client.post("/api/v1/events", json={"events": [event(1)]})
     time.sleep(1.2)
     client.post("/api/v1/events", json={"events": [event(2)]})

@@ -39,6 +39,7 @@ class ProductFacts:
     price: float | None
     title: tuple[str, ...]
     words: frozenset[str]  # the title's words as a set, to rule phrases out quickly
+    folded: Mapping[str, str]  # ``values`` case-folded, as attributes are matched (once, not per search)
 
 
 def product_facts(payload: Mapping[str, Any]) -> ProductFacts:
@@ -56,7 +57,8 @@ def product_facts(payload: Mapping[str, Any]) -> ProductFacts:
     price = payload.get("price")
     number = float(price) if isinstance(price, int | float) and not isinstance(price, bool) else None
     title = tuple(t.stem for t in tokens(str(payload.get("title") or "")))
-    return ProductFacts(values, frozenset(predicted), number, title, frozenset(title))
+    return ProductFacts(values, frozenset(predicted), number, title, frozenset(title),
+                        {k: v.casefold() for k, v in values.items()})
 
 
 @dataclass(frozen=True)

@@ -63,24 +63,37 @@ class AttributeTest:
                    tuple(p for p in phrases if p), frozenset(v.casefold() for v in broader))
 
     def match(self, facts: ProductFacts) -> float:
-        attr = self.attribute
+        return self.column([facts])[0]
+
+    def column(self, products: Sequence[ProductFacts | None]) -> list[float]:
+        """The score of each product (0 for an unknown one): a search matches a few hundred
+        candidates against each attribute, so the loop keeps its lookups in locals."""
+        attr, phrases = self.attribute, self.phrases
         if attr.kind == "material":
-            return FULL if any(_contains(facts, p) for p in self.phrases) else 0.0
-        value = facts.values.get(attr.field)
-        if value is not None and value.casefold() in self.values:
-            return FULL
-        if attr.field == "brand":
-            if value is not None:
-                return 0.0
-            # no brand field: the title starts with the brand
-            return FULL if any(facts.title[: len(p)] == p for p in self.phrases) else 0.0
-        # A title states what a field leaves out; for age groups it also overrides the field,
-        # as catalogs file children's products under Men and Women ("Palm Tree Kids Boys ...").
-        if (value is None or attr.kind == "gender") and any(_contains(facts, p) for p in self.phrases):
-            return FULL
-        if attr.kind == "type" and facts.values.get("sub_category", "").casefold() in self.broader:
-            return BROADER
-        return 0.0
+            return [FULL if f is not None and any(_contains(f, p) for p in phrases) else 0.0
+                    for f in products]
+        field, values, broader = attr.field, self.values, self.broader
+        brand, gender, kind_type = field == "brand", attr.kind == "gender", attr.kind == "type"
+        out: list[float] = []
+        for f in products:
+            if f is None:
+                out.append(0.0)
+                continue
+            value = f.folded.get(field)
+            if value is not None and value in values:
+                out.append(FULL)
+            elif brand:
+                # no brand field: the title starts with the brand
+                out.append(FULL if value is None and any(f.title[: len(p)] == p for p in phrases) else 0.0)
+            # A title states what a field leaves out; for age groups it also overrides the field,
+            # as catalogs file children's products under Men and Women ("Palm Tree Kids Boys ...").
+            elif (value is None or gender) and any(_contains(f, p) for p in phrases):
+                out.append(FULL)
+            elif kind_type and f.folded.get("sub_category", "") in broader:
+                out.append(BROADER)
+            else:
+                out.append(0.0)
+        return out
 
     def explain(self, facts: ProductFacts) -> str | None:
         """"colour=White from 'white'" when the product has it, noting where that came from."""
@@ -121,16 +134,13 @@ class Matcher:
 
     def matrix(self, products: Sequence[ProductFacts | None]) -> np.ndarray:
         """(products, conditions) scores; an unknown product matches nothing."""
-        width = len(self.tests) + (self.price is not None)
-        out = np.zeros((len(products), width), dtype=np.float32)
-        for i, facts in enumerate(products):
-            if facts is None:
-                continue
-            for j, test in enumerate(self.tests):
-                out[i, j] = test.match(facts)
-            if self.price is not None:
-                out[i, -1] = price_match(self.price, facts)
-        return out
+        columns = [t.column(products) for t in self.tests]
+        if self.price is not None:
+            price = self.price
+            columns.append([0.0 if f is None else price_match(price, f) for f in products])
+        if not columns:
+            return np.zeros((len(products), 0), dtype=np.float32)
+        return np.array(columns, dtype=np.float32).T.copy()
 
     def explain(self, facts: ProductFacts | None) -> list[str]:
         if facts is None:

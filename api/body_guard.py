@@ -75,7 +75,10 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="vitrine-body-watchdog", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            # Wake the thread only when this deadline comes first: otherwise it is already
+            # waiting for an earlier one (a wake per request cost a thread switch each).
+            if self._heap[0][1] == ticket:
+                self._wake.notify()
             return ticket
 
     def cancel(self, ticket: int) -> None:

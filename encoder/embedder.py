@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -232,7 +233,8 @@ class Encoder:
     def _text_rows(self, texts: Sequence[str]) -> np.ndarray:
         tokens = self.tokenizer(list(texts)).to(self.device)
         # Thread-local: switches off the graph executor's passes for this call only.
-        with self._lock, torch.jit.optimized_execution(not self.one_shot), torch.inference_mode():
+        passes = torch.jit.optimized_execution(False) if self.one_shot else contextlib.nullcontext()
+        with self._lock, passes, torch.inference_mode():
             return self._text_tower(tokens).float().cpu().numpy()
 
 

@@ -125,9 +125,9 @@ def _paths(directory: Path, key: dict[str, Any]) -> tuple[Path, Path]:
 def load(directory: Path, identity: ModelIdentity, int8: bool) -> CachedTextTower | None:
     """The tower cached in ``directory`` for this model and setting, or None when there is none
     that passes every check (the reason is logged; the caller builds the tower)."""
-    key = cache_key(identity, int8)
-    archive, record = _paths(directory, key)
     try:
+        key = cache_key(identity, int8)  # inside: a source file that cannot be read disables the cache
+        archive, record = _paths(directory, key)
         meta = json.loads(record.read_text(encoding="utf-8"))
         if meta.get("key") != key:
             raise ValueError("written for another model, setting, torch or code")
@@ -149,7 +149,7 @@ def load(directory: Path, identity: ModelIdentity, int8: bool) -> CachedTextTowe
     except FileNotFoundError:
         return None
     except Exception as e:  # whatever is wrong with the files, the model can rebuild the tower
-        log.info("not using the cached text tower %s: %s", archive, e)
+        log.info("not using the cached text tower in %s: %s", directory, e)
         return None
 
 
@@ -174,9 +174,9 @@ def store(directory: Path, identity: ModelIdentity, int8: bool, module: Any, kin
     length = simple_tokenizer_length(tokenizer)
     if kind not in CACHEABLE_KINDS or length is None or not isinstance(module, torch.jit.ScriptModule):
         return False
-    key = cache_key(identity, int8)
-    archive, record = _paths(directory, key)
     try:
+        key = cache_key(identity, int8)
+        archive, record = _paths(directory, key)
         tokens = tokenizer(list(TOKENIZER_PROBES))
         if not torch.equal(simple_tokenizer(length)(list(TOKENIZER_PROBES)), tokens):
             return False  # the light tokenizer would not reproduce this one
@@ -200,16 +200,16 @@ def store(directory: Path, identity: ModelIdentity, int8: bool, module: Any, kin
     except Exception as e:  # a read-only or full disk: the next start builds the tower again
         log.info("text tower not cached in %s: %s", directory, e)
         return False
-    log.info("cached the text tower (%s) in %s", kind, archive)
+    log.info("cached the text tower (%s) in %s", kind, directory)
     return True
 
 
 def written_for(directory: Path, identity: ModelIdentity, int8: bool) -> bool:
     """Whether the cache holds a tower written under this key (its record alone is read: the
     checks of the tower are ``load``'s)."""
-    key = cache_key(identity, int8)
-    archive, record = _paths(directory, key)
     try:
+        key = cache_key(identity, int8)
+        archive, record = _paths(directory, key)
         return archive.is_file() and json.loads(record.read_text(encoding="utf-8")).get("key") == key
     except Exception:  # missing or unreadable: not written for it
         return False

@@ -140,8 +140,14 @@ def test_a_tower_is_cached_per_model_and_setting(tiny_model_dir: Path, tmp_path:
 
 
 def test_a_cache_that_cannot_be_written_or_a_tokenizer_it_cannot_rebuild_is_skipped(
-    tiny_model_dir: Path, tmp_path: Path, encoder: Encoder
+    tiny_model_dir: Path, tmp_path: Path, encoder: Encoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    with monkeypatch.context() as patch:  # the code the key names cannot be read: no cache at all
+        patch.setattr(text_cache, "_BUILDERS", (*text_cache._BUILDERS, "missing.py"))
+        loaded = Encoder.load(str(tiny_model_dir), device="cpu", lazy_image=True, text_cache=tmp_path / "c")
+        np.testing.assert_array_equal(loaded.embed_text("red"), encoder.embed_text("red"))
+        assert _files(tmp_path / "c") == []
+
     blocked = tmp_path / "a-file"
     blocked.write_text("not a directory")
     loaded = Encoder.load(str(tiny_model_dir), device="cpu", lazy_image=True, text_cache=blocked / "cache")

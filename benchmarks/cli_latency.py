@@ -9,6 +9,13 @@ The data directory must already be indexed (`vitrine index --catalog ../shared/c
 ``--compare REV``, the same commands are timed on that commit (extracted with `git archive`
 into a temporary folder, run with this interpreter) side by side; a command that fails there
 is reported with its first error line.
+
+Each command's figures: median and best wall seconds, and the median CPU seconds (user + sys,
+of the command's process and what it waited for). "search, no cached tower" removes
+``DATA_DIR/cache`` before each run: the first search on a data directory that no `vitrine index`
+of this version wrote (it builds the compiled text tower and writes it there, encoder/text_cache.py);
+"search" is every later one. The load average and a 20-million-step Python loop's time are
+recorded before and after, since the machine is shared.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -27,14 +35,18 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from benchmarks.api_load import machine_speed
+
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS: dict[str, list[str]] = {
     "--help": ["--help"],
     "argument error": ["search"],
+    "search, no cached tower": ["search", "black watch", "-k", "5"],
     "search": ["search", "black watch", "-k", "5"],
     "stats": ["stats"],
 }
 SERVED = ("search", "stats")
+UNCACHED = "search, no cached tower"
 
 
 def _free_port() -> int:
@@ -43,18 +55,35 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def time_command(code: Path, args: list[str], env: dict[str, str], repeats: int) -> dict[str, Any]:
-    """Median and best wall seconds of ``python -m cli.main ARGS`` run from ``code``."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_command(code: Path, args: list[str], env: dict[str, str], repeats: int,
+                 clear: Path | None = None) -> dict[str, Any]:
+    """Median and best wall seconds and median CPU seconds of ``python -m cli.main ARGS`` run
+    from ``code`` (``clear``: a folder removed before each run)."""
     times: list[float] = []
+    cpu: list[float] = []
     for _ in range(repeats):
+        if clear is not None:
+            shutil.rmtree(clear, ignore_errors=True)
+        used = _children_cpu()
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=code, env=env,
                               capture_output=True, text=True)
         times.append(time.perf_counter() - started)
+        cpu.append(_children_cpu() - used)
         if done.returncode not in (0, 2):  # 2: the argument error, on purpose
             error = (done.stderr or done.stdout).strip().splitlines()
             return {"failed": error[-1][:160] if error else f"exit {done.returncode}"}
-    return {"median_s": round(statistics.median(times), 3), "best_s": round(min(times), 3)}
+    return {"median_s": round(statistics.median(times), 3), "best_s": round(min(times), 3),
+            "cpu_s": round(statistics.median(cpu), 3)}
+
+
+def _machine() -> dict[str, Any]:
+    return {"load_average": [round(x, 2) for x in os.getloadavg()], "python_loop_s": machine_speed()}
 
 
 def _wait_until_answering(url: str, timeout_s: float = 300) -> None:
@@ -71,7 +100,9 @@ def _wait_until_answering(url: str, timeout_s: float = 300) -> None:
 
 
 def measure(code: Path, env: dict[str, str], repeats: int) -> dict[str, Any]:
-    out = {name: time_command(code, args, env, repeats) for name, args in COMMANDS.items()}
+    cache = Path(env["VITRINE_DATA_DIR"]) / "cache"
+    out = {name: time_command(code, args, env, repeats, cache if name == UNCACHED else None)
+           for name, args in COMMANDS.items()}
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
                               cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -99,7 +130,7 @@ def main() -> None:
     env = {**os.environ, "VITRINE_DATA_DIR": str(a.data_dir.resolve()),
            "VITRINE_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
            "VITRINE_MEDIA_DIR": str(redis_dir / "media"), "PYTHONPATH": ""}
-    results: dict[str, Any] = {"cpus": os.cpu_count(), "repeats": a.repeats}
+    results: dict[str, Any] = {"cpus": os.cpu_count(), "repeats": a.repeats, "machine_before": _machine()}
     try:
         time.sleep(0.5)
         results["this checkout"] = measure(REPO, env, a.repeats)
@@ -113,6 +144,7 @@ def main() -> None:
         redis.terminate()
         redis.wait(10)
         shutil.rmtree(redis_dir, ignore_errors=True)
+    results["machine_after"] = _machine()
     text = json.dumps(results, indent=2)
     print(text)
     if a.json:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from cli import served
-from cli.group import cli, fail, loadable_spec
+from cli.group import cli, fail, loadable_spec, text_cache
 from settings.core import Settings
 
 log = logging.getLogger("vitrine")
@@ -42,8 +42,9 @@ def index(settings: Settings, catalog: Path, limit: int | None, recreate: bool, 
             f"products through it with `vitrine ingest --catalog {catalog}`, or stop it first")
     try:
         report = read_catalog(catalog)
+        # Leaves the compiled text tower in the data dir's cache for the next `vitrine search`.
         encoder = load_encoder(settings.model, settings.device, settings.torch_threads, settings.text_int8,
-                               settings.image_int8)
+                               settings.image_int8, text_cache=text_cache(settings))
         store = open_store(settings)
     except (CatalogError, EncoderError, IndexerError) as e:
         raise served.store_busy(settings, e) or fail(e) from e

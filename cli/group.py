@@ -16,6 +16,12 @@ def loadable_spec(spec: str) -> str:
     return str(path.resolve()) if path.is_dir() else spec
 
 
+def text_cache(settings: Settings) -> Path:
+    """Where the command line keeps the compiled text tower between runs (encoder/text_cache.py):
+    `vitrine index` writes it, a cold `vitrine search` reads it instead of building the model."""
+    return settings.data_dir / "cache"
+
+
 def fail(e: Exception) -> click.ClickException:
     """A library error as the command's one-line error (exit status 1)."""
     return click.ClickException(str(e))

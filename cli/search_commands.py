@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cli import served
-from cli.group import cli, fail
+from cli.group import cli, fail, text_cache
 from settings.core import Settings
 
 # The API's names (indexer/search/reading.py); repeated so `--help` imports no search code.
@@ -52,8 +52,11 @@ def _search_here(settings: Settings, fields: dict[str, Any], spec: Any, image: P
     except IndexerError as e:
         raise served.store_busy(settings, e) or fail(e) from e
     try:
+        # One query, then exit: the text tower from the data dir's cache, no image tower
+        # unless a photo is asked about.
         encoder = load_encoder(settings.model, settings.device, settings.torch_threads,
-                               settings.text_int8, settings.image_int8, lazy_image=image is None)
+                               settings.text_int8, settings.image_int8, lazy_image=image is None,
+                               text_cache=text_cache(settings), one_shot=True)
         service = SearchService(Searcher(encoder, store, settings))
         found = service.search(SearchRequest(
             text=fields.get("text"), image=image, alpha=fields.get("alpha"), filters=spec,

@@ -113,6 +113,14 @@ def _cached_pretrained_file(arch: str, tag: str) -> Path | None:
     return None
 
 
+def _open_clip_models() -> list[str]:
+    # open_clip is imported only for a spec that names one of its architectures: its package
+    # imports torchvision and timm (seconds), which a model directory does not need.
+    import open_clip
+
+    return list(open_clip.list_models())
+
+
 def resolve_spec(spec: str | None) -> ResolvedSpec:
     """Turn a model spec into what open_clip needs, without touching the network.
 
@@ -120,8 +128,6 @@ def resolve_spec(spec: str | None) -> ResolvedSpec:
         ModelNotFoundError: the weights are not on disk; the message names the file or tag.
         ModelSpecError: the spec is malformed or the architecture is unknown.
     """
-    import open_clip
-
     spec = (spec or "default").strip()
     if spec == "default":
         directory = MODELS_DIR / DEFAULT_MODEL_NAME
@@ -142,7 +148,7 @@ def resolve_spec(spec: str | None) -> ResolvedSpec:
                 load_weights=False,
                 identity=ModelIdentity(name=f"random:{path.name}", checksum=f"seed{RANDOM_SEED}"),
             )
-        if arch not in open_clip.list_models():
+        if arch not in _open_clip_models():
             raise ModelSpecError(f"unknown open_clip architecture {arch!r}")
         return ResolvedSpec(
             model_name=arch,
@@ -162,7 +168,7 @@ def resolve_spec(spec: str | None) -> ResolvedSpec:
             f"cannot read model spec {spec!r}: expected 'default', a model directory, "
             "ARCH:/path/to/weights, ARCH:TAG or random:ARCH"
         )
-    if arch not in open_clip.list_models():
+    if arch not in _open_clip_models():
         raise ModelSpecError(f"unknown open_clip architecture {arch!r} in spec {spec!r}")
     weights = Path(source).expanduser()
     if "/" in source or weights.suffix in {".pt", ".pth", ".bin", ".safetensors"}:

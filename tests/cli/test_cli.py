@@ -102,3 +102,51 @@ def test_help_and_argument_errors_load_no_model_or_store_code() -> None:
                           cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
     assert "give a search TEXT" in done.stderr
+
+
+def test_a_cold_search_scores_what_the_api_scores(indexed_data_dir: Path, tmp_path: Path,
+                                                   tiny_model_dir: Path, encoder,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """`vitrine search` builds the text tower once and then reads it from the data dir's cache
+    (encoder/text_cache.py); either way its scores are the API's (a freshly loaded model), to the
+    digit."""
+    import logging
+    import shutil
+
+    from indexer import EdgeStore, Searcher, Settings
+    from indexer.search import SearchRequest, SearchService
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(indexed_data_dir, data_dir)
+    env = {"VITRINE_DATA_DIR": str(data_dir), "VITRINE_MODEL": str(tiny_model_dir)}
+    queries = ("black watch", "Men's BLUE jeans", "red summer dress for women")
+
+    def scored(body: dict) -> list[tuple[str, float, float]]:
+        return [(r["id"], r["score"], r["breakdown"]["s_text"]) for r in body["results"]]
+
+    def cli_scores(query: str) -> list[tuple[str, float, float]]:
+        result = CliRunner().invoke(cli, ["search", query, "-k", "8", "--json"], env=env,
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return scored(json.loads(result.output))
+
+    built, cached = {}, {}
+    for query in queries:
+        shutil.rmtree(data_dir / "cache", ignore_errors=True)
+        built[query] = cli_scores(query)
+        assert any(p.suffix == ".pt" for p in (data_dir / "cache").iterdir())
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="encoder"):
+            cached[query] = cli_scores(query)
+        assert "read from" in caplog.text  # the second search used the cached tower
+
+    store = EdgeStore(data_dir)
+    try:
+        service = SearchService(Searcher(encoder, store, Settings(data_dir=data_dir)))
+        for query in queries:
+            page = service.search(SearchRequest(text=query, k=8, facets=False))
+            api = scored({**page.result.to_json(), **page.reading_json()})
+            assert len(api) == 8
+            assert built[query] == api and cached[query] == api, query
+    finally:
+        store.close()

@@ -1,45 +1,67 @@
 """Search-as-you-type: the suggestions a search box offers for what has been typed so far.
 
-Three sources, mixed in one ranked list (``SuggestIndex.lookup``):
+Two sources, mixed in one ranked list (``SuggestIndex.lookup``):
 
 - ``query``: what shoppers searched before (given by the caller, already filtered for privacy:
   only queries seen from enough distinct shoppers), kept only when the catalog has products
   for it, with their count;
-- ``brand`` / ``type`` / ``colour_type``: the catalog's vocabulary (brands, article types and
-  the lexicon's names for them, colour + type pairs that exist);
-- ``understood``: colour + type + gender phrased the way query understanding reads it
-  ("white sneakers for women"), where such products exist.
+- the catalog's vocabulary (indexer/search/suggest_vocab.py): ``brand``, ``type``,
+  ``material`` and the pairs that exist on products (``brand_type`` "Puma tshirts",
+  ``gender_type`` "boys tshirts", ``colour_type``, ``material_type``, ``occasion_type``,
+  ``season_type``), and ``understood`` colour + type + gender ("white sneakers for women").
 
-Every suggestion carries ``count``: products of the catalog that match it (attributes for the
+Every suggestion carries ``count``: products of the catalog that match it (its facets for the
 vocabulary, every word in the title or attributes for past queries). Nothing with a count of
 zero is ever offered.
 
-Matching is word-wise: every typed word must start a word of the suggestion (in any order),
-and a typed word of MIN_TYPO letters or more may be one edit away (an insertion, deletion,
-substitution or swap). Built once per store generation and list of popular queries
-(``build_index``); a lookup is dictionary work only.
+Matching is word-wise: every typed word must start a word of the suggestion or of one of its
+aliases (the lexicon's other words for what it names: "tee" finds "black tshirts"), in any
+order, and a typed word of MIN_TYPO letters or more may be one edit away (an insertion,
+deletion, substitution or swap).
+
+Ranking: a past query (searched by enough shoppers) above the vocabulary, more searches
+first; the vocabulary by catalog share, ln(count / products), plus a prior per kind (a pair is
+less likely meant than the brand or type alone); a suggestion whose first words are what was
+typed gains IN_ORDER, a typed word matched only with an edit costs TYPO, only by an alias
+ALIAS. The list is then picked greedily with a diversity penalty: each suggestion already
+picked of the same group (kind and product type: "black watches", "silver watches") costs
+SAME_GROUP, so that three colours of one type do not crowd other types out of the top 3.
+
+Built once per store generation and list of popular queries (``build_index``); a lookup is
+dictionary work only.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from indexer.search.catalog_facts import CatalogFacts
-from indexer.search.suggest_words import WordIndex, words_of
+from indexer.search.suggest_vocab import Slot, VocabSuggestion, vocabulary_suggestions
+from indexer.search.suggest_words import WordIndex, entry_words, words_of
 from indexer.understanding import understand
 from indexer.understanding.text import tokens
 
 MAX_SUGGESTIONS = 8
 MIN_TYPO = 4
-MIN_UNDERSTOOD = 3
-"""An understood suggestion needs this many products: a one-off combination is noise."""
-TYPE_FIELDS = ("article_type", "sub_category", "category")
-GENDER_PHRASES = {"Men": "for men", "Women": "for women", "Boys": "for boys", "Girls": "for girls"}
-KIND_BASE = {"query": 3.0, "brand": 1.5, "type": 1.5, "colour_type": 1.0, "understood": 1.2}
-"""What shoppers actually searched ranks above what the catalog could answer."""
+KIND_PRIOR = {"brand": 0.0, "type": 0.0, "material": -0.5, "brand_type": -0.7, "gender_type": -0.7,
+              "material_type": -0.7, "colour_type": -1.0, "occasion_type": -1.2, "season_type": -1.5,
+              "understood": -1.5, "occasion": -1.0, "season": -1.0}
+"""ln of how much less likely a shopper means a suggestion of this kind than a brand or type
+with as many products."""
+LOG_TRUST = 100
+"""Searches in the log at which it weighs as much as the catalog: a young shop's few
+searches say little, a busy shop's say more than its catalog does."""
+IN_ORDER = 1.0
+TYPO = 10.0
+ALIAS = 0.5
+SAME_GROUP = 1.0
+POOL = 48
+"""Candidates the diversity pick looks at (the best by score alone)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,15 @@ class Suggestion:
     kind: str
     count: int
     popularity: float  # past searches for a query, products for the vocabulary
+    group: str = ""  # diversity group (empty: a group of its own)
+    slots: tuple[Slot, ...] = ()  # the facets its text names, with their aliases
+    same: str = ""  # names of one meaning share this: the list shows one of them
+    synonym: bool = False  # another name of a meaning ("tee" for tshirts): ranked below its own
+
+    def alias_words(self, leading: bool) -> tuple[str, ...]:
+        """The words of its aliases: those standing for its first words (``leading``) or the others."""
+        slots = [aliases for shown, aliases in self.slots if self.text.startswith(shown) == leading]
+        return tuple(dict.fromkeys(w for aliases in slots for a in aliases for w in words_of(a)))
 
     def to_json(self) -> dict[str, object]:
         return {"text": self.text, "kind": self.kind, "count": self.count}
@@ -62,48 +93,9 @@ class PastQuery:
     shoppers: int
 
 
-def _type_meanings(facts: CatalogFacts) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Every type phrase: the catalog's article types and the lexicon's names for types."""
-    voc = facts.vocabulary
-    out: dict[str, tuple[str, tuple[str, ...]]] = {
-        value.casefold(): ("article_type", (value,)) for value in voc.values.get("article_type", {})}
-    for phrase, (field, values) in voc.lexicon.types.items():
-        if field in TYPE_FIELDS and voc.count(field, values) > 0:
-            out.setdefault(phrase.casefold(), (field, tuple(values)))
-    return out
-
-
-def _vocabulary(facts: CatalogFacts) -> list[Suggestion]:
-    """Brands, types, colour + type pairs and colour + type + gender, with product counts."""
-    voc = facts.vocabulary
-    out = [Suggestion(b, "brand", n, n) for b, n in voc.values.get("brand", {}).items() if n > 0]
-    pairs: Counter[tuple[str, str, str]] = Counter()
-    triples: Counter[tuple[str, str, str, str]] = Counter()
-    for product in facts.products.values():
-        colour, gender = product.values.get("colour"), product.values.get("gender")
-        for field in TYPE_FIELDS:
-            value = product.values.get(field)
-            if colour and value:
-                pairs[(colour, field, value)] += 1
-                if gender in GENDER_PHRASES:
-                    triples[(colour, field, value, gender)] += 1
-    combined: set[tuple[str, tuple[str, ...]]] = set()
-    for phrase, (field, values) in _type_meanings(facts).items():
-        n = voc.count(field, values)
-        out.append(Suggestion(phrase, "type", n, n))
-        meaning = (field, tuple(sorted(values)))
-        if meaning in combined:
-            continue  # one name per meaning in combinations ("sneakers", not also "kicks")
-        combined.add(meaning)
-        for colour in voc.values.get("colour", {}):
-            n = sum(pairs[(colour, field, v)] for v in values)
-            if n > 0:
-                out.append(Suggestion(f"{colour.casefold()} {phrase}", "colour_type", n, n))
-            for gender, words in GENDER_PHRASES.items():
-                n = sum(triples[(colour, field, v, gender)] for v in values)
-                if n >= MIN_UNDERSTOOD:
-                    out.append(Suggestion(f"{colour.casefold()} {phrase} {words}", "understood", n, n))
-    return out
+def _from_vocabulary(found: VocabSuggestion) -> Suggestion:
+    return Suggestion(found.text, found.kind, found.count, found.count, found.group, found.slots, found.same,
+                      found.synonym)
 
 
 class ProductMatcher:
@@ -148,14 +140,39 @@ class SuggestIndex:
     """The suggestions of one catalog generation, looked up by what has been typed."""
 
     def __init__(self, suggestions: Iterable[Suggestion]) -> None:
-        best: dict[str, Suggestion] = {}
+        vocabulary: dict[str, Suggestion] = {}
+        searched: dict[str, Suggestion] = {}
         for s in suggestions:
-            key = " ".join(s.text.casefold().split())
-            if s.count > 0 and (key not in best or KIND_BASE[s.kind] > KIND_BASE[best[key].kind]):
-                best[key] = s
-        self.suggestions = list(best.values())
-        self.words = WordIndex([words_of(s.text) for s in self.suggestions])
-        self.rank = [KIND_BASE[s.kind] + math.log1p(s.popularity) / 4 for s in self.suggestions]
+            key = " ".join(words_of(s.text))
+            if s.count <= 0 or not key:
+                continue
+            if s.kind == "query":
+                searched[key] = s
+            elif key not in vocabulary or _mass(s) > _mass(vocabulary[key]):
+                vocabulary[key] = s
+        # P(meant) = w P_log + (1 - w) P_catalog: a past query's share of the searches, a
+        # vocabulary suggestion's share of the catalog (its products, times its kind's prior);
+        # the log weighs w = T / (T + LOG_TRUST) after T searches.
+        mass = {key: _mass(s) for key, s in vocabulary.items()}
+        catalog = sum(mass.values()) or 1.0
+        searches = sum(s.popularity for s in searched.values())
+        trust = searches / (searches + LOG_TRUST)
+        self.suggestions, self.rank = [], []
+        for key, s in {**vocabulary, **searched}.items():
+            p = (1 - trust) * mass.get(key, 0.0) / catalog
+            if key in searched:
+                p += trust * s.popularity / searches
+                if key in vocabulary:  # searched: its kind and count; the vocabulary's facets
+                    s = replace(vocabulary[key], kind="query", count=s.count, popularity=s.popularity)
+            self.suggestions.append(s)
+            self.rank.append(math.log(p))
+        self.words = WordIndex([entry_words(s.text) for s in self.suggestions], MIN_TYPO,
+                               [s.alias_words(False) for s in self.suggestions],
+                               [s.alias_words(True) for s in self.suggestions])
+        alphabetical = sorted(range(len(self.suggestions)), key=lambda e: self.suggestions[e].text)
+        self.order = [0] * len(alphabetical)  # ties go to the alphabetically first
+        for n, e in enumerate(alphabetical):
+            self.order[e] = n
 
     def __len__(self) -> int:
         return len(self.suggestions)
@@ -165,19 +182,75 @@ class SuggestIndex:
         words = words_of(typed)
         if not words:
             return []
-        matches = self.words.match(words, MIN_TYPO)
-        scored = []
-        for idx, (typos, in_order) in matches.items():
-            # a typo costs a little; words typed in the suggestion's own order earn a little
-            scored.append((self.rank[idx] - 0.8 * typos + 0.6 * in_order, idx))
-        scored.sort(key=lambda x: (-x[0], self.suggestions[x[1]].text))
-        return [self.suggestions[i] for _, i in scored[:limit]]
+        rank, order = self.rank, self.order
+        scored = [(rank[e] + IN_ORDER * in_order - TYPO * typos - ALIAS * aliased, -order[e], e, aliased)
+                  for e, (typos, aliased, in_order) in self.words.match(words, MIN_TYPO).items()]
+        pool = heapq.nlargest(POOL, scored)
+
+        def shown(n: int) -> Suggestion:
+            _, _, e, aliased = pool[n]
+            s = self.suggestions[e]
+            return _shown(s, self.words.entries[e], words) if aliased else s
+
+        candidates = [self.suggestions[e] for _, _, e, _ in pool]
+        return _diverse([score for score, *_ in pool], candidates, shown, limit)
+
+
+def _mass(s: Suggestion) -> float:
+    """A vocabulary suggestion's weight in the catalog's share: products times its kind's prior."""
+    return math.exp(KIND_PRIOR[s.kind] - ALIAS * s.synonym) * s.count
+
+
+def _starts(typed: str, word: str) -> bool:
+    return word.startswith(typed) or (len(typed) >= MIN_TYPO and WordIndex.starts_within_one(typed, word))
+
+
+@lru_cache(maxsize=4096)
+def _alias_words(alias: str) -> tuple[str, ...]:
+    return words_of(alias)
+
+
+def _shown(s: Suggestion, own: Sequence[str], typed: Sequence[str]) -> Suggestion:
+    """``s`` in the words the shopper typed: a facet found only by one of its aliases is shown
+    by that alias ("gent" -> "gents shirts" rather than "men's shirts")."""
+    text = s.text
+    for word in typed:
+        if any(_starts(word, w) for w in own):
+            continue
+        for shown, aliases in s.slots:
+            alias = next((a for a in aliases if any(_starts(word, w) for w in _alias_words(a))), None)
+            if alias is not None:
+                text = text.replace(shown, alias, 1)
+                break
+    return s if text == s.text else replace(s, text=text)
+
+
+def _diverse(scores: Sequence[float], pool: Sequence[Suggestion], shown: Callable[[int], Suggestion],
+             limit: int) -> list[Suggestion]:
+    """Greedy pick from ``pool`` (best score first): each pick of a suggestion's group already
+    made costs SAME_GROUP; a picked one is ``shown(n)`` (in the shopper's words), skipped when
+    its text or meaning is already in the list."""
+    picked: list[Suggestion] = []
+    groups: Counter[str] = Counter()
+    seen: set[str] = set()
+    left = list(range(len(pool)))
+    while left and len(picked) < limit:
+        best = max(range(len(left)), key=lambda i: scores[left[i]] - SAME_GROUP * groups[pool[left[i]].group])
+        s = shown(left.pop(best))
+        keys = {" ".join(words_of(s.text)), s.same} - {""}
+        if keys & seen:
+            continue
+        seen |= keys
+        picked.append(s)
+        if s.group:
+            groups[s.group] += 1
+    return picked
 
 
 def build_index(facts: CatalogFacts, past: Sequence[PastQuery], min_shoppers: int) -> SuggestIndex:
     """The index of one catalog and its past queries; a past query seen from fewer than
     ``min_shoppers`` distinct shoppers, or with no product for it, is never suggested."""
-    suggestions = _vocabulary(facts)
+    suggestions = [_from_vocabulary(s) for s in vocabulary_suggestions(facts)]
     matcher = ProductMatcher(facts)
     searches: Counter[str] = Counter()
     for q in past:

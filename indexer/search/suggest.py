@@ -24,8 +24,10 @@ first; the vocabulary by catalog share, ln(count / products), plus a prior per k
 less likely meant than the brand or type alone); a suggestion whose first words are what was
 typed gains IN_ORDER, a typed word matched only with an edit costs TYPO, only by an alias
 ALIAS. The list is then picked greedily with a diversity penalty: each suggestion already
-picked of the same group (kind and product type: "black watches", "silver watches") costs
-SAME_GROUP, so that three colours of one type do not crowd other types out of the top 3.
+picked that is a variant of a candidate (of the same product type, or types one inside the
+other: "black watches", "silver watches"; "black shoes", "black sneakers") costs it SAME_GROUP,
+one of a sibling type (in the same sub-category: "shirts", "tshirts") SIBLINGS times that, so
+that three colours of one type do not crowd other types out of the top 3.
 
 Built once per store generation and list of popular queries (``build_index``); a lookup is
 dictionary work only.
@@ -41,10 +43,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from indexer.search.catalog_facts import CatalogFacts
-from indexer.search.suggest_vocab import Slot, VocabSuggestion, vocabulary_suggestions
+from indexer.search.suggest_vocab import FAMILY, Slot, VocabSuggestion, vocabulary_suggestions
 from indexer.search.suggest_words import WordIndex, entry_words, words_of
 from indexer.understanding import understand
-from indexer.understanding.text import tokens
+from indexer.understanding.text import key_of, tokens
 
 MAX_SUGGESTIONS = 8
 MIN_TYPO = 4
@@ -60,6 +62,7 @@ IN_ORDER = 1.0
 TYPO = 10.0
 ALIAS = 0.5
 SAME_GROUP = 1.0
+SIBLINGS = 0.5
 POOL = 48
 """Candidates the diversity pick looks at (the best by score alone)."""
 
@@ -70,7 +73,7 @@ class Suggestion:
     kind: str
     count: int
     popularity: float  # past searches for a query, products for the vocabulary
-    group: str = ""  # diversity group (empty: a group of its own)
+    group: frozenset[str] = frozenset()  # suggestions whose groups meet are variants
     slots: tuple[Slot, ...] = ()  # the facets its text names, with their aliases
     same: str = ""  # names of one meaning share this: the list shows one of them
     synonym: bool = False  # another name of a meaning ("tee" for tshirts): ranked below its own
@@ -143,7 +146,7 @@ class SuggestIndex:
         vocabulary: dict[str, Suggestion] = {}
         searched: dict[str, Suggestion] = {}
         for s in suggestions:
-            key = " ".join(words_of(s.text))
+            key = _same_words(s.text)
             if s.count <= 0 or not key:
                 continue
             if s.kind == "query":
@@ -162,8 +165,11 @@ class SuggestIndex:
             p = (1 - trust) * mass.get(key, 0.0) / catalog
             if key in searched:
                 p += trust * s.popularity / searches
-                if key in vocabulary:  # searched: its kind and count; the vocabulary's facets
-                    s = replace(vocabulary[key], kind="query", count=s.count, popularity=s.popularity)
+                if key in vocabulary:  # as shoppers typed it, with the vocabulary's facets
+                    known = vocabulary[key]  # (and aliases, where its text names them as they)
+                    slots = known.slots if all(shown in s.text for shown, _ in known.slots) else ()
+                    s = replace(known, text=s.text, kind="query", count=s.count, popularity=s.popularity,
+                                slots=slots)
             self.suggestions.append(s)
             self.rank.append(math.log(p))
         self.words = WordIndex([entry_words(s.text) for s in self.suggestions], MIN_TYPO,
@@ -196,6 +202,11 @@ class SuggestIndex:
         return _diverse([score for score, *_ in pool], candidates, shown, limit)
 
 
+def _same_words(text: str) -> str:
+    """What two texts of the same words share, plurals folded ("black handbag", "Black Handbags")."""
+    return " ".join(key_of(text))
+
+
 def _mass(s: Suggestion) -> float:
     """A vocabulary suggestion's weight in the catalog's share: products times its kind's prior."""
     return math.exp(KIND_PRIOR[s.kind] - ALIAS * s.synonym) * s.count
@@ -225,25 +236,34 @@ def _shown(s: Suggestion, own: Sequence[str], typed: Sequence[str]) -> Suggestio
     return s if text == s.text else replace(s, text=text)
 
 
+def _alike(shared: frozenset[str]) -> float:
+    """How alike two suggestions are by the marks their groups share: 1 for variants of one
+    type or brand, SIBLINGS for two types of one family ("shirts", "tshirts"), else 0."""
+    if not shared:
+        return 0.0
+    return SIBLINGS if all(m.startswith(FAMILY) for m in shared) else 1.0
+
+
 def _diverse(scores: Sequence[float], pool: Sequence[Suggestion], shown: Callable[[int], Suggestion],
              limit: int) -> list[Suggestion]:
-    """Greedy pick from ``pool`` (best score first): each pick of a suggestion's group already
-    made costs SAME_GROUP; a picked one is ``shown(n)`` (in the shopper's words), skipped when
-    its text or meaning is already in the list."""
+    """Greedy pick from ``pool`` (best score first): each suggestion already picked whose
+    group meets a candidate's costs it SAME_GROUP (the MMR idea, with "variant of" for
+    similarity); a picked one is ``shown(n)`` (in the shopper's words), skipped when its text
+    or meaning is already in the list."""
     picked: list[Suggestion] = []
-    groups: Counter[str] = Counter()
     seen: set[str] = set()
     left = list(range(len(pool)))
+
+    def score(n: int) -> float:
+        group = pool[n].group
+        return scores[n] - SAME_GROUP * sum(_alike(group & p.group) for p in picked) if group else scores[n]
+
     while left and len(picked) < limit:
-        best = max(range(len(left)), key=lambda i: scores[left[i]] - SAME_GROUP * groups[pool[left[i]].group])
-        s = shown(left.pop(best))
-        keys = {" ".join(words_of(s.text)), s.same} - {""}
-        if keys & seen:
-            continue
-        seen |= keys
-        picked.append(s)
-        if s.group:
-            groups[s.group] += 1
+        s = shown(left.pop(max(range(len(left)), key=lambda i: score(left[i]))))
+        keys = {_same_words(s.text), s.same} - {""}
+        if not keys & seen:
+            seen |= keys
+            picked.append(s)
     return picked
 
 

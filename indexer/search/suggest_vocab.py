@@ -18,9 +18,10 @@ alone (types, brands, materials) and the pairs that exist on the same products:
 Each facet has one displayed name and alias names, the lexicon's other words for the same
 meaning ("tee" for "tshirts", "gents" for "men's", "navy" for "navy blue", "office" for
 "formal"): typed, an alias finds the suggestion too, and is shown in its place. Each
-suggestion carries its product count and a ``group``, the family of its type (the
-sub-category: "black watches" and "silver watches" are both "family:Watches"), so that the
-lookup can keep three variants of one type from filling the top of the list.
+suggestion carries its product count and a ``group``: the article types its type covers and
+the sub-category they are in (or its brand), so that the lookup can keep three variants of
+one type ("black watches", "silver watches", "watches for men") from filling the top of the
+list.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ products carry (the catalog's default: "casual") does not narrow a search for th
 # How a gender group reads in front of a type ("men's shoes"); other groups read as named.
 POSSESSIVE = {"men": "men's", "women": "women's"}
 UNISEX = "unisex"  # reads only in front of a type
+FAMILY = "family:"  # a group mark naming the sub-category a type is in
 # The product fields paired with types as they are, by kind; MODIFIERS qualify a type and are
 # paired only where they narrow it (see MIN_LIFT).
 PAIRED_FIELDS = {"brand_type": "brand", "colour_type": "colour", "occasion_type": "occasion",
@@ -73,7 +75,7 @@ class VocabSuggestion:
     text: str
     kind: str
     count: int
-    group: str
+    group: frozenset[str]  # suggestions whose groups meet are variants of one another
     slots: tuple[Slot, ...] = ()
     same: str = ""  # names of one meaning share this: the list shows one of them
     synonym: bool = False  # another name of a meaning ("tee"), ranked a little below its own
@@ -97,21 +99,42 @@ class _Types:
             if field in TYPE_FIELDS:
                 names.setdefault((field, tuple(sorted(values))), []).append(phrase.casefold())
         self.facets = {key: _facet(found) for key, found in names.items()}
+        # level -> parent values -> the values below them, by the catalog and the lexicon
+        below: dict[str, dict[str, set[str]]] = {}
+        for (level, value), parents in voc.parents.items():
+            for parent in parents:
+                below.setdefault(level, {}).setdefault(parent, set()).add(value)
+        for level, declared in voc.lexicon.parents.items():
+            for value, parent in declared.items():
+                below.setdefault(level, {}).setdefault(parent, set()).add(value)
+        self.below = below
         self.by_value: dict[tuple[str, str], list[TypeKey]] = {}
         for key in names:
             for value in key[1]:
                 self.by_value.setdefault((key[0], value), []).append(key)
 
-    def family(self, key: TypeKey) -> str:
-        """The sub-category a type belongs to ("Casual Shoes" -> "Shoes"): suggestions naming
-        types of one family are variants of one another for diversity ("family:Shoes")."""
+    def group(self, key: TypeKey) -> frozenset[str]:
+        """The article types a type covers ("shoes": casual shoes, sports shoes, ...; "sneakers":
+        casual and sports shoes) and its own name: two suggestions whose types share one are
+        variants of one another for diversity ("black shoes", "black sneakers"); and, marked
+        FAMILY, the sub-categories it is in: two types of one ("shirts", "tshirts") are
+        siblings, alike but less so."""
         field, values = key
-        if field != "article_type":
-            return f"family:{values[0]}"
-        parents = self.voc.parents.get((field, values[0]))
-        if parents:
-            return f"family:{max(parents, key=lambda v: parents[v])}"
-        return f"family:{self.voc.lexicon.parents.get(field, {}).get(values[0], values[0])}"
+        covered = {f"{field}:{v}" for v in values}
+        level, current = field, set(values)
+        while level != "article_type":  # down to the article types, with the catalog's parents
+            level = TYPE_FIELDS[TYPE_FIELDS.index(level) - 1]
+            current = {child for parent in current for child in self.below.get(level, {}).get(parent, ())}
+            covered |= {f"{level}:{v}" for v in current}
+        if field == "sub_category":
+            covered |= {f"{FAMILY}{v}" for v in values}
+        elif field == "article_type":
+            declared = self.voc.lexicon.parents.get(field, {})
+            for value in values:
+                parents = self.voc.parents.get((field, value))
+                parent = max(parents, key=lambda v: parents[v]) if parents else declared.get(value)
+                covered |= {f"{FAMILY}{parent}"} if parent else set()
+        return frozenset(covered)
 
     def _shopper_word(self, value: str) -> bool:
         words = key_of(value)
@@ -255,22 +278,22 @@ def vocabulary_suggestions(facts: CatalogFacts) -> list[VocabSuggestion]:
     out = []
     for name, n in voc.values.get("brand", {}).items():
         for shown in (name, *brands[name].aliases) if n > 0 else ():  # "benetton" too
-            out.append(VocabSuggestion(shown, "brand", n, f"brand:{name}", same=f"brand:{name}",
+            out.append(VocabSuggestion(shown, "brand", n, frozenset({f"brand:{name}"}), same=f"brand:{name}",
                                        synonym=shown != name))
     for key, facet in types.facets.items():
         n = tally.types[key]
         for name in (facet.name, *facet.aliases) if n > 0 else ():  # each name, one shown
-            out.append(VocabSuggestion(name, "type", n, types.family(key), same=f"type:{key}",
+            out.append(VocabSuggestion(name, "type", n, types.group(key), same=f"type:{key}",
                                        synonym=name != facet.name))
     for material, n in tally.materials.items():
         facet = materials[material]
-        out.append(VocabSuggestion(facet.name, "material", n, f"material:{material}",
+        out.append(VocabSuggestion(facet.name, "material", n, frozenset({f"material:{material}"}),
                                    ((facet.name, facet.aliases),)))
     for name, section in (("occasion", voc.lexicon.occasions), ("season", voc.lexicon.seasons)):
         for phrase, targets in _standalone_phrases(section).items():
             n = sum(tally.values[(name, v)] for v in set(targets))
             if n > 0:
-                out.append(VocabSuggestion(phrase, name, n, f"{name}:{sorted(targets)}"))
+                out.append(VocabSuggestion(phrase, name, n, frozenset(f"{name}:{v}" for v in targets)))
     facet_of: dict[str, Mapping[str, Facet]] = {
         "brand_type": brands, "colour_type": colours, "material_type": materials,
         "occasion_type": _value_facets(voc, "occasion", voc.lexicon.occasions),
@@ -283,7 +306,7 @@ def vocabulary_suggestions(facts: CatalogFacts) -> list[VocabSuggestion]:
     for (colour, key, group), n in tally.understood.items():
         if n >= MIN_UNDERSTOOD and colour in colours:
             c, t, g = colours[colour], types.facets[key], genders[group]
-            out.append(VocabSuggestion(f"{c.name} {t.name} for {g.name}", "understood", n, types.family(key),
+            out.append(VocabSuggestion(f"{c.name} {t.name} for {g.name}", "understood", n, types.group(key),
                                        ((c.name, c.aliases), (t.name, t.aliases), (g.name, g.aliases))))
     return out
 
@@ -301,15 +324,15 @@ def _narrows(tally: _Tally, kind: str, value: str, key: TypeKey, facet: Facet, t
 def _pair(kind: str, value: str, key: TypeKey, n: int, first: Facet, types: _Types) -> list[VocabSuggestion]:
     kind_facet = types.facets[key]
     slots = ((first.name, first.aliases), (kind_facet.name, kind_facet.aliases))
-    family = types.family(key)
+    group = types.group(key)
     if kind != "gender_type":
-        return [VocabSuggestion(f"{first.name} {kind_facet.name}", kind, n, family, slots)]
+        return [VocabSuggestion(f"{first.name} {kind_facet.name}", kind, n, group, slots)]
     # "men's socks" to a shopper who starts with the gender, "socks for men" to one who starts
     # with the type: one of the two is shown
     shown = POSSESSIVE.get(first.name, first.name)
     same = f"{kind}:{value}:{key}"
-    out = [VocabSuggestion(f"{shown} {kind_facet.name}", kind, n, family, ((shown, first.aliases), slots[1]),
+    out = [VocabSuggestion(f"{shown} {kind_facet.name}", kind, n, group, ((shown, first.aliases), slots[1]),
                            same)]
     if first.name != UNISEX:  # not "socks for unisex"
-        out.append(VocabSuggestion(f"{kind_facet.name} for {first.name}", kind, n, family, slots, same))
+        out.append(VocabSuggestion(f"{kind_facet.name} for {first.name}", kind, n, group, slots, same))
     return out

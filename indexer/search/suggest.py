@@ -175,6 +175,7 @@ class SuggestIndex:
         self.words = WordIndex([entry_words(s.text) for s in self.suggestions], MIN_TYPO,
                                [s.alias_words(False) for s in self.suggestions],
                                [s.alias_words(True) for s in self.suggestions])
+        self.groups = [_marks(s.group) for s in self.suggestions]
         alphabetical = sorted(range(len(self.suggestions)), key=lambda e: self.suggestions[e].text)
         self.order = [0] * len(alphabetical)  # ties go to the alphabetically first
         for n, e in enumerate(alphabetical):
@@ -198,8 +199,7 @@ class SuggestIndex:
             s = self.suggestions[e]
             return _shown(s, self.words.entries[e], words) if aliased else s
 
-        candidates = [self.suggestions[e] for _, _, e, _ in pool]
-        return _diverse([score for score, *_ in pool], candidates, shown, limit)
+        return _diverse([score for score, *_ in pool], [self.groups[e] for _, _, e, _ in pool], shown, limit)
 
 
 def _same_words(text: str) -> str:
@@ -236,34 +236,36 @@ def _shown(s: Suggestion, own: Sequence[str], typed: Sequence[str]) -> Suggestio
     return s if text == s.text else replace(s, text=text)
 
 
-def _alike(shared: frozenset[str]) -> float:
-    """How alike two suggestions are by the marks their groups share: 1 for variants of one
-    type or brand, SIBLINGS for two types of one family ("shirts", "tshirts"), else 0."""
-    if not shared:
-        return 0.0
-    return SIBLINGS if all(m.startswith(FAMILY) for m in shared) else 1.0
+def _marks(group: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """A group's marks of variants (a type, a brand) and of siblings (FAMILY: a sub-category)."""
+    return (frozenset(m for m in group if not m.startswith(FAMILY)),
+            frozenset(m for m in group if m.startswith(FAMILY)))
 
 
-def _diverse(scores: Sequence[float], pool: Sequence[Suggestion], shown: Callable[[int], Suggestion],
-             limit: int) -> list[Suggestion]:
-    """Greedy pick from ``pool`` (best score first): each suggestion already picked whose
-    group meets a candidate's costs it SAME_GROUP (the MMR idea, with "variant of" for
-    similarity); a picked one is ``shown(n)`` (in the shopper's words), skipped when its text
-    or meaning is already in the list."""
+def _diverse(scores: Sequence[float], groups: Sequence[tuple[frozenset[str], frozenset[str]]],
+             shown: Callable[[int], Suggestion], limit: int) -> list[Suggestion]:
+    """Greedy pick by score (the MMR idea, with "variant of" for similarity): each suggestion
+    already picked costs a candidate SAME_GROUP if the two are variants (their groups share a
+    type or brand), SIBLINGS times that if siblings (a sub-category). A picked one is
+    ``shown(n)`` (in the shopper's words), and skipped when its text or meaning is already in."""
     picked: list[Suggestion] = []
     seen: set[str] = set()
-    left = list(range(len(pool)))
-
-    def score(n: int) -> float:
-        group = pool[n].group
-        return scores[n] - SAME_GROUP * sum(_alike(group & p.group) for p in picked) if group else scores[n]
-
+    left = dict(enumerate(scores))  # candidate -> score less its penalty so far
     while left and len(picked) < limit:
-        s = shown(left.pop(max(range(len(left)), key=lambda i: score(left[i]))))
+        n = max(left, key=left.__getitem__)
+        del left[n]
+        s = shown(n)
         keys = {_same_words(s.text), s.same} - {""}
-        if not keys & seen:
-            seen |= keys
-            picked.append(s)
+        if keys & seen:
+            continue
+        seen |= keys
+        picked.append(s)
+        variants, siblings = groups[n]
+        for m in left:
+            if not variants.isdisjoint(groups[m][0]):
+                left[m] -= SAME_GROUP
+            elif not siblings.isdisjoint(groups[m][1]):
+                left[m] -= SAME_GROUP * SIBLINGS
     return picked
 
 

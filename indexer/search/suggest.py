@@ -19,15 +19,18 @@ aliases (the lexicon's other words for what it names: "tee" finds "black tshirts
 order, and a typed word of MIN_TYPO letters or more may be one edit away (an insertion,
 deletion, substitution or swap).
 
-Ranking: a past query (searched by enough shoppers) above the vocabulary, more searches
-first; the vocabulary by catalog share, ln(count / products), plus a prior per kind (a pair is
-less likely meant than the brand or type alone); a suggestion whose first words are what was
-typed gains IN_ORDER, a typed word matched only with an edit costs TYPO, only by an alias
-ALIAS. The list is then picked greedily with a diversity penalty: each suggestion already
-picked that is a variant of a candidate (of the same product type, or types one inside the
-other: "black watches", "silver watches"; "black shoes", "black sneakers") costs it SAME_GROUP,
-one of a sibling type (in the same sub-category: "shirts", "tshirts") SIBLINGS times that, so
-that three colours of one type do not crowd other types out of the top 3.
+Ranking estimates how likely the shopper means each suggestion: P = w P_log + (1 - w)
+P_catalog, a past query's share of the logged searches and a vocabulary suggestion's share of
+the catalog (its products, times a prior per kind, KIND_PRIOR: a pair is less likely meant
+than the brand or type alone), the log weighing w = T / (T + LOG_TRUST) after T searches. On
+ln P, a suggestion whose first words are what was typed gains IN_ORDER, a typed word matched
+only with an edit costs TYPO (an exact prefix match always first), only by an alias ALIAS.
+The list is then picked greedily with a diversity penalty (the MMR idea): each suggestion
+already picked that is a variant of a candidate (of the same product type, or types one
+inside the other: "black watches", "silver watches"; "black shoes", "black sneakers"; or of
+the same brand) costs it SAME_GROUP, one of a sibling type (in the same sub-category:
+"shirts", "tshirts") SIBLINGS times that, so that three colours of one type do not crowd
+other types out of the top 3.
 
 Built once per store generation and list of popular queries (``build_index``); a lookup is
 dictionary work only.
@@ -73,7 +76,7 @@ class Suggestion:
     kind: str
     count: int
     popularity: float  # past searches for a query, products for the vocabulary
-    group: frozenset[str] = frozenset()  # suggestions whose groups meet are variants
+    group: frozenset[str] = frozenset()  # groups that meet: variants (siblings on FAMILY marks)
     slots: tuple[Slot, ...] = ()  # the facets its text names, with their aliases
     same: str = ""  # names of one meaning share this: the list shows one of them
     synonym: bool = False  # another name of a meaning ("tee" for tshirts): ranked below its own

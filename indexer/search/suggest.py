@@ -68,6 +68,9 @@ SAME_GROUP = 1.0
 SIBLINGS = 0.5
 POOL = 48
 """Candidates the diversity pick looks at (the best by score alone)."""
+CACHED = 1 << 16
+"""Texts whose words are kept: they repeat from one build to the next (a rebuild for new past
+queries keeps the vocabulary), so each is read once per process."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,7 @@ class Suggestion:
 
     def alias_words(self, leading: bool) -> tuple[str, ...]:
         """The words of its aliases: those standing for its first words (``leading``) or the others."""
-        slots = [aliases for shown, aliases in self.slots if self.text.startswith(shown) == leading]
-        return tuple(dict.fromkeys(w for aliases in slots for a in aliases for w in words_of(a)))
+        return _slot_words(self.text, self.slots, leading)
 
     def to_json(self) -> dict[str, object]:
         return {"text": self.text, "kind": self.kind, "count": self.count}
@@ -112,10 +114,13 @@ class ProductMatcher:
         self.facts = facts
         self.stems: dict[str, set[str]] = {}
         self.attrs: dict[tuple[str, str], set[str]] = {}
+        value_stems: dict[str, list[str]] = {}
         for pid, product in facts.products.items():
             stems = set(product.words)
             for field, value in product.values.items():
-                stems.update(t.stem for t in tokens(value))
+                if value not in value_stems:  # values repeat across products: read each once
+                    value_stems[value] = [t.stem for t in tokens(value)]
+                stems.update(value_stems[value])
                 self.attrs.setdefault((field, value), set()).add(pid)
             for stem in stems:
                 self.stems.setdefault(stem, set()).add(pid)
@@ -144,6 +149,8 @@ class ProductMatcher:
 
 class SuggestIndex:
     """The suggestions of one catalog generation, looked up by what has been typed."""
+
+    catalog: CatalogPart | None = None  # what build_index made it from, for the next build
 
     def __init__(self, suggestions: Iterable[Suggestion]) -> None:
         vocabulary: dict[str, Suggestion] = {}
@@ -175,7 +182,7 @@ class SuggestIndex:
                                 slots=slots)
             self.suggestions.append(s)
             self.rank.append(math.log(p))
-        self.words = WordIndex([entry_words(s.text) for s in self.suggestions], MIN_TYPO,
+        self.words = WordIndex([_entry_words(s.text) for s in self.suggestions], MIN_TYPO,
                                [s.alias_words(False) for s in self.suggestions],
                                [s.alias_words(True) for s in self.suggestions])
         self.groups = [_marks(s.group) for s in self.suggestions]
@@ -205,6 +212,7 @@ class SuggestIndex:
         return _diverse([score for score, *_ in pool], [self.groups[e] for _, _, e, _ in pool], shown, limit)
 
 
+@lru_cache(maxsize=CACHED)
 def _same_words(text: str) -> str:
     """What two texts of the same words share, plurals folded ("black handbag", "Black Handbags")."""
     return " ".join(key_of(text))
@@ -224,6 +232,17 @@ def _alias_words(alias: str) -> tuple[str, ...]:
     return words_of(alias)
 
 
+@lru_cache(maxsize=CACHED)
+def _slot_words(text: str, slots: tuple[Slot, ...], leading: bool) -> tuple[str, ...]:
+    chosen = [aliases for shown, aliases in slots if text.startswith(shown) == leading]
+    return tuple(dict.fromkeys(w for aliases in chosen for a in aliases for w in _alias_words(a)))
+
+
+@lru_cache(maxsize=CACHED)
+def _entry_words(text: str) -> tuple[str, ...]:
+    return entry_words(text)
+
+
 def _shown(s: Suggestion, own: Sequence[str], typed: Sequence[str]) -> Suggestion:
     """``s`` in the words the shopper typed: a facet found only by one of its aliases is shown
     by that alias ("gent" -> "gents shirts" rather than "men's shirts")."""
@@ -239,6 +258,7 @@ def _shown(s: Suggestion, own: Sequence[str], typed: Sequence[str]) -> Suggestio
     return s if text == s.text else replace(s, text=text)
 
 
+@lru_cache(maxsize=CACHED)
 def _marks(group: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """A group's marks of variants (a type, a brand) and of siblings (FAMILY: a sub-category)."""
     return (frozenset(m for m in group if not m.startswith(FAMILY)),
@@ -272,11 +292,28 @@ def _diverse(scores: Sequence[float], groups: Sequence[tuple[frozenset[str], fro
     return picked
 
 
-def build_index(facts: CatalogFacts, past: Sequence[PastQuery], min_shoppers: int) -> SuggestIndex:
+@dataclass(frozen=True)
+class CatalogPart:
+    """What an index takes from the catalog alone, kept across the rebuilds that only bring
+    new past queries (the vocabulary is most of a build's time)."""
+
+    facts: CatalogFacts
+    vocabulary: tuple[Suggestion, ...]
+    matcher: ProductMatcher
+
+
+def catalog_part(facts: CatalogFacts) -> CatalogPart:
+    return CatalogPart(facts, tuple(_from_vocabulary(s) for s in vocabulary_suggestions(facts)),
+                       ProductMatcher(facts))
+
+
+def build_index(facts: CatalogFacts, past: Sequence[PastQuery], min_shoppers: int,
+                catalog: CatalogPart | None = None) -> SuggestIndex:
     """The index of one catalog and its past queries; a past query seen from fewer than
-    ``min_shoppers`` distinct shoppers, or with no product for it, is never suggested."""
-    suggestions = [_from_vocabulary(s) for s in vocabulary_suggestions(facts)]
-    matcher = ProductMatcher(facts)
+    ``min_shoppers`` distinct shoppers, or with no product for it, is never suggested.
+    ``catalog``: a previous index's ``catalog``, reused when it is of these same facts."""
+    part = catalog if catalog is not None and catalog.facts is facts else catalog_part(facts)
+    suggestions = list(part.vocabulary)
     searches: Counter[str] = Counter()
     for q in past:
         if q.shoppers < min_shoppers or not q.text.strip():
@@ -286,7 +323,9 @@ def build_index(facts: CatalogFacts, past: Sequence[PastQuery], min_shoppers: in
         corrected = understand(q.text, facts.vocabulary).corrected_text
         searches[" ".join((corrected or q.text).casefold().split())] += q.searches
     for text, n_searches in searches.items():
-        n = matcher.count(text)
+        n = part.matcher.count(text)
         if n > 0:
             suggestions.append(Suggestion(text, "query", n, n_searches))
-    return SuggestIndex(suggestions)
+    index = SuggestIndex(suggestions)
+    index.catalog = part
+    return index

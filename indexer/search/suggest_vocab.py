@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as _field
+from functools import lru_cache
 
 from indexer.search.catalog_facts import CatalogFacts, ProductFacts
 from indexer.understanding import Vocabulary
@@ -228,6 +229,11 @@ def _materials(voc: Vocabulary) -> tuple[dict[str, Facet], dict[str, set[str]]]:
     return {m: _facet(n) for m, n in names.items()}, words
 
 
+@lru_cache(maxsize=4096)
+def _stems(name: str) -> frozenset[str]:
+    return frozenset(key_of(name))
+
+
 def _standalone_phrases(section: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     """The lexicon's phrases of several words for an occasion or season ("ethnic wear",
     "office wear"): shoppers search them alone, whereas a single word ("casual", "gym")
@@ -315,7 +321,7 @@ def _narrows(tally: _Tally, kind: str, value: str, key: TypeKey, facet: Facet, t
     """Whether an occasion or season is worth pairing with a type: not a word of the type's
     own name ("casual casual shoes"), and MIN_LIFT times more common among the type's products
     than among all of them."""
-    if set(key_of(facet.name)) & set(key_of(types.facets[key].name)):
+    if not _stems(facet.name).isdisjoint(_stems(types.facets[key].name)):
         return False
     n = tally.pairs[(kind, value, key)]
     return n * tally.products >= MIN_LIFT * tally.types[key] * tally.values[(MODIFIERS[kind], value)]

@@ -34,13 +34,18 @@ class Suggestions:
         self._built: dict[str, _Built] = {}
         self._building: set[str] = set()
         self._lock = threading.Lock()
+        self._first = threading.Lock()  # one first build at a time: the others wait for it
 
     def index(self, collection: str, facts: FactsCache) -> SuggestIndex:
         """The index of ``collection`` (the logical name: past queries outlive a re-index)."""
         with self._lock:
             built = self._built.get(collection)
         if built is None:
-            return self._build(collection, facts.get()).index
+            with self._first:  # requests arriving together take the one index built first
+                with self._lock:
+                    built = self._built.get(collection)
+                if built is None:
+                    return self._build(collection, facts.get()).index
         current = facts.get()
         stale = current is not built.facts or time.monotonic() - built.at >= self.refresh_s
         if stale:
@@ -48,7 +53,11 @@ class Suggestions:
         return built.index
 
     def _build(self, collection: str, facts: CatalogFacts) -> _Built:
-        built = _Built(build_index(facts, self.queries.past(collection), self.min_shoppers), facts,
+        with self._lock:
+            previous = self._built.get(collection)
+        # the catalog's part is rebuilt only for a new catalog generation, not for new queries
+        catalog = previous.index.catalog if previous is not None else None
+        built = _Built(build_index(facts, self.queries.past(collection), self.min_shoppers, catalog), facts,
                        time.monotonic())
         with self._lock:
             self._built[collection] = built

@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             for shopper in ("a", "b", "c"):
                 log.record(args.collection, text, f"bench-{shopper}", 1)
         os.environ["VITRINE_COLLECTION"] = args.collection
+        # one client sends what many shoppers would: measure serving, not the per-client limit
+        os.environ["VITRINE_SUGGEST_RATE_LIMIT"] = "1000000/minute"
         proc, base = start_server(args.data_dir, None, redis_url, threads=8)
         try:
             rng = random.Random(0)

@@ -71,14 +71,28 @@ def test_every_suggestion_has_results(index: SuggestIndex, facts: CatalogFacts) 
     assert matcher.count("gym wear for men under 40") == matcher.count("gym men") > 0
     sneakers = next(s for s in index.lookup("white sneakers") if s.kind == "query")
     assert sneakers.count == matcher.count("white sneakers") > 0
-    # a colour + type pair's count is its products', exactly
+    # a colour + type pair's count is its products', exactly ("watches" is the sub-category, the
+    # widest meaning of the word: article type Watches is inside it)
     pair = next(s for s in index.lookup("black watches") if s.kind == "colour_type")
     black_watches = [p for p in facts.products.values()
-                     if p.values.get("colour") == "Black" and p.values.get("article_type") == "Watches"]
-    assert pair.count == len(black_watches)
+                     if p.values.get("colour") == "Black" and p.values.get("sub_category") == "Watches"]
+    assert pair.count == len(black_watches) > 0
 
 
 def test_a_popular_typo_is_offered_corrected(facts: CatalogFacts) -> None:
     past = [PastQuery("blak watch", searches=7, shoppers=4), PastQuery("black watch", searches=2, shoppers=3)]
     queries = {s.text: s for s in build_index(facts, past, 3).suggestions if s.kind == "query"}
     assert "blak watch" not in queries and queries["black watch"].popularity == 9
+
+
+def test_a_rebuild_for_new_queries_keeps_the_catalogs_part(facts: CatalogFacts, index: SuggestIndex) -> None:
+    past = [*PAST, PastQuery("black wallet", searches=5, shoppers=4)]
+    rebuilt = build_index(facts, past, 3, index.catalog)
+    assert rebuilt.catalog is index.catalog  # same facts: the vocabulary is not read again
+    fresh = build_index(facts, past, 3)
+    assert [s.to_json() for s in rebuilt.lookup("black wal")] == [s.to_json()
+                                                                 for s in fresh.lookup("black wal")]
+    assert "black wallet" in texts(rebuilt, "black wal")
+    some = list(facts.products.items())[:50]
+    other = CatalogFacts.from_payloads({"id": pid} | dict(p.values) for pid, p in some)
+    assert build_index(other, past, 3, index.catalog).catalog is not index.catalog  # other facts: rebuilt

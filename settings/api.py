@@ -56,12 +56,14 @@ class ApiSettings:
     facet_cache_ttl_s: float = 10.0
     """How long facet counts for one filter combination are reused; 0 computes them on every
     search [VITRINE_FACET_CACHE_TTL]."""
-    max_in_flight: int = 8
+    max_in_flight: int = 16
     """Searches (and other heavy requests) served at once per process (0: one per core); more
     wait up to VITRINE_ADMISSION_WAIT, then get 503 with Retry-After. One per core answered
     6-15% more searches per second on 2 cores (benchmarks/admission_ab.py) but shed requests
-    near capacity that 8 serves, so 8 stays the default [VITRINE_MAX_IN_FLIGHT]."""
-    admission_wait_s: float = 0.05
+    near capacity; 16 with a 0.25 s wait shed none of a storefront's searches at half capacity
+    beside 38 slow anonymous attackers, where 8 with 0.05 s shed a few (docs/reliability.md)
+    [VITRINE_MAX_IN_FLIGHT]."""
+    admission_wait_s: float = 0.25
     """How long a request waits for a free slot before it is shed, seconds [VITRINE_ADMISSION_WAIT]."""
     gil_switch_ms: float = 0.0
     """How long a busy thread may hold Python's lock while another waits, ms; 0 = 1 ms when one

@@ -15,6 +15,7 @@ from encoder import image_int8
 from encoder.batching import MicroBatcher
 from encoder.errors import ModelNotFoundError
 from encoder.fusion import normalize
+from encoder.heads import AttributeHeads, load_heads
 from encoder.images import ImageSource, load_image
 from encoder.loading import RANDOM_SEED, ModelIdentity, resolve_spec
 from encoder.quantize import int8_text_wanted
@@ -66,6 +67,8 @@ class Encoder:
         self._text_tower, self.text_tower_kind = text_tower(
             self.model, self.tokenizer, device, self.trims_text, int8_text_wanted(int8_text)
         )
+        # Attribute heads over the image embedding, where the model directory ships them.
+        self.heads: AttributeHeads | None = None
         self._image_calibration = int8_image if device.type == "cpu" else None
         self._image_tower: Any = None
         self.image_tower_kind: str | None = None
@@ -125,13 +128,29 @@ class Encoder:
         wanted = torch_device.type == "cpu" and image_int8.int8_image_wanted(int8_image)
         calibration = (image_int8.load_calibration(resolved.directory, resolved.identity.checksum)
                        if wanted else None)
-        return cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8_text, calibration,
-                   lazy_image)
+        encoder = cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8_text, calibration,
+                      lazy_image)
+        encoder.heads = load_heads(resolved.directory, resolved.identity.checksum)
+        return encoder
 
     @property
     def model_id(self) -> str:
         """Short identity string stored with every vector (name@checksum)."""
         return str(self.identity)
+
+    def attribute_probabilities(
+        self, image_vectors: np.ndarray, attributes: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """``{attribute: (n, labels)}`` probabilities from the model's attribute heads for
+        ``(n, dim)`` image vectors (as ``embed_images`` returns them); the labels of each are
+        ``heads.labels[attribute]``. Empty when the model ships no heads.
+
+        Raises:
+            KeyError: an attribute the heads do not predict.
+        """
+        if self.heads is None:
+            return {}
+        return self.heads.probabilities(image_vectors, attributes)
 
     def embed_images(self, images: Sequence[ImageSource], batch_size: int = 64) -> np.ndarray:
         """Embed images (PIL images, paths or bytes) into an ``(n, dim)`` float32 array.

@@ -76,9 +76,10 @@ class WorkerContext:
                 self._ensured.add(key)
 
     def tagger_for(self, encoder: Encoder) -> Tagger:
-        """The tagger of ``encoder`` (label prompts are embedded once per model)."""
+        """The tagger of ``encoder`` (label prompts are embedded once per model; its attribute
+        heads are used where it ships them, unless VITRINE_TAG_HEADS is off)."""
         if encoder.model_id not in self._taggers:
-            self._taggers[encoder.model_id] = Tagger(encoder)
+            self._taggers[encoder.model_id] = Tagger(encoder, use_heads=self.queue_settings.tag_with_heads)
         return self._taggers[encoder.model_id]
 
     @property

@@ -97,10 +97,10 @@ def main(argv: list[str] | None = None) -> dict:
         products = random.Random(args.seed).sample(products, args.limit)
     image_vectors = encoder.embed_images([load_image(p.image) for p in products])
     text_vectors = encoder.embed_texts([product_text(p) for p in products])
-    prompts = Tagger(encoder, use_heads=False)
+    prompts = Tagger(encoder, head_fields=())
     taggers = {"prompts": prompts}
-    if encoder.heads is not None:
-        taggers["heads"] = Tagger(encoder, use_heads=True)
+    if encoder.heads is not None:  # every field the heads cover, whatever the ingestion default
+        taggers["heads"] = Tagger(encoder, head_fields=TAGGED_FIELDS)
     results: dict = {
         "model": encoder.model_id,
         "catalog": str(args.catalog),

@@ -77,9 +77,9 @@ class WorkerContext:
 
     def tagger_for(self, encoder: Encoder) -> Tagger:
         """The tagger of ``encoder`` (label prompts are embedded once per model; its attribute
-        heads are used where it ships them, unless VITRINE_TAG_HEADS is off)."""
+        heads tag the fields VITRINE_TAG_HEADS names, where it ships them)."""
         if encoder.model_id not in self._taggers:
-            self._taggers[encoder.model_id] = Tagger(encoder, use_heads=self.queue_settings.tag_with_heads)
+            self._taggers[encoder.model_id] = Tagger(encoder, head_fields=self.queue_settings.tag_head_fields)
         return self._taggers[encoder.model_id]
 
     @property

@@ -3,9 +3,10 @@
 Two sources: zero-shot prompts (any model: the photo and title vectors against label
 prompts such as "formal wear"), or the model's attribute heads (a model trained with
 ``vitrine train --heads`` ships a linear classifier per attribute over the image vector;
-``encoder/heads.py``). With heads, a field the model has a head for is predicted by it, over
-the head's own labels; other fields, and models without heads, use the prompts.
-``benchmarks.tagging`` measures both side by side.
+``encoder/heads.py``). The fields named in ``head_fields`` that the model has a head for are
+predicted by it, over the head's own labels; other fields, and models without heads, use the
+prompts. ``benchmarks.tagging`` measures both side by side, per field: a head reads the photo
+only, so where the title says the answer (colour) prompts over photo and title can win.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ import numpy as np
 
 from encoder import Encoder, normalize
 from indexer.schema import CONFIDENCE_SUFFIX, PREDICTED_SUFFIX, TAGGED_FIELDS, Product
+from settings.queue import QueueSettings
+
+# Fields the attribute heads tag by default (VITRINE_TAG_HEADS): where they beat the prompts in
+# docs/model-v2.md (occasion, sub-category); colour stays with the prompts, which read the title.
+HEAD_FIELDS: tuple[str, ...] = QueueSettings.tag_head_fields
 
 # Vocabularies: the sample catalog's values plus ones a store needs that it lacks ("Party").
 DEFAULT_LABELS: dict[str, tuple[str, ...]] = {
@@ -53,17 +59,19 @@ class Tagger:
 
     Zero-shot: each label's prompts are embedded once; a product's score for a label is the
     mean of its image and title similarity to the label, scaled by the model's logit scale.
-    With ``use_heads`` and a model that ships attribute heads, the fields those heads cover
-    are predicted from the image vector by the heads instead, over the heads' labels (which
-    replace ``labels`` for those fields); ``sources`` says which source each field uses.
+    The fields of ``head_fields`` that the model's attribute heads cover are predicted from
+    the image vector by the heads instead, over the heads' labels (which replace ``labels``
+    for those fields); ``sources`` says which source each field uses.
     """
 
     def __init__(self, encoder: Encoder, labels: Mapping[str, Sequence[str]] | None = None,
-                 use_heads: bool = True) -> None:
+                 head_fields: Iterable[str] = HEAD_FIELDS) -> None:
         self.encoder = encoder
         self.labels = {f: tuple(v) for f, v in (labels or DEFAULT_LABELS).items()}
-        heads = encoder.heads if use_heads else None
-        self.sources = {f: "heads" if heads and f in heads.labels else "prompts" for f in self.labels}
+        heads = encoder.heads
+        wanted = set(head_fields)
+        self.sources = {f: "heads" if heads and f in wanted and f in heads.labels else "prompts"
+                        for f in self.labels}
         for name, source in self.sources.items():
             if heads and source == "heads":
                 self.labels[name] = heads.labels[name]

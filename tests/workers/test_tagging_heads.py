@@ -30,8 +30,9 @@ def test_fields_with_a_head_are_tagged_by_it(trained: tuple[Encoder, list]) -> N
     assert encoder.heads is not None
     images = encoder.embed_images([p.image for p in products])
     texts = encoder.embed_texts([p.title for p in products])
-    tagger = Tagger(encoder)
-    assert tagger.sources == {"occasion": "heads", "colour": "heads", "sub_category": "heads"}
+    assert Tagger(encoder).sources == {"occasion": "heads", "colour": "prompts", "sub_category": "heads"}
+    tagger = Tagger(encoder, head_fields=("occasion", "colour", "sub_category"))
+    assert set(tagger.sources.values()) == {"heads"}
     assert tagger.labels["colour"] == encoder.heads.labels["colour"]
     probs = tagger.probabilities("colour", images, texts)
     assert np.allclose(probs, encoder.attribute_probabilities(images, ["colour"])["colour"])
@@ -40,13 +41,15 @@ def test_fields_with_a_head_are_tagged_by_it(trained: tuple[Encoder, list]) -> N
         assert {p.field for p in row} == {"colour", "occasion"}
         assert all(p.value in encoder.heads.labels[p.field] and 0 < p.confidence <= 1 for p in row)
 
-    prompts = Tagger(encoder, use_heads=False)
+    prompts = Tagger(encoder, head_fields=())
     assert set(prompts.sources.values()) == {"prompts"}
     assert prompts.labels == {k: tuple(v) for k, v in DEFAULT_LABELS.items()}
     shape = prompts.probabilities("colour", images, texts).shape
     assert shape == (len(products), len(DEFAULT_LABELS["colour"]))
 
 
-def test_the_setting_turns_heads_off() -> None:
-    assert QueueSettings.from_env({}).tag_with_heads is True
-    assert QueueSettings.from_env({"VITRINE_TAG_HEADS": "0"}).tag_with_heads is False
+def test_the_setting_names_the_fields_heads_tag() -> None:
+    assert QueueSettings.from_env({}).tag_head_fields == ("occasion", "sub_category")
+    assert QueueSettings.from_env({"VITRINE_TAG_HEADS": "colour, occasion"}).tag_head_fields == (
+        "colour", "occasion")
+    assert QueueSettings.from_env({"VITRINE_TAG_HEADS": "none"}).tag_head_fields == ("none",)

@@ -21,7 +21,7 @@ from indexer.schema import CONFIDENCE_SUFFIX, PREDICTED_SUFFIX, TAGGED_FIELDS, P
 from settings.queue import QueueSettings
 
 # Fields the attribute heads tag by default (VITRINE_TAG_HEADS): where they beat the prompts in
-# docs/model-v2.md (occasion, sub-category); colour stays with the prompts, which read the title.
+# docs/model-v2.md, occasion only (sub-category was level, colour far worse: prompts read the title).
 HEAD_FIELDS: tuple[str, ...] = QueueSettings.tag_head_fields
 
 # Vocabularies: the sample catalog's values plus ones a store needs that it lacks ("Party").

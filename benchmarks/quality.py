@@ -22,7 +22,8 @@ index returns). Reported, each in [0, 1]:
   min(10, #relevant), X excluded; text only, image only and fused at alpha
   0.25 / 0.5 / 0.75 (``encoder.fuse``).
 - ``occasion_accuracy``: zero-shot ``occasion`` (the CSV's ``usage``) from prompts,
-  balanced accuracy over values with at least 10 products.
+  balanced accuracy over values with at least 10 products; ``occasion_heads_accuracy``:
+  the same from the model's attribute heads, for a model that ships them (``encoder/heads.py``).
 - ``floor``: the same numbers for a randomly initialised model of the same architecture.
 """
 
@@ -146,8 +147,17 @@ def evaluate(encoder: Encoder, products: Sequence[Product], batch_size: int = 64
 
     composed = _composed(encoder, images, sub_a, colour_a)
 
-    # Zero-shot occasion.
+    # Zero-shot occasion (and the occasion head's, where the model has one).
     occasions = _groups(occasion, MIN_OCCASION)
+    occasion_heads: dict[str, float] = {}
+    heads = getattr(encoder, "heads", None)  # a stand-in encoder may have none
+    if len(occasions) >= 2 and heads is not None and "occasion" in heads.labels:
+        members = np.concatenate(list(occasions.values()))
+        labels = heads.labels["occasion"]
+        best = encoder.attribute_probabilities(images[members], ["occasion"])["occasion"].argmax(1)
+        occasion_heads["occasion_heads_accuracy"] = balanced_accuracy(
+            [occasion[i] for i in members], [_norm(labels[j]) for j in best]
+        )
     occasion_accuracy = 0.0
     if len(occasions) >= 2:
         names = list(occasions)
@@ -167,6 +177,7 @@ def evaluate(encoder: Encoder, products: Sequence[Product], batch_size: int = 64
         "image_to_image_p10": _mean(i2i),
         "composed_p10": composed,
         "occasion_accuracy": occasion_accuracy,
+        **occasion_heads,
         "counts": {
             "sub_categories": len(cats),
             "colour_category_pairs": len(pairs),
@@ -260,6 +271,7 @@ ROWS = (
     ("composed, image only", ("composed_p10", "image_only")),
     *((f"composed, fused alpha {a}", ("composed_p10", "fused", a)) for a in ALPHAS),
     ("occasion balanced accuracy", ("occasion_accuracy",)),
+    ("occasion balanced accuracy, heads", ("occasion_heads_accuracy",)),
 )
 
 
@@ -276,9 +288,11 @@ def markdown_table(result: dict[str, Any], model_name: str) -> str:
     rule = "|---|---:|" + ("---:|" if floor else "")
     lines = [head, rule]
     for label, path in ROWS:
+        if path[0] not in result:  # a row only some models have (the heads')
+            continue
         row = f"| {label} | {_get(result, path):.3f} |"
         if floor:
-            row += f" {_get(floor, path):.3f} |"
+            row += f" {_get(floor, path):.3f} |" if path[0] in floor else " |"
         lines.append(row)
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ from encoder import text_cache as text_cache_file
 from encoder.batching import MicroBatcher
 from encoder.errors import ModelNotFoundError
 from encoder.fusion import normalize
+from encoder.heads import AttributeHeads, load_heads
 from encoder.images import ImageSource, load_image
 from encoder.loading import RANDOM_SEED, ModelIdentity, ResolvedSpec, resolve_spec
 from encoder.quantize import int8_text_wanted
@@ -86,6 +87,8 @@ class Encoder:
         self.image_tower_kind: str | None = None
         self._text_batcher: MicroBatcher[str] = MicroBatcher(self._text_rows)
         self._image_batcher: MicroBatcher[torch.Tensor] = MicroBatcher(self._image_rows)
+        # Attribute heads over the image embedding, where the model directory ships them.
+        self.heads: AttributeHeads | None = None
 
     @classmethod
     def with_cached_text(
@@ -170,10 +173,13 @@ class Encoder:
                     model, preprocess, _, calibration = _load_model(resolved, torch_device, int8_image)
                     return model, preprocess, calibration
 
-                return cls.with_cached_text(cached, resolved.identity, torch_device, load_model, one_shot)
+                encoder = cls.with_cached_text(cached, resolved.identity, torch_device, load_model, one_shot)
+                encoder.heads = load_heads(resolved.directory, resolved.identity.checksum)
+                return encoder
         model, preprocess, tokenizer, calibration = _load_model(resolved, torch_device, int8_image)
         encoder = cls(model, preprocess, tokenizer, resolved.identity, torch_device, int8, calibration,
                       lazy_image, one_shot)
+        encoder.heads = load_heads(resolved.directory, resolved.identity.checksum)
         # Rewritten after a failed read above (stale, damaged), else only where it is missing.
         identity = resolved.identity
         if cache is not None and (lazy_image or not text_cache_file.written_for(cache, identity, int8)):
@@ -185,6 +191,20 @@ class Encoder:
     def model_id(self) -> str:
         """Short identity string stored with every vector (name@checksum)."""
         return str(self.identity)
+
+    def attribute_probabilities(
+        self, image_vectors: np.ndarray, attributes: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """``{attribute: (n, labels)}`` probabilities from the model's attribute heads for
+        ``(n, dim)`` image vectors (as ``embed_images`` returns them); the labels of each are
+        ``heads.labels[attribute]``. Empty when the model ships no heads.
+
+        Raises:
+            KeyError: an attribute the heads do not predict.
+        """
+        if self.heads is None:
+            return {}
+        return self.heads.probabilities(image_vectors, attributes)
 
     def embed_images(self, images: Sequence[ImageSource], batch_size: int = 64) -> np.ndarray:
         """Embed images (PIL images, paths or bytes) into an ``(n, dim)`` float32 array.

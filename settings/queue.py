@@ -39,6 +39,10 @@ class QueueSettings:
     """Waiting products a worker embeds together in one batch [VITRINE_WORKER_BATCH]."""
     tag_min_confidence: float = 0.0
     """Predicted attributes below this confidence are not stored [VITRINE_TAG_MIN_CONFIDENCE]."""
+    tag_head_fields: tuple[str, ...] = ("occasion",)
+    """Tagged fields (occasion, colour, sub_category) predicted by the model's attribute heads
+    where the model ships them (``vitrine train --heads``), comma-separated; zero-shot prompts
+    for the others and for models without heads; ``none``: prompts only [VITRINE_TAG_HEADS]."""
     fetch_timeout_s: float = 5.0
     """Timeout for fetching a product's image_url (VITRINE_FETCH_TIMEOUT, read by settings.shared)."""
     fetch_max_bytes: int = 8 * 1024 * 1024
@@ -89,6 +93,7 @@ class QueueSettings:
         "retry_backoff_s": "VITRINE_RETRY_BACKOFF",
         "batch_size": "VITRINE_WORKER_BATCH",
         "tag_min_confidence": "VITRINE_TAG_MIN_CONFIDENCE",
+        "tag_head_fields": "VITRINE_TAG_HEADS",
         "fetch_allow_hosts": "VITRINE_FETCH_ALLOW_HOSTS",
         "feed_max_bytes": "VITRINE_FEED_MAX_BYTES",
         "host_failures": "VITRINE_HOST_FAILURES",

@@ -76,9 +76,10 @@ class WorkerContext:
                 self._ensured.add(key)
 
     def tagger_for(self, encoder: Encoder) -> Tagger:
-        """The tagger of ``encoder`` (label prompts are embedded once per model)."""
+        """The tagger of ``encoder`` (label prompts are embedded once per model; its attribute
+        heads tag the fields VITRINE_TAG_HEADS names, where it ships them)."""
         if encoder.model_id not in self._taggers:
-            self._taggers[encoder.model_id] = Tagger(encoder)
+            self._taggers[encoder.model_id] = Tagger(encoder, head_fields=self.queue_settings.tag_head_fields)
         return self._taggers[encoder.model_id]
 
     @property

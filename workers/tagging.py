@@ -1,4 +1,13 @@
-"""Zero-shot attribute tagging: predict a missing occasion, colour or sub-category with the encoder."""
+"""Attribute tagging: predict a missing occasion, colour or sub-category with the encoder.
+
+Two sources: zero-shot prompts (any model: the photo and title vectors against label
+prompts such as "formal wear"), or the model's attribute heads (a model trained with
+``vitrine train --heads`` ships a linear classifier per attribute over the image vector;
+``encoder/heads.py``). The fields named in ``head_fields`` that the model has a head for are
+predicted by it, over the head's own labels; other fields, and models without heads, use the
+prompts. ``benchmarks.tagging`` measures both side by side, per field: a head reads the photo
+only, so where the title says the answer (colour) prompts over photo and title can win.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,11 @@ import numpy as np
 
 from encoder import Encoder, normalize
 from indexer.schema import CONFIDENCE_SUFFIX, PREDICTED_SUFFIX, TAGGED_FIELDS, Product
+from settings.queue import QueueSettings
+
+# Fields the attribute heads tag by default (VITRINE_TAG_HEADS): where they beat the prompts in
+# docs/model-v2.md, occasion only (sub-category was level, colour far worse: prompts read the title).
+HEAD_FIELDS: tuple[str, ...] = QueueSettings.tag_head_fields
 
 # Vocabularies: the sample catalog's values plus ones a store needs that it lacks ("Party").
 DEFAULT_LABELS: dict[str, tuple[str, ...]] = {
@@ -43,16 +57,28 @@ class Prediction:
 class Tagger:
     """Predicts tagged attributes from a product's image and title embeddings.
 
-    Each label's prompts are embedded once; a product's score for a label is the mean
-    of its image and title similarity to the label, scaled by the model's logit scale.
+    Zero-shot: each label's prompts are embedded once; a product's score for a label is the
+    mean of its image and title similarity to the label, scaled by the model's logit scale.
+    The fields of ``head_fields`` that the model's attribute heads cover are predicted from
+    the image vector by the heads instead, over the heads' labels (which replace ``labels``
+    for those fields); ``sources`` says which source each field uses.
     """
 
-    def __init__(self, encoder: Encoder, labels: Mapping[str, Sequence[str]] | None = None) -> None:
+    def __init__(self, encoder: Encoder, labels: Mapping[str, Sequence[str]] | None = None,
+                 head_fields: Iterable[str] = HEAD_FIELDS) -> None:
         self.encoder = encoder
         self.labels = {f: tuple(v) for f, v in (labels or DEFAULT_LABELS).items()}
+        heads = encoder.heads
+        wanted = set(head_fields)
+        self.sources = {f: "heads" if heads and f in wanted and f in heads.labels else "prompts"
+                        for f in self.labels}
+        for name, source in self.sources.items():
+            if heads and source == "heads":
+                self.labels[name] = heads.labels[name]
         scale = getattr(encoder.model, "logit_scale", None)
         self.scale = float(scale.exp().item()) if scale is not None else 100.0
-        self._label_vectors = {f: self._embed_labels(f, values) for f, values in self.labels.items()}
+        self._label_vectors = {f: self._embed_labels(f, values) for f, values in self.labels.items()
+                               if self.sources[f] == "prompts"}
 
     def _embed_labels(self, field: str, values: Sequence[str]) -> np.ndarray:
         prompts = PROMPTS.get(field, ("{}",))
@@ -62,6 +88,8 @@ class Tagger:
 
     def probabilities(self, field: str, image_vectors: np.ndarray, text_vectors: np.ndarray) -> np.ndarray:
         """``(n, labels)`` softmax probabilities of each label of ``field``."""
+        if self.sources.get(field) == "heads":
+            return self.encoder.attribute_probabilities(image_vectors, [field])[field]
         labels = self._label_vectors[field]
         logits = self.scale * 0.5 * (image_vectors @ labels.T + text_vectors @ labels.T)
         logits -= logits.max(axis=1, keepdims=True)

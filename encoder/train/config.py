@@ -27,12 +27,23 @@ class TrainConfig:
     threads: int | None = None  # torch CPU threads; None leaves torch's default
     cache_dir: str | None = None  # where decoded photos are cached; None: no cache
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    # Options of model v2 (issue 18); the defaults are the shipped model's recipe.
+    hard_negative_anchors: int = 0  # anchors per batch, each joined by its look-alikes (sampler.py)
+    head_weight: float = 0.0  # weight of the attribute heads' cross-entropy; 0: no heads
+    head_min_count: int = 5  # a label needs this many training products to get a class
+    synonym_share: float = 0.0  # chance a caption word is said in a shopper's phrase instead
 
 
 VARIANTS: dict[str, TrainConfig] = {
     "scratch": TrainConfig(),
     "minilm": TrainConfig(variant="minilm", architecture="vitrine-rn64-minilm"),
 }
+
+# The recipe options of model v2 as `vitrine train` turns them on (--hard-negatives,
+# --heads, --synonyms): the strengths the ablation in docs/model-v2.md used.
+HARD_NEGATIVE_ANCHORS = 32  # of a 128 batch: up to 96 products in look-alike triples
+HEAD_WEIGHT = 0.5
+SYNONYM_SHARE = 0.5
 
 
 def load_architecture(name: str) -> dict[str, Any]:

@@ -10,19 +10,27 @@ from typing import Any
 
 import numpy as np
 
-from encoder.captions import CONSTRAINT_KEYS, MISSING, Caption, ConstraintCodes, draw_caption
+from encoder.captions import (
+    CONSTRAINT_KEYS,
+    MISSING,
+    Caption,
+    ConstraintCodes,
+    ShopperWords,
+    draw_caption,
+)
 
 SPLIT_FILE = "split.json"
 ATTRIBUTE_KEYS = ("gender", "sub_category", "article_type", "colour", "occasion")
-
+# What the attribute heads predict (encoder/train/heads.py): the captions' attributes and season.
+HEAD_KEYS = ("colour", "article_type", "sub_category", "gender", "occasion", "season")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Sample:
     """One training product: a photo and what the catalog says about it.
 
-    ``attrs`` holds any of ``gender``, ``sub_category``, ``article_type``, ``colour``
-    and ``occasion`` (missing or None when unknown).
+    ``attrs`` holds any of ``gender``, ``sub_category``, ``article_type``, ``colour``,
+    ``occasion`` and ``season`` (missing or None when unknown).
     """
 
     id: str
@@ -40,7 +48,7 @@ def sample_from_product(product: Any) -> Sample:
         id=str(product.id),
         image=str(product.image),
         title=str(product.title),
-        attrs={k: getattr(product, k, None) for k in ATTRIBUTE_KEYS},
+        attrs={k: getattr(product, k, None) for k in dict.fromkeys([*ATTRIBUTE_KEYS, *HEAD_KEYS])},
     )
 
 
@@ -75,8 +83,24 @@ def article_labels(codes: ConstraintCodes) -> np.ndarray:
     return labels
 
 
-def epoch_captions(samples: Sequence[Sample], seed: int, epoch: int) -> list[Caption]:
+def epoch_captions(
+    samples: Sequence[Sample], seed: int, epoch: int, words: ShopperWords | None = None,
+    synonym_share: float = 0.0,
+) -> list[Caption]:
+    """Every sample's caption of this epoch (``words``: shopper phrases, said with chance
+    ``synonym_share``)."""
     rng = np.random.default_rng([seed, epoch, 1])
-    return [draw_caption(s.title, {k: s.attrs.get(k) for k in ATTRIBUTE_KEYS}, rng) for s in samples]
+    return [draw_caption(s.title, {k: s.attrs.get(k) for k in ATTRIBUTE_KEYS}, rng, words, synonym_share)
+            for s in samples]
+
+
+def type_key(attrs: Mapping[str, str | None]) -> str | None:
+    """A product's finest known type: its article type, else its sub-category (two thirds of
+    the sample catalog has no article type)."""
+    for key in ("article_type", "sub_category"):
+        value = attrs.get(key)
+        if value and value.strip():
+            return f"{key}:{' '.join(value.split()).lower()}"
+    return None
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import torch
 
 from encoder.augment import OPENAI_MEAN, OPENAI_STD
+from encoder.heads import HEADS_CONFIG, HEADS_WEIGHTS, AttributeHeads, save_heads
+from encoder.loading import WEIGHTS_FILE, file_checksum
 from encoder.model_dir import save_model_dir
 from encoder.train.config import TrainConfig
 from encoder.train.data import SPLIT_FILE
@@ -35,8 +37,11 @@ def export(
     history: list[dict[str, float]],
     train_count: int,
     val_ids: list[str],
+    heads: AttributeHeads | None = None,
+    shopper_phrases: int = 0,
 ) -> Path:
-    """Write the loadable model directory, its validation split and its training log."""
+    """Write the loadable model directory, its validation split and its training log (and the
+    attribute heads, when trained)."""
     info = {
         "variant": config.variant,
         "architecture": config.architecture,
@@ -45,6 +50,8 @@ def export(
         "train_products": train_count,
         "val_products": len(val_ids),
     }
+    if shopper_phrases:
+        info["shopper_phrases"] = shopper_phrases
     if config.variant == "minilm":
         # open_clip reads an HF tokenizer of a local-dir model from the directory itself,
         # and the BERT config from hf_model_name: both are copied there.
@@ -64,6 +71,11 @@ def export(
         half=config.half,
         extra=info,
     )
+    if heads is not None:
+        save_heads(out, heads, file_checksum(out / WEIGHTS_FILE))
+    else:  # a directory trained again without heads must not keep the old ones
+        for name in (HEADS_CONFIG, HEADS_WEIGHTS):
+            (out / name).unlink(missing_ok=True)
     (out / SPLIT_FILE).write_text(
         json.dumps({"val_ids": sorted(val_ids)}, indent=0), encoding="utf-8"
     )

@@ -20,6 +20,9 @@ Design, for a small catalog and two CPU cores:
 - Variant ``scratch`` trains both towers; ``minilm`` keeps a pretrained MiniLM text
   tower locked (its pooled features computed once) and trains its projection and
   the image tower to meet it.
+- Options of model v2 (all off by default, which is the shipped recipe): hard-negative
+  batches (``sampler``), attribute heads trained jointly and shipped beside the model
+  (``heads``), captions in shoppers' words (a phrase table passed in as ``shopper_words``).
 """
 
 from __future__ import annotations
@@ -37,14 +40,23 @@ import torch
 from tqdm import tqdm
 
 from encoder.augment import OPENAI_MEAN, OPENAI_STD, augment, normalize_pixels
-from encoder.captions import ConstraintCodes, match_matrix
+from encoder.captions import ConstraintCodes, ShopperWords, match_matrix
 from encoder.embedder import pick_device
 from encoder.pixels import decode_pixels
 from encoder.train.config import VARIANTS, TrainConfig, with_overrides
-from encoder.train.data import Sample, article_labels, epoch_captions, sample_from_product, split_ids
+from encoder.train.data import (
+    Sample,
+    article_labels,
+    epoch_captions,
+    sample_from_product,
+    split_ids,
+    type_key,
+)
 from encoder.train.export import export
+from encoder.train.heads import AttributeHeadModule, HeadTargets, heads_loss, to_attribute_heads
 from encoder.train.losses import image_label_loss, soft_clip_loss
 from encoder.train.model import TextSide, build_model, param_groups, trainable_parameters
+from encoder.train.sampler import hard_negative_batches
 
 __all__ = ["VARIANTS", "Sample", "TrainConfig", "sample_from_product", "split_ids", "train", "with_overrides"]
 
@@ -95,6 +107,7 @@ def train(
     device: str | None = None,
     progress: bool = True,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
+    shopper_words: ShopperWords | None = None,
 ) -> Path:
     """Train a model on ``samples`` and write a loadable model directory to ``out_dir``.
 
@@ -114,6 +127,8 @@ def train(
         device: ``cpu``/``cuda``; None picks CUDA when present.
         progress: show a progress bar with the running loss.
         on_epoch: called with each epoch's log record.
+        shopper_words: shopper phrases for the captions (``encoder.captions.shopper_words``);
+            needed when ``config.synonym_share`` is above 0.
 
     Returns:
         ``out_dir`` as a Path.
@@ -127,14 +142,17 @@ def train(
     overlap = {s.id for s in samples} & {s.id for s in val_samples}
     if overlap:
         raise ValueError(f"{len(overlap)} product(s) are in both training and validation sets")
+    if config.synonym_share > 0 and not shopper_words:
+        raise ValueError("captions in shoppers' words (synonym_share > 0) need a phrase table")
     out = Path(out_dir)
     ckpt_path = out / "checkpoints" / CHECKPOINT_NAME
     ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-    run = _start(samples, val_samples, config, epochs, seed, device, progress)
+    run = _start(samples, val_samples, config, epochs, seed, device, progress, shopper_words)
     if resume and ckpt_path.is_file():
         run.resume(ckpt_path)
     if run.text.locked:
-        all_texts = [c.text for e in range(epochs) for c in epoch_captions(samples, seed, e)]
+        all_texts = [c.text for e in range(epochs)
+                     for c in epoch_captions(samples, seed, e, shopper_words, config.synonym_share)]
         run.text.precompute([*all_texts, *(s.title for s in val_samples)], progress)
     run.model.train()
     for epoch in range(run.start_epoch, epochs):
@@ -151,13 +169,16 @@ def train(
         if on_epoch:
             on_epoch(record)
         _atomic_save(run.checkpoint(epoch), ckpt_path)
+    heads = (to_attribute_heads(run.heads, run.head_targets.labels)
+             if run.heads is not None and run.head_targets is not None else None)
     return export(run.model, run.model_cfg, out, config=config, epochs=epochs, seed=seed,
-                  history=run.history, train_count=len(samples), val_ids=[s.id for s in val_samples])
+                  history=run.history, train_count=len(samples), val_ids=[s.id for s in val_samples],
+                  heads=heads, shopper_phrases=sum(len(v) for v in (shopper_words or {}).values()))
 
 
 def _start(
     samples: Sequence[Sample], val_samples: Sequence[Sample], config: TrainConfig, epochs: int, seed: int,
-    device: str | None, progress: bool,
+    device: str | None, progress: bool, shopper_words: ShopperWords | None = None,
 ) -> _Run:
     """Seed, build the model, decode the photos and set up the optimizer, in that order (the
     order the random numbers are drawn in, so that one seed gives one model)."""
@@ -179,13 +200,23 @@ def _start(
     text = TextSide(model, tokenizer, locked, torch_device)
     batch_size = min(config.batch_size, len(samples))
     steps_per_epoch = max(1, len(samples) // batch_size)
-    optimizer = torch.optim.AdamW(param_groups(params, model, config.weight_decay), lr=config.lr)
+    groups = param_groups(params, model, config.weight_decay)
+    head_targets, heads = None, None
+    if config.head_weight > 0:
+        head_targets = HeadTargets(samples, config.head_min_count)
+        heads = AttributeHeadModule(head_targets.labels, int(model_cfg["embed_dim"])).to(torch_device)
+        # No weight decay: the heads are small, and decay would fight the confidence they need.
+        groups.append({"params": list(heads.parameters()), "weight_decay": 0.0})
+    optimizer = torch.optim.AdamW(groups, lr=config.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, _warmup_cosine(config.warmup_steps, steps_per_epoch * epochs))
     return _Run(model=model, model_cfg=model_cfg, text=text, device=torch_device, config=config, seed=seed,
                 epochs=epochs, pixels=pixels, val_pixels=val_pixels, codes=codes,
                 labels=torch.from_numpy(article_labels(codes)), batch_size=batch_size,
-                steps_per_epoch=steps_per_epoch, optimizer=optimizer, scheduler=scheduler)
+                steps_per_epoch=steps_per_epoch, optimizer=optimizer, scheduler=scheduler,
+                heads=heads, head_targets=head_targets, words=shopper_words,
+                types=[type_key(s.attrs) for s in samples],
+                colours=[(s.attrs.get("colour") or "").strip().lower() or None for s in samples])
 
 
 def _warmup_cosine(warmup_steps: int, total_steps: int) -> Callable[[int], float]:
@@ -217,12 +248,19 @@ class _Run:
     steps_per_epoch: int
     optimizer: torch.optim.Optimizer
     scheduler: Any
+    heads: AttributeHeadModule | None = None
+    head_targets: HeadTargets | None = None
+    words: ShopperWords | None = None
+    types: list[str | None] = field(default_factory=list)
+    colours: list[str | None] = field(default_factory=list)
     start_epoch: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
 
     def resume(self, path: Path) -> None:
         state = torch.load(path, map_location=self.device, weights_only=False)
         self.model.load_state_dict(state["model"])
+        if self.heads is not None:
+            self.heads.load_state_dict(state["heads"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.history = state["history"]
@@ -231,21 +269,22 @@ class _Run:
 
     def checkpoint(self, epoch: int) -> dict[str, Any]:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "heads": self.heads.state_dict() if self.heads is not None else None,
                 "scheduler": self.scheduler.state_dict(), "epoch": epoch, "history": self.history,
                 "config": asdict(self.config), "seed": self.seed}
 
     def epoch(self, samples: Sequence[Sample], epoch: int, progress: bool) -> float:
         """One pass over ``samples``; returns the running loss."""
         seed, config, model = self.seed, self.config, self.model
-        captions = epoch_captions(samples, seed, epoch)
-        cap_codes = np.stack([self.codes.caption_codes(c) for c in captions])
-        order = np.random.default_rng([seed, epoch, 2]).permutation(len(samples))
+        captions = epoch_captions(samples, seed, epoch, self.words, config.synonym_share)
+        cap_codes = self.codes.caption_rows(captions)
+        batches = self._batches(len(samples), epoch)
         gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
         bar = tqdm(range(self.steps_per_epoch), desc=f"epoch {epoch + 1}/{self.epochs}",
                    disable=not progress, leave=False)
         running = 0.0
         for step in bar:
-            idx = order[step * self.batch_size : (step + 1) * self.batch_size]
+            idx = batches[step]
             images = augment(self.pixels[idx], gen, config.augment, OPENAI_MEAN, OPENAI_STD).to(self.device)
             img_f = model.encode_image(images, normalize=True)
             txt_f = self.text.features([captions[i].text for i in idx])
@@ -258,6 +297,8 @@ class _Run:
             if config.image_loss_weight:
                 loss = loss + config.image_loss_weight * image_label_loss(
                     img_f, self.labels[idx].to(self.device), scale)
+            if self.heads is not None and self.head_targets is not None:
+                loss = loss + config.head_weight * heads_loss(self.heads, img_f, self.head_targets, idx)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -267,3 +308,12 @@ class _Run:
             running = loss.item() if step == 0 else 0.9 * running + 0.1 * loss.item()
             bar.set_postfix(loss=f"{running:.3f}")
         return running
+
+    def _batches(self, n: int, epoch: int) -> list[np.ndarray]:
+        """The epoch's batches: slices of a permutation, or hard-negative batches (``sampler``)."""
+        rng = np.random.default_rng([self.seed, epoch, 2])
+        if self.config.hard_negative_anchors:
+            return hard_negative_batches(self.types, self.colours, self.batch_size, self.steps_per_epoch,
+                                         self.config.hard_negative_anchors, rng).batches
+        order = rng.permutation(n)
+        return [order[s * self.batch_size : (s + 1) * self.batch_size] for s in range(self.steps_per_epoch)]

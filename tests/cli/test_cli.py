@@ -85,6 +85,23 @@ def test_train_writes_a_loadable_model(run, catalog_dir: Path, tmp_path: Path) -
     assert encoder.embed_text("black watch").shape == (encoder.dim,)
 
 
+def test_train_with_every_model_v2_option(run, catalog_dir: Path, tmp_path: Path) -> None:
+    from encoder import Encoder
+
+    out = tmp_path / "v2"
+    code, output = run(
+        "train", "--catalog", str(catalog_dir), "--out", str(out), "--epochs", "1", "--limit", "60",
+        "--architecture", "vitrine-tiny", "--hard-negatives", "--heads", "--synonyms",
+    )
+    assert code == 0, output
+    assert "(vitrine-tiny)" in output and "with hard negatives, attribute heads, shopper words" in output
+    encoder = Encoder.load(str(out), device="cpu")
+    assert encoder.heads is not None and "gender" in encoder.heads.labels
+    code, output = run("train", "--catalog", str(catalog_dir), "--out", str(tmp_path / "x"), "--epochs", "1",
+                       "--limit", "20", "--architecture", "nope")
+    assert code == 1 and "unknown architecture 'nope'" in output
+
+
 def test_help_and_argument_errors_load_no_model_or_store_code() -> None:
     """`vitrine --help` answers at once: torch, open_clip and the Qdrant client load only when a
     command needs them (timed in docs/performance.md)."""

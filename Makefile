@@ -7,6 +7,9 @@ CATALOG ?= ../shared/catalog
 HOST ?= 127.0.0.1
 PORT ?= 8000
 BIN := $(VENV)/bin
+# Two checkouts' `make test` on one new machine install the same Debian packages at once: wait for
+# the other's apt-get (ours by flock, any other by dpkg's lock timeout) instead of failing.
+APT := flock /tmp/vitrine-apt.lock apt-get -o DPkg::Lock::Timeout=600
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo index test lint typecheck redis redis-bin compose browser bench clean
@@ -36,20 +39,20 @@ $(STAMP): pyproject.toml
 
 # The browser tests drive Debian's Chromium through Playwright (never Playwright's own download).
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null || ($(APT) update -qq && $(APT) install -y -qq chromium >/dev/null)
 
 install: $(STAMP)
 
 # The tests start their own redis-server (tests/conftest.py): it only has to be installed.
 redis-bin:
-	@command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server >/dev/null)
+	@command -v redis-server >/dev/null || ($(APT) update -qq && $(APT) install -y -qq redis-server >/dev/null)
 
 # Redis backs the queue, rate limits and caches; start one when none answers.
 redis:
 	@if $(BIN)/python -c "import redis,sys; redis.Redis(socket_connect_timeout=1).ping()" 2>/dev/null; then \
 		echo "redis: answering on 127.0.0.1:6379"; \
 	else \
-		command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server); \
+		command -v redis-server >/dev/null || ($(APT) update -qq && $(APT) install -y -qq redis-server); \
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
 		sleep 1; echo "redis: started"; \
 	fi
@@ -57,7 +60,7 @@ redis:
 # `docker compose config` validates docker-compose.yml in the tests; no Docker engine is needed.
 compose:
 	@command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || \
-		(apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null)
+		($(APT) update -qq && $(APT) install -y -qq docker-compose >/dev/null)
 
 index: install
 	@echo "vitrine: indexing $(CATALOG) into data/ (re-running changes nothing)"

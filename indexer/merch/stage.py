@@ -149,7 +149,8 @@ def apply_rules(store: VectorStore, hits: list[Hit], fired: Sequence[Rule],
     scores = [h.score for h, _ in pairs]
     spread = (max(scores) - min(scores)) if scores else 0.0
     # Each distinct filter is tested once per hit, however many rules share it.
-    masks = {shift.filters: [shift.filters.matches(p) for _, p in pairs] for _, shift in shifts}
+    distinct = dict.fromkeys(shift.filters for _, shift in shifts)
+    masks = {f: [f.matches(p) for _, p in pairs] for f in distinct}
     shifted = []
     for i, (h, _) in enumerate(pairs):
         notes, score = [], h.score

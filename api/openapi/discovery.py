@@ -20,15 +20,14 @@ from api.openapi.parts import (
 )
 from indexer.search.model import MAX_K
 from indexer.search.recommend import MAX_EXAMPLES
-from indexer.search.suggest import MAX_SUGGESTIONS
+from indexer.search.suggest import KINDS, MAX_SUGGESTIONS
 
-KINDS = ["query", "brand", "type", "colour_type", "understood"]
 ID = {"type": "string", "minLength": 1, "maxLength": 100}
 IDS = {"type": "array", "maxItems": MAX_EXAMPLES, "items": ID}
 
 
 def discovery_schemas() -> dict[str, Any]:
-    suggestion = obj({"text": STR, "kind": {"type": "string", "enum": KINDS},
+    suggestion = obj({"text": STR, "kind": {"type": "string", "enum": list(KINDS)},
                       "count": {"type": "integer", "minimum": 1,
                                 "description": "Products of the catalog that match it"}},
                      required=("text", "kind", "count"))

@@ -58,6 +58,8 @@ KIND_PRIOR = {"brand": 0.0, "type": 0.0, "material": -0.5, "brand_type": -0.7, "
               "understood": -1.5, "occasion": -1.0, "season": -1.0}
 """ln of how much less likely a shopper means a suggestion of this kind than a brand or type
 with as many products."""
+KINDS = ("query", *KIND_PRIOR)
+"""Every kind a suggestion can be: a past search, or one of the vocabulary's (the API documents these)."""
 LOG_TRUST = 100
 """Searches in the log at which it weighs as much as the catalog: a young shop's few
 searches say little, a busy shop's say more than its catalog does."""

@@ -9,7 +9,6 @@ import dataclasses
 import http.server
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,11 +88,9 @@ def test_a_host_that_never_answers_is_skipped_after_a_few_tries(
 ) -> None:
     products = [Product(id=f"H{i}", title=f"Hung {i}", image=f"{silent_host}/{i}.jpg") for i in range(12)]
     ingestion.enqueue_many(products)  # one job of 12
-    started = time.monotonic()
     _drain(context)
-    elapsed = time.monotonic() - started
-    # three fetches wait out the 1 s timeout, the rest fail at once, on every retry
-    assert elapsed < 8, elapsed
+    # Three fetches wait out the 1 s timeout and the rest fail at once, on every retry: the
+    # reasons say so (a timing would depend on the machine's load).
     reasons = {f["product_id"]: f["reason"] for f in ingestion.failing()}
     assert set(reasons) == {p.id for p in products}
     assert sum("is down, will retry at" in r for r in reasons.values()) >= 9
@@ -113,9 +110,8 @@ def test_the_jobs_own_timeout_is_not_a_product_error(
     try:
         ingestion = Ingestion(connection, settings)
         ingestion.enqueue(Product(id="T1", title="Slow", image=f"{silent_host}/t.jpg"))
-        started = time.monotonic()
         _drain(ctx)
-        assert time.monotonic() - started < 10
+        # Ended by the job's 2 s deadline, not the fetch's 30 s one: the reason says which.
         [job] = ingestion.failed()
         assert "timeout" in job["reason"].lower() and "cannot fetch image" not in job["reason"]
         assert ingestion.failing() == []  # no product was blamed for the job's deadline

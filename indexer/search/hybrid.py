@@ -43,8 +43,7 @@ class HybridRanker:
         """Rank a text query: ``keywords`` candidates from the keyword vector (0: none), ``limit``
         from each dense search."""
         t0, t1 = started
-        candidates, keyword_scores, timings = self.candidates(vector, filters, reading, keywords, limit,
-                                                              query.exact)
+        candidates, keyword_scores = self.candidates(vector, filters, reading, keywords, limit, query.exact)
         t2 = time.perf_counter()
         facts = self.product_facts(candidates.product_ids)
         matcher = Matcher(reading)
@@ -65,15 +64,15 @@ class HybridRanker:
         )
         hits = self.explainer.page(candidates, scored, filters, alpha, query.offset, query.k, query.defer)
         t3 = time.perf_counter()
-        timings.update({"encode_ms": (t1 - t0) * 1000, "candidates_ms": (t2 - t1) * 1000,
-                        "rerank_ms": (t3 - t2) * 1000, "total_ms": (t3 - t0) * 1000})
+        timings = {"encode_ms": (t1 - t0) * 1000, "candidates_ms": (t2 - t1) * 1000,
+                   "rerank_ms": (t3 - t2) * 1000, "total_ms": (t3 - t0) * 1000}
         return SearchResult(hits, candidates.considered, timings, filters, notices)
 
     def pool(self, vector: np.ndarray, reading: Reading, keywords: int, limit: int
              ) -> tuple[list[str], dict[str, np.ndarray]]:
         """The candidates of a boost-mode text query (no filters) and their four terms, before
         fusion: what ``benchmarks.fusion_grid`` fuses under many weightings."""
-        candidates, keyword_scores, _ = self.candidates(vector, FilterSpec(), reading, keywords, limit, False)
+        candidates, keyword_scores = self.candidates(vector, FilterSpec(), reading, keywords, limit, False)
         matcher = Matcher(reading)
         matrix = matcher.matrix(self.product_facts(candidates.product_ids))
         return candidates.product_ids, self.terms(vector, candidates, keyword_scores, matcher.score(matrix))
@@ -81,11 +80,10 @@ class HybridRanker:
     def candidates(
         self, vector: np.ndarray, filters: FilterSpec, reading: Reading, keywords: int, limit: int,
         exact: bool,
-    ) -> tuple[Candidates, dict[str, float], dict[str, float]]:
-        """The union of the three candidate searches, the keyword scores, and their timings."""
-        # The dense and keyword searches are one store call where the store allows it, so their
-        # times are one: candidates_ms.
-        timings: dict[str, float] = {}
+    ) -> tuple[Candidates, dict[str, float]]:
+        """The union of the three candidate searches, and the keyword scores. The dense and
+        keyword searches are one store call where the store allows it, so their time is one
+        (the caller's candidates_ms)."""
         scores: dict[str, float] = {}
         if keywords:
             first, scores = self.dense.fetch_with_keywords(vector, filters, limit, exact,
@@ -99,7 +97,7 @@ class HybridRanker:
         narrowed = reading.prefilter(filters) if reading.mode == "filter" and reading.active else None
         if narrowed is not None:
             found.append(self.dense.fetch(vector, narrowed, limit, exact))
-        return union(found), scores, timings
+        return union(found), scores
 
     def product_facts(self, product_ids: list[str]) -> list[ProductFacts | None]:
         """Each candidate's facts: from the catalog facts, else (written since they were read)

@@ -193,6 +193,15 @@ def test_a_product_rewritten_during_the_warm_up_is_not_kept_stale(
     store.close()
 
 
+def _watch_gets(store: EdgeStore, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The product ids of each ``store.get`` from now on (the real reads still happen)."""
+    reads: list[list[str]] = []
+    real_get = store.get
+    monkeypatch.setattr(store, "get", lambda ids, with_vectors=False: reads.append(list(ids))
+                        or real_get(ids, with_vectors))
+    return reads
+
+
 def test_a_shown_page_is_kept_and_a_payload_update_replaces_it(
     encoder: Encoder, catalog_entries: list[CatalogEntry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -200,10 +209,7 @@ def test_a_shown_page_is_kept_and_a_payload_update_replaces_it(
     index_entries(encoder, store, catalog_entries[:30])
     searcher = Searcher(encoder, store, Settings())
     first = searcher.search(Query(text="black shoes", k=5))
-    reads: list[list[str]] = []
-    real_get = store.get
-    monkeypatch.setattr(store, "get", lambda ids, with_vectors=False: reads.append(list(ids))
-                        or real_get(ids, with_vectors))
+    reads = _watch_gets(store, monkeypatch)
     again = searcher.search(Query(text="black shoes", k=5))
     assert [h.id for h in again.hits] == [h.id for h in first.hits] and reads == []  # from memory
     target = first.hits[0].id
@@ -221,10 +227,7 @@ def test_a_warmed_page_needs_no_store_read_and_a_payload_update_replaces_it(
     index_entries(encoder, store, catalog_entries[:30])
     searcher = Searcher(encoder, store, Settings())
     assert searcher.vectors.warm(store) == 30
-    reads: list[list[str]] = []
-    real_get = store.get
-    monkeypatch.setattr(store, "get", lambda ids, with_vectors=False: reads.append(list(ids))
-                        or real_get(ids, with_vectors))
+    reads = _watch_gets(store, monkeypatch)
     first = searcher.search(Query(text="black shoes", k=5))
     assert len(first.hits) == 5 and reads == []  # the warm-up kept the payloads
     target = first.hits[0].id

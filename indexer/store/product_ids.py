@@ -2,9 +2,8 @@
 (``indexer.schema.point_id``, uuid5), so an entry can never go stale, only unused.
 
 Searches that return many hits read their point ids alone and name the products from here:
-reading the ``id`` payload of each hit costs about 14 us a hit in Qdrant Edge (a keyword
-search whose tie at the cut is re-read returns dozens to hundreds of hits), an id alone
-almost nothing (docs/performance.md).
+Qdrant Edge reads the ``id`` payload hit by hit, which for a keyword search whose tie at the cut
+is re-read (dozens to hundreds of hits) cost more than the search (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 ReadIds = Callable[[list[str]], dict[str, str]]
 
 MAX_ENTRIES = 500_000
-"""About 60 MB at most; past it the map starts again (a full catalog's worth is re-read once)."""
+"""A bound on the memory it takes; past it the map starts again (a full catalog's worth is re-read once)."""
 
 
 class ProductIds:

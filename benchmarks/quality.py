@@ -49,13 +49,14 @@ from benchmarks.quality_metrics import (
     recall_at,
 )
 from encoder import Encoder, fuse
-from encoder.loading import DEFAULT_MODEL_NAME, MODELS_DIR
+from encoder.errors import EncoderError
+from encoder.loading import resolve_spec
+from encoder.train.data import SPLIT_FILE, split_ids
 from indexer.catalog import read_catalog
 from indexer.schema import Product
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SPLIT_FILE = MODELS_DIR / DEFAULT_MODEL_NAME / "split.json"
 MIN_CATEGORY = 10
 MIN_COLOUR_CATEGORY = 10
 MIN_COMPOSED = 5
@@ -227,8 +228,6 @@ def _composed(
 
 def floor_spec(spec: str) -> str:
     """The random-weights spec of the same architecture as ``spec``."""
-    from encoder.loading import resolve_spec
-
     if spec.startswith("random:"):
         return spec
     resolved = resolve_spec(spec)
@@ -238,26 +237,54 @@ def floor_spec(spec: str) -> str:
 
 
 def select_products(
-    catalog: str | Path, split: str | None = None, split_file: str | Path | None = None
+    catalog: str | Path, split: str | None = None, split_file: str | Path | None = None,
+    limit: int | None = None,
 ) -> list[Product]:
-    """The catalog's products, optionally only those of the validation split."""
+    """The catalog's products, optionally only those of the validation split: the project's fixed
+    split (``split_ids``: a hash of the id, 15 %) unless ``split_file`` names another; ``limit``
+    keeps the first N in catalog order."""
     report = read_catalog(catalog)
     if report.errors:
         log.warning("%d catalog row(s) skipped, e.g. %s", len(report.errors), report.errors[0])
     products = report.products
-    if split is None:
-        return products
-    if split != "val":
-        raise SystemExit(f"--split takes 'val', got {split!r}")
-    path = Path(split_file) if split_file else DEFAULT_SPLIT_FILE
+    if split is not None:
+        if split != "val":
+            raise SystemExit(f"--split takes 'val', got {split!r}")
+        if split_file is None:
+            val_ids = set(split_ids([p.id for p in products])[1])
+        else:
+            try:
+                val_ids = set(json.loads(Path(split_file).read_text(encoding="utf-8"))["val_ids"])
+            except (OSError, KeyError, ValueError) as e:
+                raise SystemExit(f"cannot read the validation split from {split_file}: {e}") from e
+        products = [p for p in products if p.id in val_ids]
+        if not products:
+            raise SystemExit(f"none of the catalog's products is in the validation split {split_file or ''}")
+    return products[:limit] if limit else products
+
+
+def seen_in_training(model: str, products: Sequence[Product]) -> int | None:
+    """How many of ``products`` the model may have trained on: those its ``split.json`` does not
+    hold out (all of them for a model trained on the whole catalog). None when the model has no
+    split file (a model from elsewhere: unknown)."""
     try:
-        val_ids = set(json.loads(path.read_text(encoding="utf-8"))["val_ids"])
-    except (OSError, KeyError, ValueError) as e:
-        raise SystemExit(f"cannot read the validation split from {path}: {e}") from e
-    chosen = [p for p in products if p.id in val_ids]
-    if not chosen:
-        raise SystemExit(f"none of the catalog's products is in the validation split {path}")
-    return chosen
+        directory = resolve_spec(model).directory
+    except EncoderError:  # an unresolvable spec fails later, in Encoder.load, with its own message
+        return None
+    path = directory / SPLIT_FILE if directory is not None else None
+    if path is None or not path.is_file():
+        return None
+    held_out = set(json.loads(path.read_text(encoding="utf-8")).get("val_ids", []))
+    return sum(p.id not in held_out for p in products)
+
+
+def warn_if_seen(model: str, products: Sequence[Product]) -> int | None:
+    """Say on stderr when the figures are not held-out figures; returns ``seen_in_training``."""
+    seen = seen_in_training(model, products)
+    if seen:
+        log.warning("note: the model trained on %d of these %d products (its split.json), so these are "
+                    "not held-out figures; a twin trained without them gives those", seen, len(products))
+    return seen
 
 
 ROWS = (
@@ -304,17 +331,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--catalog", required=True, help="catalog folder (styles.csv + images/)")
     parser.add_argument("--model", default="default", help="model spec (see encoder.loading)")
     parser.add_argument("--split", choices=["val"], help="only the validation products of the split")
-    parser.add_argument("--split-file", help="split.json to use with --split (default: the shipped one)")
+    parser.add_argument("--split-file",
+                        help="split.json to use with --split (default: the project's fixed split)")
+    parser.add_argument("--limit", type=int, help="only the first N products (after --split)")
     parser.add_argument("--json", dest="json_out", help="write the metrics to this JSON file")
     parser.add_argument("--no-floor", action="store_true", help="skip the random-weights floor")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
-    products = select_products(args.catalog, args.split, args.split_file)
+    products = select_products(args.catalog, args.split, args.split_file, args.limit)
+    seen = warn_if_seen(args.model, products)
     encoder = Encoder.load(args.model, device=args.device)
     result = evaluate(encoder, products)
     result["model"] = encoder.model_id
+    result["products"] = len(products)
+    result["products_seen_in_training"] = seen
     if not args.no_floor:
         floor_encoder = Encoder.load(floor_spec(args.model), device=args.device)
         result["floor"] = evaluate(floor_encoder, products)

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.quality import select_products
+from benchmarks.quality import select_products, warn_if_seen
 from benchmarks.relevance_grades import (
     QUERIES_DIR,
     Grader,
@@ -199,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--catalog", required=True, help="catalog folder (styles.csv + images/)")
     parser.add_argument("--split", choices=["val"], help="only the validation products of the split")
-    parser.add_argument("--split-file", help="split.json to use with --split (default: the shipped one)")
+    parser.add_argument("--split-file",
+                        help="split.json to use with --split (default: the project's fixed split)")
     parser.add_argument("--queries", type=Path, default=QUERIES_DIR, help="folder of *.jsonl queries")
     parser.add_argument("--model", help="model spec (default: VITRINE_MODEL or the shipped model)")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when present)")
@@ -222,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CatalogError as e:
         parser.error(str(e))
     entries = entries[: args.limit]
+    seen = warn_if_seen(args.model or Settings.from_env().model, [e.product for e in entries])
     grader = Grader([e.product for e in entries], TypeInference.learn(everything))
     with tempfile.TemporaryDirectory(prefix="vitrine-relevance-") as tmp:
         try:
@@ -233,7 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = evaluate(systems, queries, grader)
         finally:
             store.close()
-    result.update(model=model_id, catalog=str(args.catalog), split=args.split or "all")
+    result.update(model=model_id, catalog=str(args.catalog), split=args.split or "all",
+                  products_seen_in_training=seen)
     print(f"{result['queries']} queries over {result['products']} products"
           + (" (validation split)" if args.split else "") + f", model {model_id}")
     print(markdown(result) if args.markdown else markdown(result).split("\n\n")[0])

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.quality import select_products
+from benchmarks.quality import select_products, warn_if_seen
 from benchmarks.results import write_json
 from encoder import load_encoder, load_image
 from indexer import Settings
@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--limit", type=int, default=2000, help="products sampled (seeded); 0 for all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", choices=["val"], help="only the validation products of the split")
-    parser.add_argument("--split-file", help="split.json to use with --split (default: the shipped one)")
+    parser.add_argument("--split-file",
+                        help="split.json to use with --split (default: the project's fixed split)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
     products = select_products(args.catalog, args.split, args.split_file)
     if args.limit and len(products) > args.limit:
         products = random.Random(args.seed).sample(products, args.limit)
+    seen = warn_if_seen(settings.model, products)
     image_vectors = encoder.embed_images([load_image(p.image) for p in products])
     text_vectors = encoder.embed_texts([product_text(p) for p in products])
     prompts = Tagger(encoder, head_fields=())
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
         "catalog": str(args.catalog),
         "split": args.split,
         "products": len(products),
+        "products_seen_in_training": seen,
         "sources": {
             source: evaluate(tagger, products, image_vectors, text_vectors,
                              [t for s, t in taggers.items() if s != source])

@@ -38,6 +38,12 @@ SPLIT_SEED = 0  # the validation split is fixed, whatever --seed the training us
     type=click.FloatRange(0.01, 0.5),
     help="Fraction of products held out for validation (by a hash of their id).",
 )
+@click.option(
+    "--whole-catalog",
+    is_flag=True,
+    help="Train on every product, validation split included (the model that ships, once the recipe "
+         "was chosen on the split); nothing is held out or scored per epoch.",
+)
 @click.option("--limit", type=click.IntRange(min=2), help="Train on the first N valid products only.")
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoints/last.pt.")
 @click.option(
@@ -63,6 +69,7 @@ def train(
     epochs: int,
     seed: int,
     val_size: float,
+    whole_catalog: bool,
     limit: int | None,
     resume: bool,
     cache_dir: Path | None,
@@ -87,6 +94,8 @@ def train(
         raise fail(e) from e
     products = report.products[:limit] if limit else report.products
     train_ids, val_ids = split_ids([p.id for p in products], val_size=val_size, seed=SPLIT_SEED)
+    if whole_catalog:
+        train_ids, val_ids = [*train_ids, *val_ids], []
     by_id = {p.id: sample_from_product(p) for p in products}
     config = with_overrides(
         VARIANTS[variant], cache_dir=str(cache_dir) if cache_dir else None, threads=threads,

@@ -102,6 +102,24 @@ def test_train_with_every_model_v2_option(run, catalog_dir: Path, tmp_path: Path
     assert code == 1 and "unknown architecture 'nope'" in output
 
 
+def test_train_on_the_whole_catalog_holds_nothing_out(run, catalog_dir: Path, tmp_path: Path) -> None:
+    from benchmarks.quality import seen_in_training, select_products
+
+    out = tmp_path / "whole"
+    code, output = run(
+        "train", "--catalog", str(catalog_dir), "--out", str(out), "--epochs", "1", "--limit", "40",
+        "--architecture", "vitrine-tiny", "--whole-catalog",
+    )
+    assert code == 0, output
+    assert "on 40 products, validating on 0" in output
+    assert json.loads((out / "split.json").read_text(encoding="utf-8"))["val_ids"] == []
+    assert json.loads((out / "training.json").read_text(encoding="utf-8"))["train_products"] == 40
+    # The benchmarks then say their figures are not held-out ones.
+    products = select_products(catalog_dir, limit=40)
+    assert seen_in_training(str(out), products) == 40
+    assert seen_in_training("default", products) is not None
+
+
 def test_help_and_argument_errors_load_no_model_or_store_code() -> None:
     """`vitrine --help` answers at once: torch, open_clip and the Qdrant client load only when a
     command needs them (timed in docs/performance.md)."""

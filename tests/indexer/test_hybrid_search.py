@@ -1,17 +1,16 @@
-"""Hybrid search through the SearchService on the real sample catalog: validation products (the
-shipped model never saw them) indexed with the shipped default model into an embedded store,
-with the keyword vector. No Redis, no mocks."""
+"""Hybrid search through the SearchService on the real sample catalog: products of the project's
+validation split indexed with the shipped default model into an embedded store, with the keyword
+vector. No Redis, no mocks."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from encoder import Encoder
-from encoder.loading import DEFAULT_MODEL_NAME, MODELS_DIR
+from encoder.train.data import split_ids
 from indexer import EdgeStore, Searcher, Settings, index_entries, read_catalog
 from indexer.errors import QueryError
 from indexer.schema import Product
@@ -24,9 +23,9 @@ SLICE = 500
 @pytest.fixture(scope="module")
 def products_and_store(catalog_dir: Path, tmp_path_factory: pytest.TempPathFactory
                        ) -> Iterator[tuple[list[Product], EdgeStore, Encoder]]:
-    split = json.loads((MODELS_DIR / DEFAULT_MODEL_NAME / "split.json").read_text(encoding="utf-8"))
-    val = set(split["val_ids"])
-    entries = [e for e in read_catalog(catalog_dir).entries if e.product.id in val][:SLICE]
+    everything = read_catalog(catalog_dir).entries
+    val = set(split_ids([e.product.id for e in everything])[1])
+    entries = [e for e in everything if e.product.id in val][:SLICE]
     encoder = Encoder.load("default", device="cpu")
     store = EdgeStore(tmp_path_factory.mktemp("hybrid"), "hybrid")
     index_entries(encoder, store, entries, batch_size=64)

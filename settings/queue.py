@@ -39,7 +39,7 @@ class QueueSettings:
     """Waiting products a worker embeds together in one batch [VITRINE_WORKER_BATCH]."""
     tag_min_confidence: float = 0.0
     """Predicted attributes below this confidence are not stored [VITRINE_TAG_MIN_CONFIDENCE]."""
-    tag_head_fields: tuple[str, ...] = ("occasion",)
+    tag_head_fields: tuple[str, ...] = ("occasion", "sub_category")
     """Tagged fields (occasion, colour, sub_category) predicted by the model's attribute heads
     where the model ships them (``vitrine train --heads``), comma-separated; zero-shot prompts
     for the others and for models without heads; ``none``: prompts only [VITRINE_TAG_HEADS]."""

@@ -20,8 +20,9 @@ from encoder import Encoder, normalize
 from indexer.schema import CONFIDENCE_SUFFIX, PREDICTED_SUFFIX, TAGGED_FIELDS, Product
 from settings.queue import QueueSettings
 
-# Fields the attribute heads tag by default (VITRINE_TAG_HEADS): where they beat the prompts in
-# docs/model-v2.md, occasion only (sub-category was level, colour far worse: prompts read the title).
+# Fields the attribute heads tag by default (VITRINE_TAG_HEADS): where the shipped model's heads
+# beat the prompts (encoder/MODEL_CARD.md): occasion and sub-category; colour stays with the
+# prompts, which read the title that names it.
 HEAD_FIELDS: tuple[str, ...] = QueueSettings.tag_head_fields
 
 # Vocabularies: the sample catalog's values plus ones a store needs that it lacks ("Party").

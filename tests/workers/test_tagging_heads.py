@@ -30,7 +30,7 @@ def test_fields_with_a_head_are_tagged_by_it(trained: tuple[Encoder, list]) -> N
     assert encoder.heads is not None
     images = encoder.embed_images([p.image for p in products])
     texts = encoder.embed_texts([p.title for p in products])
-    assert Tagger(encoder).sources == {"occasion": "heads", "colour": "prompts", "sub_category": "prompts"}
+    assert Tagger(encoder).sources == {"occasion": "heads", "colour": "prompts", "sub_category": "heads"}
     tagger = Tagger(encoder, head_fields=("occasion", "colour", "sub_category"))
     assert set(tagger.sources.values()) == {"heads"}
     assert tagger.labels["colour"] == encoder.heads.labels["colour"]
@@ -49,7 +49,7 @@ def test_fields_with_a_head_are_tagged_by_it(trained: tuple[Encoder, list]) -> N
 
 
 def test_the_setting_names_the_fields_heads_tag() -> None:
-    assert QueueSettings.from_env({}).tag_head_fields == ("occasion",)
+    assert QueueSettings.from_env({}).tag_head_fields == ("occasion", "sub_category")
     assert QueueSettings.from_env({"VITRINE_TAG_HEADS": "colour, occasion"}).tag_head_fields == (
         "colour", "occasion")
     assert QueueSettings.from_env({"VITRINE_TAG_HEADS": "none"}).tag_head_fields == ("none",)

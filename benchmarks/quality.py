@@ -338,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-floor", action="store_true", help="skip the random-weights floor")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     args = parser.parse_args(argv)
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
     products = select_products(args.catalog, args.split, args.split_file, args.limit)

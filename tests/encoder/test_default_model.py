@@ -169,7 +169,7 @@ def _accuracy(truth: list[str | None], labels: tuple[str, ...], probs: np.ndarra
 def test_the_shipped_heads_predict_colour_and_sub_category(
     default_encoder: Encoder, gallery: tuple[list[Product], np.ndarray], field: str, floor: float
 ) -> None:
-    # Floors far above chance (one in 30-45 labels) and above always guessing the most common
+    # Floors far above chance (one in 25-35 labels) and above always guessing the most common
     # label; the measured figures are in encoder/MODEL_CARD.md.
     products, images = gallery
     products, images = products[:HEADS_PHOTOS], images[:HEADS_PHOTOS]

@@ -51,7 +51,7 @@ from benchmarks.quality_metrics import (
 from encoder import Encoder, fuse
 from encoder.errors import EncoderError
 from encoder.loading import resolve_spec
-from encoder.train.data import SPLIT_FILE, split_ids
+from encoder.train.data import held_out_ids, split_ids
 from indexer.catalog import read_catalog
 from indexer.schema import Product
 
@@ -271,10 +271,9 @@ def seen_in_training(model: str, products: Sequence[Product]) -> int | None:
         directory = resolve_spec(model).directory
     except EncoderError:  # an unresolvable spec fails later, in Encoder.load, with its own message
         return None
-    path = directory / SPLIT_FILE if directory is not None else None
-    if path is None or not path.is_file():
+    held_out = held_out_ids(directory) if directory is not None else None
+    if held_out is None:
         return None
-    held_out = set(json.loads(path.read_text(encoding="utf-8")).get("val_ids", []))
     return sum(p.id not in held_out for p in products)
 
 

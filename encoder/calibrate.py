@@ -9,7 +9,6 @@ through the float tower and writes their activation ranges to the model director
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from encoder.image_int8 import CALIBRATION_FILE, calibrate
 from encoder.images import load_image
 from encoder.loading import resolve_spec
 from encoder.scripted import first_token_pooled
+from encoder.train.data import held_out_ids
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -38,9 +38,8 @@ def main(argv: list[str] | None = None) -> Path:
     encoder = Encoder.load(args.model, device="cpu", int8_image=False)
     tower = first_token_pooled(encoder.model.visual) or encoder.model.visual
     paths = sorted((args.catalog / "images").glob("*.jpg"))
-    split = resolved.directory / "split.json"
-    if split.is_file():  # calibrate on training products only: validation stays unseen
-        held_out = set(json.loads(split.read_text(encoding="utf-8")).get("val_ids", []))
+    held_out = held_out_ids(resolved.directory)
+    if held_out:  # calibrate on training products only: validation stays unseen
         paths = [p for p in paths if p.stem not in held_out]
     chosen = random.Random(args.seed).sample(paths, min(args.photos, len(paths)))
     photos = torch.stack([encoder.preprocess(load_image(p)) for p in chosen])

@@ -4,8 +4,10 @@ captions and the article labels of the image-image term."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,6 +75,15 @@ def split_ids(
         bucket = int.from_bytes(digest[:8], "big") / 2.0**64
         (val_ids if bucket < val_size else train_ids).append(str(pid))
     return train_ids, val_ids
+
+
+def held_out_ids(model_dir: Path) -> set[str] | None:
+    """The product ids a trained model directory held out (its ``split.json``; empty for a model
+    trained on the whole catalog), or None when it has no split file (a model from elsewhere)."""
+    path = Path(model_dir) / SPLIT_FILE
+    if not path.is_file():
+        return None
+    return set(json.loads(path.read_text(encoding="utf-8")).get("val_ids", []))
 
 
 def article_labels(codes: ConstraintCodes) -> np.ndarray:

@@ -24,8 +24,6 @@ from encoder import Encoder, image_int8
 from encoder.calibrate import main as calibrate_main
 from encoder.heads import HEADS_CONFIG, HEADS_WEIGHTS
 from encoder.loading import CONFIG_FILE, DEFAULT_MODEL_NAME, MODELS_DIR, WEIGHTS_FILE, resolve_spec
-from encoder.train.data import split_ids
-from indexer import read_catalog
 from indexer.schema import Product
 
 MODEL_DIR = MODELS_DIR / DEFAULT_MODEL_NAME
@@ -45,9 +43,7 @@ def default_encoder() -> Encoder:
 
 @pytest.fixture(scope="module")
 def gallery(catalog_dir: Path, default_encoder: Encoder) -> tuple[list[Product], np.ndarray]:
-    everything = read_catalog(catalog_dir).products
-    val_ids = set(split_ids([p.id for p in everything])[1])
-    products = [p for p in everything if p.id in val_ids][:GALLERY]
+    products = select_products(catalog_dir, "val", limit=GALLERY)
     return products, default_encoder.embed_images([p.image for p in products])
 
 
